@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+export const CONFIG_FILE = '.matinee.yml';
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
+const envVars = z
+  .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
+  .default({});
+
+/** A string runs through `sh -c`; a list is the exec form. */
+const command = z
+  .union([z.string().min(1), z.array(z.string()).min(1)])
+  .transform((value) => (typeof value === 'string' ? ['sh', '-c', value] : value));
+
+const containerName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'container names are lowercase letters, digits and hyphens');
+
+const container = z.strictObject({
+  /** `{sha}`, `{short_sha}`, `{pr}` and `{branch}` are replaced per environment. */
+  image: z.string().min(1),
+  command: command.optional(),
+  env: envVars,
+});
+
+const duration = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
+  const seconds = typeof value === 'number' ? value : parseDuration(value);
+  if (seconds === undefined || seconds <= 0) {
+    ctx.addIssue({ code: 'custom', message: `not a duration (like 20m, 1h30m, 90s): ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+/** Fargate's valid cpu/memory pairs (MiB). */
+const fargateMemory: Record<number, (memory: number) => boolean> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
+  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
+};
+
+const size = z
+  .strictObject({ cpu: z.number().int().default(256), memory: z.number().int().default(512) })
+  .superRefine(({ cpu, memory }, ctx) => {
+    const fits = fargateMemory[cpu];
+    if (!fits) {
+      ctx.addIssue({ code: 'custom', path: ['cpu'], message: `Fargate cpu must be one of ${Object.keys(fargateMemory).join(', ')}` });
+    } else if (!fits(memory)) {
+      ctx.addIssue({ code: 'custom', path: ['memory'], message: `${memory} MiB is not a valid Fargate memory size for cpu ${cpu}` });
+    }
+  });
+
+export const configSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  /** The container that serves HTTP; the ALB sends traffic to its port. */
+  app: container.extend({
+    port: z.number().int().min(1).max(65535),
+    health: z.string().startsWith('/', 'must be a path starting with /').default('/'),
+  }),
+  /** Other containers of the same task (database, cache, worker), reachable on localhost. */
+  sidecars: z.record(containerName, container).default({}),
+  size: size.default({ cpu: 256, memory: 512 }),
+  /** Sleep after this long without a request. */
+  idle: duration.default(3600),
+  /** Run once in the app container after the environment first becomes healthy. */
+  seed: command.optional(),
+  /** Variables for every container; `{host}`, `{url}`, `{pr}`, `{branch}`, `{sha}` are replaced. */
+  env: envVars,
+  /** Branch globs that never get an environment, e.g. `*-no-infra`. */
+  skip: z.array(z.string().min(1)).default([]),
+  /** Deploy draft pull requests too. */
+  drafts: z.boolean().default(false),
+  forks: z
+    .strictObject({
+      /** `label`: deploy a fork's PR only once a maintainer adds `label`. `never`: not at all. */
+      policy: z.enum(['never', 'label']).default('label'),
+      label: z.string().min(1).default('matinee:deploy'),
+    })
+    .default({ policy: 'label', label: 'matinee:deploy' }),
+  /** Fargate Spot (cheaper, may be interrupted) unless false. */
+  spot: z.boolean().default(true),
+  /** How `npm start` runs the app without containers. */
+  local: z.strictObject({ command: command, cwd: z.string().optional() }).optional(),
+});
+
+export type MatineeConfig = z.output<typeof configSchema>;
+
+export type LoadedConfig =
+  | { sha: string; status: 'ok'; digest: string; value: MatineeConfig }
+  | { sha: string; status: 'missing' }
+  | { sha: string; status: 'invalid'; problems: string[] };
+
+export type ConfigResult = { ok: true; value: MatineeConfig; digest: string } | { ok: false; problems: string[] };
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.length ? path.map(String).join('.') : '(top level)';
+}
+
+/** Parses and validates `.matinee.yml`. Every problem is reported, each with where it is. */
+export function parseConfig(text: string): ConfigResult {
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length) {
+    return {
+      ok: false,
+      problems: document.errors.map((error) => {
+        const line = error.linePos?.[0];
+        return `${line ? `line ${line.line}, column ${line.col}` : 'yaml'}: ${error.message.split('\n')[0]}`;
+      }),
+    };
+  }
+  const result = configSchema.safeParse(document.toJS() ?? {});
+  if (!result.success) {
+    return { ok: false, problems: result.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`) };
+  }
+  return { ok: true, value: result.data, digest: configDigest(result.data) };
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
+  }
+  return value;
+}
+
+/** Same meaning, same digest: key order and formatting of the file do not matter. */
+export function configDigest(config: MatineeConfig): string {
+  return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex').slice(0, 16);
+}
+
+export function loadConfig(sha: string, text: string | undefined): LoadedConfig {
+  if (text === undefined) return { sha, status: 'missing' };
+  const result = parseConfig(text);
+  return result.ok
+    ? { sha, status: 'ok', digest: result.digest, value: result.value }
+    : { sha, status: 'invalid', problems: result.problems };
+}

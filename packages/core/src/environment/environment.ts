@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { LoadedConfig } from '../config/config.ts';
+
+/** `owner/repo#number`, lowercase: GitHub treats owner and repository names case-insensitively. */
+export type EnvironmentId = string & { readonly __brand: 'EnvironmentId' };
+
+const repoPattern = /^[a-z0-9](?:[a-z0-9-]{0,38})\/[a-z0-9._-]{1,100}$/;
+
+export function normalizeRepo(repo: string): string {
+  const normalized = repo.trim().toLowerCase();
+  if (!repoPattern.test(normalized)) throw new Error(`not a GitHub repository name (owner/name): ${JSON.stringify(repo)}`);
+  return normalized;
+}
+
+export function environmentId(repo: string, number: number): EnvironmentId {
+  if (!Number.isSafeInteger(number) || number < 1) throw new Error(`not a pull request number: ${number}`);
+  return `${normalizeRepo(repo)}#${number}` as EnvironmentId;
+}
+
+export function parseEnvironmentId(value: string): { repo: string; number: number; id: EnvironmentId } {
+  const match = /^(.+)#(\d+)$/.exec(value);
+  if (!match?.[1] || !match[2]) throw new Error(`not an environment id (owner/repo#number): ${JSON.stringify(value)}`);
+  const id = environmentId(match[1], Number(match[2]));
+  if (id !== value) throw new Error(`not a normalized environment id: ${JSON.stringify(value)} (expected ${id})`);
+  return { repo: match[1], number: Number(match[2]), id };
+}
+
+export const desiredPhases = ['running', 'sleeping', 'deleted'] as const;
+export type DesiredPhase = (typeof desiredPhases)[number];
+
+/**
+ * What reconcile last saw. `skipped` is an open pull request that policy keeps from deploying
+ * (skipped branch, draft, fork without the label, missing or invalid `.matinee.yml`).
+ */
+export const observedPhases = [
+  'pending',
+  'starting',
+  'ready',
+  'sleeping',
+  'failed',
+  'deleting',
+  'deleted',
+  'skipped',
+] as const;
+export type ObservedPhase = (typeof observedPhases)[number];
+
+/** What GitHub last told us about the pull request; `updatedAt` orders deliveries that arrive out of order. */
+export interface PullRequestFacts {
+  branch: string;
+  headSha: string;
+  baseSha: string;
+  /** The head branch lives in another repository. */
+  fork: boolean;
+  draft: boolean;
+  open: boolean;
+  merged: boolean;
+  labels: string[];
+  /** `pull_request.updated_at` of the delivery these facts came from. */
+  updatedAt: string;
+}
+
+export interface Resources {
+  taskDefinitionArn?: string;
+  serviceArn?: string;
+  targetGroupArn?: string;
+  ruleArn?: string;
+}
+
+export interface WakeRecord {
+  startedAt: string;
+  readyAt?: string;
+}
+
+export interface Environment {
+  id: EnvironmentId;
+  repo: string;
+  number: number;
+  /** DNS label, unique among all environments; fixed for the environment's life. */
+  slug: string;
+  host: string;
+  pr: PullRequestFacts;
+  desired: {
+    phase: DesiredPhase;
+    sha: string;
+    /** Set by reconcile once the config at `sha` is loaded. */
+    configDigest?: string;
+    reason: string;
+    since: string;
+  };
+  /** `.matinee.yml` at the head commit, as last loaded. For forks, `policy` is read from the base commit. */
+  config?: LoadedConfig;
+  policy?: LoadedConfig;
+  observed: {
+    phase: ObservedPhase;
+    sha?: string;
+    configDigest?: string;
+    resources: Resources;
+    /** Why the environment is skipped or failed, in words for the PR author. */
+    reason?: string;
+    lastError?: string;
+    since: string;
+  };
+  lastRequestAt?: string;
+  /** When desired last became `running`; the sweep never sleeps an environment woken within its idle window. */
+  awakeSince?: string;
+  /** Most recent first, at most a few: the waking page's estimate comes from these. */
+  wakes: WakeRecord[];
+  /** Set once deleted: the store keeps the tombstone until then so the URL can answer 410. */
+  expiresAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Incremented by every save; saves are conditional on it. */
+  version: number;
+}
+
+/** The environment is meant to hold AWS resources that cost money (task, rule). */
+export function isAwake(env: Environment): boolean {
+  return env.desired.phase === 'running';
+}
+
+export const pullRequestFactsSchema = z.object({
+  branch: z.string().min(1),
+  headSha: z.string().regex(/^[0-9a-f]{7,64}$/),
+  baseSha: z.string().regex(/^[0-9a-f]{7,64}$/),
+  fork: z.boolean(),
+  draft: z.boolean(),
+  open: z.boolean(),
+  merged: z.boolean(),
+  labels: z.array(z.string()),
+  updatedAt: z.iso.datetime({ offset: true }),
+});

@@ -1,0 +1,58 @@
+import type { MatineeConfig } from '../config/config.ts';
+import type { ContainerSpec, TaskSpec } from '../ports.ts';
+import type { Environment } from './environment.ts';
+
+function render(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+function renderAll(env: Record<string, string>, values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, render(value, values)]));
+}
+
+/** The task to run for `env` at `sha` with `config`: templates filled, app first. */
+export function taskSpec(
+  env: Pick<Environment, 'host' | 'number' | 'pr'>,
+  sha: string,
+  config: MatineeConfig,
+  digest: string,
+): TaskSpec {
+  const values = {
+    sha,
+    short_sha: sha.slice(0, 7),
+    pr: String(env.number),
+    branch: env.pr.branch,
+    host: env.host,
+    url: `https://${env.host}`,
+  };
+  const shared = renderAll(config.env, values);
+  const app: ContainerSpec = {
+    name: 'app',
+    image: render(config.app.image, values),
+    command: config.app.command,
+    env: { ...shared, ...renderAll(config.app.env, values), PORT: String(config.app.port) },
+    port: config.app.port,
+    essential: true,
+  };
+  const sidecars = Object.entries(config.sidecars).map(
+    ([name, sidecar]): ContainerSpec => ({
+      name,
+      image: render(sidecar.image, values),
+      command: sidecar.command,
+      env: { ...shared, ...renderAll(sidecar.env, values) },
+      essential: true,
+    }),
+  );
+  return {
+    revision: `${sha.slice(0, 12)}-${digest}`,
+    sha,
+    containers: [app, ...sidecars],
+    cpu: config.size.cpu,
+    memory: config.size.memory,
+    port: config.app.port,
+    healthPath: config.app.health,
+    spot: config.spot,
+    seed: config.seed,
+    local: config.local && { command: config.local.command, cwd: config.local.cwd },
+  };
+}

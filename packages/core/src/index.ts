@@ -1,0 +1,13 @@
+export * from './config/config.ts';
+export * from './config/duration.ts';
+export * from './config/glob.ts';
+export * from './environment/environment.ts';
+export * from './environment/naming.ts';
+export * from './environment/policy.ts';
+export * from './environment/task-spec.ts';
+export * from './errors.ts';
+export type * from './ports.ts';
+export * from './reconcile/plan.ts';
+export * from './reconcile/reconcile.ts';
+export * from './use-cases/pull-request.ts';
+export * from './use-cases/update.ts';

@@ -1,0 +1,139 @@
+import type { Environment, EnvironmentId } from './environment/environment.ts';
+import type { ResourceNames } from './environment/naming.ts';
+
+/**
+ * Persistence of environments. Every write is conditional: `create` fails with ConflictError when the id
+ * exists, `save` when the stored `version` is not the one the caller read. Hosts are unique.
+ */
+export interface EnvironmentStore {
+  get(id: EnvironmentId): Promise<Environment | undefined>;
+  getByHost(host: string): Promise<Environment | undefined>;
+  listByRepo(repo: string): Promise<Environment[]>;
+  /** Only environments whose desired phase is `running` (a sparse index: cost grows with awake ones). */
+  listAwake(): Promise<Environment[]>;
+  listAll(): Promise<Environment[]>;
+  /**
+   * Creates the environment with the first of `slugs` whose host is free, and returns it as stored
+   * (version 1). ConflictError when the id already exists.
+   */
+  create(env: Omit<Environment, 'slug' | 'host' | 'version'>, slugs: string[], domain: string): Promise<Environment>;
+  /** Writes `env` if the stored version is still `env.version`; returns it with the next version. */
+  save(env: Environment): Promise<Environment>;
+  /** Remembers a webhook delivery id; false when it was already remembered (a redelivery). */
+  claimDelivery(deliveryId: string, ttlSeconds: number): Promise<boolean>;
+  /** Forgets a delivery whose handling failed, so that GitHub's redelivery is processed. */
+  releaseDelivery(deliveryId: string): Promise<void>;
+}
+
+/** Which environment a cloud call is about, and the names of its resources. */
+export interface EnvironmentRef {
+  id: EnvironmentId;
+  host: string;
+  names: ResourceNames;
+  /** Tags (stage, environment id) that the orphan collector finds resources by. */
+  tags: Record<string, string>;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  env: Record<string, string>;
+  /** Only the app container has one. */
+  port?: number;
+  essential: boolean;
+}
+
+/** What to run for one commit and config: everything a runtime needs, rendered from `.matinee.yml`. */
+export interface TaskSpec {
+  /** Identifies the sha and config a task definition was made from; equal revision, equal task. */
+  revision: string;
+  sha: string;
+  containers: ContainerSpec[];
+  cpu: number;
+  memory: number;
+  port: number;
+  healthPath: string;
+  spot: boolean;
+  seed?: string[];
+  /** For local mode: the app as a process. */
+  local?: { command: string[]; cwd?: string };
+}
+
+export interface ServiceState {
+  serviceArn: string;
+  desiredCount: number;
+  /** Running tasks of the current revision (the primary deployment), not of one being replaced. */
+  runningCount: number;
+  /** The revision of the task definition the service runs (undefined when not made by Matinee). */
+  revision?: string;
+  taskDefinitionArn: string;
+  /** The latest reason ECS gave for a stopped task, if any. */
+  lastStoppedReason?: string;
+}
+
+export interface Runtime {
+  describe(ref: EnvironmentRef): Promise<{ service?: ServiceState; revisions: number }>;
+  /** Registers (or finds) the task definition of `spec.revision`. Idempotent. */
+  registerRevision(ref: EnvironmentRef, spec: TaskSpec): Promise<{ taskDefinitionArn: string }>;
+  /** Creates the service, or updates it to this task definition and count. Idempotent. */
+  ensureService(
+    ref: EnvironmentRef,
+    input: { taskDefinitionArn: string; targetGroupArn: string; desiredCount: number; spec: TaskSpec },
+  ): Promise<{ serviceArn: string }>;
+  scaleService(ref: EnvironmentRef, desiredCount: number): Promise<void>;
+  /** Deletes the service (stopping its tasks). Absent already is success. */
+  deleteService(ref: EnvironmentRef): Promise<void>;
+  /** Deregisters every task definition revision of the environment. */
+  deregisterRevisions(ref: EnvironmentRef): Promise<void>;
+}
+
+export type TargetHealth = 'healthy' | 'unhealthy' | 'initial' | 'none';
+
+export interface Router {
+  describe(ref: EnvironmentRef): Promise<{ targetGroupArn?: string; ruleArn?: string; health: TargetHealth }>;
+  ensureTargetGroup(ref: EnvironmentRef, input: { port: number; healthPath: string }): Promise<{ targetGroupArn: string }>;
+  /** The host rule sending `ref.host` to the target group. Idempotent. */
+  ensureRule(ref: EnvironmentRef, targetGroupArn: string): Promise<{ ruleArn: string }>;
+  /** Absent already is success. */
+  removeRule(ref: EnvironmentRef): Promise<void>;
+  deleteTargetGroup(ref: EnvironmentRef): Promise<void>;
+}
+
+export interface Activity {
+  /** Requests each environment served in [since, until); environments with no data count 0. */
+  requestCounts(refs: EnvironmentRef[], since: Date, until: Date): Promise<Map<EnvironmentId, number>>;
+}
+
+export interface Bus {
+  /** Asks for `reconcile(id)` to run soon. Duplicates are harmless: reconcile is idempotent. */
+  requestReconcile(ids: EnvironmentId[], reason: string): Promise<void>;
+}
+
+export interface OpenPullRequest {
+  number: number;
+  headSha: string;
+}
+
+export interface SourceControl {
+  /** The text of `.matinee.yml` at `sha`, or undefined when the file does not exist there. */
+  readConfig(repo: string, sha: string): Promise<string | undefined>;
+  listOpenPullRequests(repo: string): Promise<OpenPullRequest[]>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Structured log lines. Callers never pass secrets or raw request bodies. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Settings {
+  stage: string;
+  /** Previews live at `<slug>.<domain>`. */
+  domain: string;
+}

@@ -1,0 +1,84 @@
+import type { ServiceState, TargetHealth, TaskSpec } from '../ports.ts';
+
+/** What the cloud should hold for an environment. */
+export type Target =
+  | { phase: 'running'; spec: TaskSpec }
+  /** Service at 0 tasks, no host rule; the target group and task definitions stay for a quick wake. */
+  | { phase: 'sleeping' }
+  /** Nothing at all. */
+  | { phase: 'absent' };
+
+/** What the cloud holds, as described by the runtime and router just before planning. */
+export interface Observed {
+  service?: ServiceState;
+  /** Registered task definition revisions of the environment. */
+  revisions: number;
+  targetGroupArn?: string;
+  ruleArn?: string;
+  health: TargetHealth;
+}
+
+export type Step =
+  | { kind: 'ensureTargetGroup' }
+  | { kind: 'registerRevision' }
+  | { kind: 'ensureService'; desiredCount: number }
+  | { kind: 'scaleService'; desiredCount: number }
+  | { kind: 'ensureRule' }
+  | { kind: 'removeRule' }
+  | { kind: 'deleteService' }
+  | { kind: 'deleteTargetGroup' }
+  | { kind: 'deregisterRevisions' };
+
+/**
+ * The smallest ordered list of idempotent steps that moves `observed` to `target`. Pure. Each step is safe
+ * to repeat, so a run cut short anywhere is finished by the next one.
+ *
+ * Order matters where AWS has dependencies: the target group exists before the service that registers
+ * into it; the host rule is added only once targets are healthy (nobody sees a 502 from an empty group) and
+ * removed before the service stops; the target group is deleted after the rule and the service that use it.
+ */
+export function plan(target: Target, observed: Observed): Step[] {
+  switch (target.phase) {
+    case 'running': {
+      const steps: Step[] = [];
+      if (!observed.targetGroupArn) steps.push({ kind: 'ensureTargetGroup' });
+      const current = observed.service?.revision === target.spec.revision;
+      if (!current) {
+        steps.push({ kind: 'registerRevision' }, { kind: 'ensureService', desiredCount: 1 });
+      } else if (observed.service?.desiredCount !== 1) {
+        steps.push({ kind: 'scaleService', desiredCount: 1 });
+      }
+      // A new revision rolls out behind an existing rule; without a rule, wait for this revision's health.
+      if (!observed.ruleArn && current && observed.health === 'healthy' && (observed.service?.runningCount ?? 0) > 0) {
+        steps.push({ kind: 'ensureRule' });
+      }
+      return steps;
+    }
+    case 'sleeping': {
+      const steps: Step[] = [];
+      if (observed.ruleArn) steps.push({ kind: 'removeRule' });
+      if (observed.service && observed.service.desiredCount !== 0) steps.push({ kind: 'scaleService', desiredCount: 0 });
+      return steps;
+    }
+    case 'absent': {
+      const steps: Step[] = [];
+      if (observed.ruleArn) steps.push({ kind: 'removeRule' });
+      if (observed.service) steps.push({ kind: 'deleteService' });
+      if (observed.targetGroupArn) steps.push({ kind: 'deleteTargetGroup' });
+      if (observed.revisions > 0) steps.push({ kind: 'deregisterRevisions' });
+      return steps;
+    }
+  }
+}
+
+/** Whether a running target is serving its revision through its host rule once `steps` have run. */
+export function isServing(target: Target, observed: Observed, steps: Step[]): boolean {
+  if (target.phase !== 'running') return false;
+  const ruled = Boolean(observed.ruleArn) || steps.some((step) => step.kind === 'ensureRule');
+  return (
+    ruled &&
+    observed.service?.revision === target.spec.revision &&
+    observed.health === 'healthy' &&
+    observed.service.runningCount > 0
+  );
+}

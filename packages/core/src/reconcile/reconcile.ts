@@ -1,0 +1,233 @@
+import { loadConfig } from '../config/config.ts';
+import type { Environment, EnvironmentId, ObservedPhase, Resources } from '../environment/environment.ts';
+import { resourceNames } from '../environment/naming.ts';
+import { gate } from '../environment/policy.ts';
+import { taskSpec } from '../environment/task-spec.ts';
+import { ConflictError, TransientError, UserError } from '../errors.ts';
+import type {
+  Clock,
+  EnvironmentRef,
+  EnvironmentStore,
+  Logger,
+  Router,
+  Runtime,
+  Settings,
+  SourceControl,
+} from '../ports.ts';
+import { isServing, type Observed, plan, type Step, type Target } from './plan.ts';
+
+export interface ReconcileDeps {
+  store: EnvironmentStore;
+  runtime: Runtime;
+  router: Router;
+  source: SourceControl;
+  clock: Clock;
+  log: Logger;
+  settings: Settings;
+}
+
+/** How long a deleted environment's record is kept so that its URL answers 410 Gone. */
+export const TOMBSTONE_DAYS = 30;
+const MAX_ATTEMPTS = 5;
+
+export const TAG_STAGE = 'matinee:stage';
+export const TAG_ENVIRONMENT = 'matinee:environment';
+
+export function environmentRef(settings: Settings, env: Pick<Environment, 'id' | 'slug' | 'host'>): EnvironmentRef {
+  return {
+    id: env.id,
+    host: env.host,
+    names: resourceNames(settings.stage, env.id, env.slug),
+    tags: { [TAG_STAGE]: settings.stage, [TAG_ENVIRONMENT]: env.id },
+  };
+}
+
+/**
+ * Makes the cloud match what is wanted for one environment, then records what it saw. The only code that
+ * changes the cloud. Safe to run twice, concurrently, or after a crash at any point: it re-reads, describes
+ * what exists, plans idempotent steps, and saves with a conditional write (losing a race means starting
+ * over with the newer state).
+ */
+export async function reconcile(deps: ReconcileDeps, id: EnvironmentId): Promise<Environment | undefined> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const env = await deps.store.get(id);
+    if (!env) return undefined;
+    try {
+      return await reconcileOnce(deps, env);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      deps.log.info('environment changed while reconciling; starting over', { id, attempt });
+    }
+  }
+  throw new ConflictError(`environment ${id} kept changing during ${MAX_ATTEMPTS} reconcile attempts`);
+}
+
+async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Environment> {
+  const { repo, desired, pr } = env;
+  let next = env;
+  if (env.config?.sha !== desired.sha) {
+    next = { ...next, config: loadConfig(desired.sha, await deps.source.readConfig(repo, desired.sha)) };
+  }
+  // A fork's own file must not decide whether the fork is deployed: its policy comes from the base commit.
+  if (pr.fork && next.policy?.sha !== pr.baseSha) {
+    next = { ...next, policy: loadConfig(pr.baseSha, await deps.source.readConfig(repo, pr.baseSha)) };
+  }
+  if (!pr.fork && next.policy) next = { ...next, policy: undefined };
+  return next;
+}
+
+function decide(env: Environment): { target: Target; skipped?: string } {
+  if (env.desired.phase === 'deleted') return { target: { phase: 'absent' } };
+  const config = env.config;
+  if (!config) throw new Error('config must be loaded before deciding');
+  const verdict = gate(env.pr, config, env.policy ?? config);
+  if (!verdict.deploy || config.status !== 'ok') {
+    return { target: { phase: 'absent' }, skipped: verdict.deploy ? 'config not loaded' : verdict.reason };
+  }
+  if (env.desired.phase === 'sleeping') return { target: { phase: 'sleeping' } };
+  return { target: { phase: 'running', spec: taskSpec(env, env.desired.sha, config.value, config.digest) } };
+}
+
+async function observe(deps: ReconcileDeps, ref: EnvironmentRef): Promise<Observed> {
+  const [runtime, router] = await Promise.all([deps.runtime.describe(ref), deps.router.describe(ref)]);
+  return {
+    service: runtime.service,
+    revisions: runtime.revisions,
+    targetGroupArn: router.targetGroupArn,
+    ruleArn: router.ruleArn,
+    health: router.health,
+  };
+}
+
+/** Runs the steps in order, carrying ARNs from one step to the next; returns the resources that remain. */
+async function execute(
+  deps: ReconcileDeps,
+  ref: EnvironmentRef,
+  target: Target,
+  observed: Observed,
+  steps: Step[],
+): Promise<Resources> {
+  const resources: Resources = {
+    taskDefinitionArn: observed.service?.taskDefinitionArn,
+    serviceArn: observed.service?.serviceArn,
+    targetGroupArn: observed.targetGroupArn,
+    ruleArn: observed.ruleArn,
+  };
+  const spec = target.phase === 'running' ? target.spec : undefined;
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`reconcile step needs ${what}, which no earlier step provided`);
+    return value;
+  };
+  for (const step of steps) {
+    deps.log.info('reconcile step', { id: ref.id, step: step.kind });
+    switch (step.kind) {
+      case 'ensureTargetGroup': {
+        const { port, healthPath } = need(spec, 'a running target');
+        resources.targetGroupArn = (await deps.router.ensureTargetGroup(ref, { port, healthPath })).targetGroupArn;
+        break;
+      }
+      case 'registerRevision':
+        resources.taskDefinitionArn = (
+          await deps.runtime.registerRevision(ref, need(spec, 'a running target'))
+        ).taskDefinitionArn;
+        break;
+      case 'ensureService':
+        resources.serviceArn = (
+          await deps.runtime.ensureService(ref, {
+            taskDefinitionArn: need(resources.taskDefinitionArn, 'a task definition'),
+            targetGroupArn: need(resources.targetGroupArn, 'a target group'),
+            desiredCount: step.desiredCount,
+            spec: need(spec, 'a running target'),
+          })
+        ).serviceArn;
+        break;
+      case 'scaleService':
+        await deps.runtime.scaleService(ref, step.desiredCount);
+        break;
+      case 'ensureRule':
+        resources.ruleArn = (
+          await deps.router.ensureRule(ref, need(resources.targetGroupArn, 'a target group'))
+        ).ruleArn;
+        break;
+      case 'removeRule':
+        await deps.router.removeRule(ref);
+        resources.ruleArn = undefined;
+        break;
+      case 'deleteService':
+        await deps.runtime.deleteService(ref);
+        resources.serviceArn = undefined;
+        break;
+      case 'deleteTargetGroup':
+        await deps.router.deleteTargetGroup(ref);
+        resources.targetGroupArn = undefined;
+        break;
+      case 'deregisterRevisions':
+        await deps.runtime.deregisterRevisions(ref);
+        resources.taskDefinitionArn = undefined;
+        break;
+    }
+  }
+  return resources;
+}
+
+function phaseAfter(env: Environment, target: Target, observed: Observed, steps: Step[], skipped?: string): ObservedPhase {
+  if (target.phase === 'absent') return skipped ? 'skipped' : 'deleted';
+  if (target.phase === 'sleeping') return 'sleeping';
+  if (isServing(target, observed, steps)) return 'ready';
+  return env.observed.phase === 'failed' && env.observed.sha === target.spec.sha ? 'failed' : 'starting';
+}
+
+async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<Environment> {
+  const now = deps.clock.now().toISOString();
+  const env = read.desired.phase === 'deleted' ? read : await withConfig(deps, read);
+  const ref = environmentRef(deps.settings, env);
+  const { target, skipped } = decide(env);
+  const observed = await observe(deps, ref);
+  const steps = plan(target, observed);
+
+  let resources: Resources;
+  try {
+    resources = await execute(deps, ref, target, observed, steps);
+  } catch (error) {
+    if (error instanceof TransientError || error instanceof ConflictError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    deps.log.error('reconcile step failed', { id: env.id, error: message });
+    // A problem the PR author can fix stops here; anything else is retried by the bus after we record it.
+    const failed: Environment = {
+      ...env,
+      observed: {
+        ...env.observed,
+        phase: error instanceof UserError ? 'failed' : env.observed.phase,
+        reason: error instanceof UserError ? message : env.observed.reason,
+        lastError: message,
+        since: error instanceof UserError && env.observed.phase !== 'failed' ? now : env.observed.since,
+      },
+      updatedAt: now,
+    };
+    await deps.store.save(failed);
+    if (error instanceof UserError) return failed;
+    throw error;
+  }
+
+  const phase = phaseAfter(env, target, observed, steps, skipped);
+  const served = phase === 'ready' && target.phase === 'running';
+  const wakes = env.wakes.map((wake, index) => (index === 0 && served && !wake.readyAt ? { ...wake, readyAt: now } : wake));
+  const next: Environment = {
+    ...env,
+    desired: { ...env.desired, configDigest: env.config?.status === 'ok' ? env.config.digest : undefined },
+    observed: {
+      phase,
+      sha: served ? target.spec.sha : env.observed.sha,
+      configDigest: served && env.config?.status === 'ok' ? env.config.digest : env.observed.configDigest,
+      resources,
+      reason: skipped ?? (phase === 'failed' ? env.observed.reason : undefined),
+      lastError: phase === 'failed' ? env.observed.lastError : undefined,
+      since: phase === env.observed.phase ? env.observed.since : now,
+    },
+    wakes,
+    expiresAt:
+      phase === 'deleted' ? new Date(Date.parse(now) + TOMBSTONE_DAYS * 86_400_000).toISOString() : undefined,
+  };
+  if (JSON.stringify(next) === JSON.stringify(read)) return read;
+  return deps.store.save({ ...next, updatedAt: now });
+}

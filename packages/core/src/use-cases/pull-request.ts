@@ -1,0 +1,129 @@
+import {
+  type Environment,
+  type EnvironmentId,
+  environmentId,
+  type PullRequestFacts,
+} from '../environment/environment.ts';
+import { slugCandidates } from '../environment/naming.ts';
+import { ConflictError } from '../errors.ts';
+import type { Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
+import { updateEnvironment } from './update.ts';
+
+export interface PullRequestChange {
+  repo: string;
+  number: number;
+  /** The webhook action, for the record (`opened`, `synchronize`, `closed`, …). */
+  action: string;
+  facts: PullRequestFacts;
+}
+
+export interface RecordDeps {
+  store: EnvironmentStore;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  settings: Settings;
+}
+
+export type Outcome =
+  | { status: 'recorded'; id: EnvironmentId; desired: Environment['desired']['phase'] }
+  | { status: 'ignored'; id?: EnvironmentId; reason: string };
+
+function newEnvironment(change: PullRequestChange, id: EnvironmentId, now: string): Omit<Environment, 'slug' | 'host' | 'version'> {
+  return {
+    id,
+    repo: id.slice(0, id.indexOf('#')),
+    number: change.number,
+    pr: change.facts,
+    desired: { phase: 'running', sha: change.facts.headSha, reason: `pull request ${change.action}`, since: now },
+    observed: { phase: 'pending', resources: {}, since: now },
+    awakeSince: now,
+    wakes: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Which way an open pull request's environment should go after `change`, or undefined to leave it. */
+function desiredAfter(env: Environment, change: PullRequestChange): { phase: 'running' | 'deleted'; reason: string } | undefined {
+  const { facts } = change;
+  if (!facts.open) {
+    return env.desired.phase === 'deleted'
+      ? undefined
+      : { phase: 'deleted', reason: facts.merged ? 'pull request merged' : 'pull request closed' };
+  }
+  if (env.desired.phase === 'deleted') return { phase: 'running', reason: `pull request ${change.action}` };
+  const pushed = facts.headSha !== env.desired.sha;
+  // Labels and draft state can open or close the deploy gate: look again, awake.
+  const gateInputs = facts.draft !== env.pr.draft || facts.labels.join('\n') !== env.pr.labels.join('\n');
+  if (pushed) return { phase: 'running', reason: `pushed ${facts.headSha.slice(0, 7)}` };
+  if (gateInputs) return { phase: 'running', reason: `pull request ${change.action}` };
+  return undefined;
+}
+
+/**
+ * Records what a pull request event wants and asks for a reconcile. Never touches the cloud. A delivery
+ * older than what is recorded (GitHub redelivers without ordering) changes nothing.
+ */
+export async function onPullRequest(deps: RecordDeps, change: PullRequestChange): Promise<Outcome> {
+  const id = environmentId(change.repo, change.number);
+  const now = deps.clock.now().toISOString();
+  const existing = await deps.store.get(id);
+  if (!existing) {
+    if (!change.facts.open) return { status: 'ignored', id, reason: 'closed pull request without an environment' };
+    try {
+      await deps.store.create(newEnvironment(change, id, now), slugCandidates(id, change.facts.branch, change.number), deps.settings.domain);
+    } catch (error) {
+      // Another delivery created it first; fall through and treat this one as an update.
+      if (!(error instanceof ConflictError)) throw error;
+      return onPullRequest(deps, change);
+    }
+    await deps.bus.requestReconcile([id], `pull request ${change.action}`);
+    deps.log.info('environment created', { id, sha: change.facts.headSha });
+    return { status: 'recorded', id, desired: 'running' };
+  }
+
+  const { result, written, env } = await updateEnvironment(deps.store, id, (current) => {
+    if (!current) throw new ConflictError(`environment ${id} vanished while recording`);
+    if (Date.parse(change.facts.updatedAt) < Date.parse(current.pr.updatedAt)) {
+      const reason = `stale delivery: pull request updated ${change.facts.updatedAt}, recorded ${current.pr.updatedAt}`;
+      return { result: { reason, reconcile: false } };
+    }
+    const desired = desiredAfter(current, change);
+    const next: Environment = { ...current, pr: change.facts, updatedAt: now };
+    if (!desired) {
+      const factsChanged = JSON.stringify(current.pr) !== JSON.stringify(change.facts);
+      return factsChanged
+        ? { env: next, result: { reason: 'facts updated', reconcile: false } }
+        : { result: { reason: 'nothing changed', reconcile: false } };
+    }
+    next.desired = { phase: desired.phase, sha: change.facts.headSha, reason: desired.reason, since: now };
+    if (desired.phase === 'running' && current.desired.phase !== 'running') next.awakeSince = now;
+    return { env: next, result: { reason: desired.reason, reconcile: true } };
+  });
+  if (!written || !env) return { status: 'ignored', id, reason: result.reason };
+  if (result.reconcile) await deps.bus.requestReconcile([id], result.reason);
+  return { status: 'recorded', id, desired: env.desired.phase };
+}
+
+/** A deleted branch takes every open pull request environment of that branch with it. */
+export async function onBranchDeleted(deps: RecordDeps, repo: string, branch: string): Promise<EnvironmentId[]> {
+  const now = deps.clock.now().toISOString();
+  const affected = (await deps.store.listByRepo(repo)).filter(
+    (env) => env.pr.branch === branch && !env.pr.fork && env.desired.phase !== 'deleted',
+  );
+  const deleted: EnvironmentId[] = [];
+  for (const { id } of affected) {
+    const { written } = await updateEnvironment(deps.store, id, (current) =>
+      current && current.desired.phase !== 'deleted'
+        ? {
+            env: { ...current, desired: { ...current.desired, phase: 'deleted', reason: `branch ${branch} deleted`, since: now }, updatedAt: now },
+            result: undefined,
+          }
+        : { result: undefined },
+    );
+    if (written) deleted.push(id);
+  }
+  if (deleted.length) await deps.bus.requestReconcile(deleted, `branch ${branch} deleted`);
+  return deleted;
+}
