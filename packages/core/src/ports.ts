@@ -16,7 +16,11 @@ export interface EnvironmentStore {
    * Creates the environment with the first of `slugs` whose host is free, and returns it as stored
    * (version 1). ConflictError when the id already exists.
    */
-  create(env: Omit<Environment, 'slug' | 'host' | 'version'>, slugs: string[], domain: string): Promise<Environment>;
+  create(
+    env: Omit<Environment, 'slug' | 'host' | 'version'>,
+    slugs: string[],
+    domain: string,
+  ): Promise<Environment>;
   /** Writes `env` if the stored version is still `env.version`; returns it with the next version. */
   save(env: Environment): Promise<Environment>;
   /** Remembers a webhook delivery id; false when it was already remembered (a redelivery). */
@@ -92,7 +96,10 @@ export type TargetHealth = 'healthy' | 'unhealthy' | 'initial' | 'none';
 
 export interface Router {
   describe(ref: EnvironmentRef): Promise<{ targetGroupArn?: string; ruleArn?: string; health: TargetHealth }>;
-  ensureTargetGroup(ref: EnvironmentRef, input: { port: number; healthPath: string }): Promise<{ targetGroupArn: string }>;
+  ensureTargetGroup(
+    ref: EnvironmentRef,
+    input: { port: number; healthPath: string },
+  ): Promise<{ targetGroupArn: string }>;
   /** The host rule sending `ref.host` to the target group. Idempotent. */
   ensureRule(ref: EnvironmentRef, targetGroupArn: string): Promise<{ ruleArn: string }>;
   /** Absent already is success. */

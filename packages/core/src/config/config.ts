@@ -29,7 +29,10 @@ const container = z.strictObject({
 const duration = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
   const seconds = typeof value === 'number' ? value : parseDuration(value);
   if (seconds === undefined || seconds <= 0) {
-    ctx.addIssue({ code: 'custom', message: `not a duration (like 20m, 1h30m, 90s): ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a duration (like 20m, 1h30m, 90s): ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return seconds;
@@ -51,9 +54,17 @@ const size = z
   .superRefine(({ cpu, memory }, ctx) => {
     const fits = fargateMemory[cpu];
     if (!fits) {
-      ctx.addIssue({ code: 'custom', path: ['cpu'], message: `Fargate cpu must be one of ${Object.keys(fargateMemory).join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cpu'],
+        message: `Fargate cpu must be one of ${Object.keys(fargateMemory).join(', ')}`,
+      });
     } else if (!fits(memory)) {
-      ctx.addIssue({ code: 'custom', path: ['memory'], message: `${memory} MiB is not a valid Fargate memory size for cpu ${cpu}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memory'],
+        message: `${memory} MiB is not a valid Fargate memory size for cpu ${cpu}`,
+      });
     }
   });
 
@@ -97,7 +108,9 @@ export type LoadedConfig =
   | { sha: string; status: 'missing' }
   | { sha: string; status: 'invalid'; problems: string[] };
 
-export type ConfigResult = { ok: true; value: MatineeConfig; digest: string } | { ok: false; problems: string[] };
+export type ConfigResult =
+  | { ok: true; value: MatineeConfig; digest: string }
+  | { ok: false; problems: string[] };
 
 function pathOf(path: readonly PropertyKey[]): string {
   return path.length ? path.map(String).join('.') : '(top level)';
@@ -105,19 +118,23 @@ function pathOf(path: readonly PropertyKey[]): string {
 
 /** Parses and validates `.matinee.yml`. Every problem is reported, each with where it is. */
 export function parseConfig(text: string): ConfigResult {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length) {
     return {
       ok: false,
       problems: document.errors.map((error) => {
         const line = error.linePos?.[0];
-        return `${line ? `line ${line.line}, column ${line.col}` : 'yaml'}: ${error.message.split('\n')[0]}`;
+        const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return `${line ? `line ${line.line}, column ${line.col}` : 'yaml'}: ${message}`;
       }),
     };
   }
   const result = configSchema.safeParse(document.toJS() ?? {});
   if (!result.success) {
-    return { ok: false, problems: result.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`) };
+    return {
+      ok: false,
+      problems: result.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`),
+    };
   }
   return { ok: true, value: result.data, digest: configDigest(result.data) };
 }
@@ -137,7 +154,10 @@ function canonical(value: unknown): unknown {
 
 /** Same meaning, same digest: key order and formatting of the file do not matter. */
 export function configDigest(config: MatineeConfig): string {
-  return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(config)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function loadConfig(sha: string, text: string | undefined): LoadedConfig {

@@ -8,7 +8,8 @@ const repoPattern = /^[a-z0-9](?:[a-z0-9-]{0,38})\/[a-z0-9._-]{1,100}$/;
 
 export function normalizeRepo(repo: string): string {
   const normalized = repo.trim().toLowerCase();
-  if (!repoPattern.test(normalized)) throw new Error(`not a GitHub repository name (owner/name): ${JSON.stringify(repo)}`);
+  if (!repoPattern.test(normalized))
+    throw new Error(`not a GitHub repository name (owner/name): ${JSON.stringify(repo)}`);
   return normalized;
 }
 
@@ -19,9 +20,11 @@ export function environmentId(repo: string, number: number): EnvironmentId {
 
 export function parseEnvironmentId(value: string): { repo: string; number: number; id: EnvironmentId } {
   const match = /^(.+)#(\d+)$/.exec(value);
-  if (!match?.[1] || !match[2]) throw new Error(`not an environment id (owner/repo#number): ${JSON.stringify(value)}`);
+  if (!match?.[1] || !match[2])
+    throw new Error(`not an environment id (owner/repo#number): ${JSON.stringify(value)}`);
   const id = environmentId(match[1], Number(match[2]));
-  if (id !== value) throw new Error(`not a normalized environment id: ${JSON.stringify(value)} (expected ${id})`);
+  if (id !== value)
+    throw new Error(`not a normalized environment id: ${JSON.stringify(value)} (expected ${id})`);
   return { repo: match[1], number: Number(match[2]), id };
 }
 

@@ -56,7 +56,9 @@ const stagePattern = /^[a-z][a-z0-9-]{0,23}$/;
 
 export function assertStage(stage: string): string {
   if (!stagePattern.test(stage)) {
-    throw new Error(`stage must be 1–24 characters of a-z, 0-9 and '-', starting with a letter: ${JSON.stringify(stage)}`);
+    throw new Error(
+      `stage must be 1–24 characters of a-z, 0-9 and '-', starting with a letter: ${JSON.stringify(stage)}`,
+    );
   }
   return stage;
 }

@@ -3,6 +3,10 @@ import { CONFIG_FILE } from '../config/config.ts';
 import { matchesGlob } from '../config/glob.ts';
 import type { PullRequestFacts } from './environment.ts';
 
+function invalid(problems: string[]): string {
+  return `${CONFIG_FILE} is invalid:\n${problems.map((problem) => `- ${problem}`).join('\n')}`;
+}
+
 export type Gate = { deploy: true } | { deploy: false; reason: string };
 
 /**
@@ -12,20 +16,24 @@ export type Gate = { deploy: true } | { deploy: false; reason: string };
  */
 export function gate(pr: PullRequestFacts, config: LoadedConfig, policy: LoadedConfig = config): Gate {
   if (policy.status === 'missing') return { deploy: false, reason: `no ${CONFIG_FILE} in the repository` };
-  if (policy.status === 'invalid') return { deploy: false, reason: `${CONFIG_FILE} is invalid` };
+  if (policy.status === 'invalid') return { deploy: false, reason: invalid(policy.problems) };
   const rules = policy.value;
   const skip = rules.skip.find((glob) => matchesGlob(pr.branch, glob));
   if (skip) return { deploy: false, reason: `branch ${pr.branch} matches skip pattern ${skip}` };
-  if (pr.draft && !rules.drafts) return { deploy: false, reason: 'draft pull request: deploys once ready for review' };
+  if (pr.draft && !rules.drafts)
+    return { deploy: false, reason: 'draft pull request: deploys once ready for review' };
   if (pr.fork) {
-    if (rules.forks.policy === 'never') return { deploy: false, reason: 'pull requests from forks are not deployed' };
+    if (rules.forks.policy === 'never')
+      return { deploy: false, reason: 'pull requests from forks are not deployed' };
     if (!pr.labels.includes(rules.forks.label)) {
-      return { deploy: false, reason: `pull request from a fork: deploys once a maintainer adds the label ${rules.forks.label}` };
+      return {
+        deploy: false,
+        reason: `pull request from a fork: deploys once a maintainer adds the label ${rules.forks.label}`,
+      };
     }
   }
-  if (config.status === 'missing') return { deploy: false, reason: `no ${CONFIG_FILE} at ${config.sha.slice(0, 7)}` };
-  if (config.status === 'invalid') {
-    return { deploy: false, reason: `${CONFIG_FILE} is invalid:\n${config.problems.map((p) => `- ${p}`).join('\n')}` };
-  }
+  if (config.status === 'missing')
+    return { deploy: false, reason: `no ${CONFIG_FILE} at ${config.sha.slice(0, 7)}` };
+  if (config.status === 'invalid') return { deploy: false, reason: invalid(config.problems) };
   return { deploy: true };
 }

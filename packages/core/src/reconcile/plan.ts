@@ -49,7 +49,12 @@ export function plan(target: Target, observed: Observed): Step[] {
         steps.push({ kind: 'scaleService', desiredCount: 1 });
       }
       // A new revision rolls out behind an existing rule; without a rule, wait for this revision's health.
-      if (!observed.ruleArn && current && observed.health === 'healthy' && (observed.service?.runningCount ?? 0) > 0) {
+      if (
+        !observed.ruleArn &&
+        current &&
+        observed.health === 'healthy' &&
+        (observed.service?.runningCount ?? 0) > 0
+      ) {
         steps.push({ kind: 'ensureRule' });
       }
       return steps;
@@ -57,7 +62,8 @@ export function plan(target: Target, observed: Observed): Step[] {
     case 'sleeping': {
       const steps: Step[] = [];
       if (observed.ruleArn) steps.push({ kind: 'removeRule' });
-      if (observed.service && observed.service.desiredCount !== 0) steps.push({ kind: 'scaleService', desiredCount: 0 });
+      if (observed.service && observed.service.desiredCount !== 0)
+        steps.push({ kind: 'scaleService', desiredCount: 0 });
       return steps;
     }
     case 'absent': {

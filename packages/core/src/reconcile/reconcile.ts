@@ -33,7 +33,10 @@ const MAX_ATTEMPTS = 5;
 export const TAG_STAGE = 'matinee:stage';
 export const TAG_ENVIRONMENT = 'matinee:environment';
 
-export function environmentRef(settings: Settings, env: Pick<Environment, 'id' | 'slug' | 'host'>): EnvironmentRef {
+export function environmentRef(
+  settings: Settings,
+  env: Pick<Environment, 'id' | 'slug' | 'host'>,
+): EnvironmentRef {
   return {
     id: env.id,
     host: env.host,
@@ -123,7 +126,9 @@ async function execute(
     switch (step.kind) {
       case 'ensureTargetGroup': {
         const { port, healthPath } = need(spec, 'a running target');
-        resources.targetGroupArn = (await deps.router.ensureTargetGroup(ref, { port, healthPath })).targetGroupArn;
+        resources.targetGroupArn = (
+          await deps.router.ensureTargetGroup(ref, { port, healthPath })
+        ).targetGroupArn;
         break;
       }
       case 'registerRevision':
@@ -170,7 +175,13 @@ async function execute(
   return resources;
 }
 
-function phaseAfter(env: Environment, target: Target, observed: Observed, steps: Step[], skipped?: string): ObservedPhase {
+function phaseAfter(
+  env: Environment,
+  target: Target,
+  observed: Observed,
+  steps: Step[],
+  skipped?: string,
+): ObservedPhase {
   if (target.phase === 'absent') return skipped ? 'skipped' : 'deleted';
   if (target.phase === 'sleeping') return 'sleeping';
   if (isServing(target, observed, steps)) return 'ready';
@@ -211,7 +222,9 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
 
   const phase = phaseAfter(env, target, observed, steps, skipped);
   const served = phase === 'ready' && target.phase === 'running';
-  const wakes = env.wakes.map((wake, index) => (index === 0 && served && !wake.readyAt ? { ...wake, readyAt: now } : wake));
+  const wakes = env.wakes.map((wake, index) =>
+    index === 0 && served && !wake.readyAt ? { ...wake, readyAt: now } : wake,
+  );
   const next: Environment = {
     ...env,
     desired: { ...env.desired, configDigest: env.config?.status === 'ok' ? env.config.digest : undefined },

@@ -29,13 +29,22 @@ export type Outcome =
   | { status: 'recorded'; id: EnvironmentId; desired: Environment['desired']['phase'] }
   | { status: 'ignored'; id?: EnvironmentId; reason: string };
 
-function newEnvironment(change: PullRequestChange, id: EnvironmentId, now: string): Omit<Environment, 'slug' | 'host' | 'version'> {
+function newEnvironment(
+  change: PullRequestChange,
+  id: EnvironmentId,
+  now: string,
+): Omit<Environment, 'slug' | 'host' | 'version'> {
   return {
     id,
     repo: id.slice(0, id.indexOf('#')),
     number: change.number,
     pr: change.facts,
-    desired: { phase: 'running', sha: change.facts.headSha, reason: `pull request ${change.action}`, since: now },
+    desired: {
+      phase: 'running',
+      sha: change.facts.headSha,
+      reason: `pull request ${change.action}`,
+      since: now,
+    },
     observed: { phase: 'pending', resources: {}, since: now },
     awakeSince: now,
     wakes: [],
@@ -45,7 +54,10 @@ function newEnvironment(change: PullRequestChange, id: EnvironmentId, now: strin
 }
 
 /** Which way an open pull request's environment should go after `change`, or undefined to leave it. */
-function desiredAfter(env: Environment, change: PullRequestChange): { phase: 'running' | 'deleted'; reason: string } | undefined {
+function desiredAfter(
+  env: Environment,
+  change: PullRequestChange,
+): { phase: 'running' | 'deleted'; reason: string } | undefined {
   const { facts } = change;
   if (!facts.open) {
     return env.desired.phase === 'deleted'
@@ -70,9 +82,14 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
   const now = deps.clock.now().toISOString();
   const existing = await deps.store.get(id);
   if (!existing) {
-    if (!change.facts.open) return { status: 'ignored', id, reason: 'closed pull request without an environment' };
+    if (!change.facts.open)
+      return { status: 'ignored', id, reason: 'closed pull request without an environment' };
     try {
-      await deps.store.create(newEnvironment(change, id, now), slugCandidates(id, change.facts.branch, change.number), deps.settings.domain);
+      await deps.store.create(
+        newEnvironment(change, id, now),
+        slugCandidates(id, change.facts.branch, change.number),
+        deps.settings.domain,
+      );
     } catch (error) {
       // Another delivery created it first; fall through and treat this one as an update.
       if (!(error instanceof ConflictError)) throw error;
@@ -107,7 +124,11 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
 }
 
 /** A deleted branch takes every open pull request environment of that branch with it. */
-export async function onBranchDeleted(deps: RecordDeps, repo: string, branch: string): Promise<EnvironmentId[]> {
+export async function onBranchDeleted(
+  deps: RecordDeps,
+  repo: string,
+  branch: string,
+): Promise<EnvironmentId[]> {
   const now = deps.clock.now().toISOString();
   const affected = (await deps.store.listByRepo(repo)).filter(
     (env) => env.pr.branch === branch && !env.pr.fork && env.desired.phase !== 'deleted',
@@ -117,7 +138,16 @@ export async function onBranchDeleted(deps: RecordDeps, repo: string, branch: st
     const { written } = await updateEnvironment(deps.store, id, (current) =>
       current && current.desired.phase !== 'deleted'
         ? {
-            env: { ...current, desired: { ...current.desired, phase: 'deleted', reason: `branch ${branch} deleted`, since: now }, updatedAt: now },
+            env: {
+              ...current,
+              desired: {
+                ...current.desired,
+                phase: 'deleted',
+                reason: `branch ${branch} deleted`,
+                since: now,
+              },
+              updatedAt: now,
+            },
             result: undefined,
           }
         : { result: undefined },

@@ -1,0 +1,91 @@
+import type { Environment, EnvironmentId } from '../environment/environment.ts';
+import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
+import { updateEnvironment } from './update.ts';
+
+export interface WakeDeps {
+  store: EnvironmentStore;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+}
+
+/** How many past wakes are kept for the estimate. */
+const WAKE_HISTORY = 5;
+const DEFAULT_ESTIMATE_SECONDS = 60;
+
+export type WakeState =
+  | { kind: 'unknown' }
+  | { kind: 'gone'; env: Environment }
+  | { kind: 'skipped'; env: Environment; reason: string }
+  | { kind: 'failed'; env: Environment; reason: string }
+  | { kind: 'waking'; env: Environment; startedAt: string; estimateSeconds: number; woke: boolean }
+  | { kind: 'ready'; env: Environment };
+
+/** Median of this environment's past wake durations; a default before the first one. */
+export function wakeEstimateSeconds(env: Pick<Environment, 'wakes'>): number {
+  const durations = env.wakes
+    .filter((wake) => wake.readyAt)
+    .map((wake) => (Date.parse(wake.readyAt as string) - Date.parse(wake.startedAt)) / 1000)
+    .sort((a, b) => a - b);
+  if (!durations.length) return DEFAULT_ESTIMATE_SECONDS;
+  return Math.round(durations[Math.floor(durations.length / 2)] as number);
+}
+
+function stateOf(env: Environment, woke: boolean): WakeState {
+  if (env.desired.phase === 'deleted') return { kind: 'gone', env };
+  if (env.observed.phase === 'skipped')
+    return { kind: 'skipped', env, reason: env.observed.reason ?? 'not deployed' };
+  if (env.observed.phase === 'failed' && env.desired.sha === env.observed.sha) {
+    return {
+      kind: 'failed',
+      env,
+      reason: env.observed.reason ?? env.observed.lastError ?? 'the environment failed',
+    };
+  }
+  if (env.desired.phase === 'running' && env.observed.phase === 'ready' && !woke)
+    return { kind: 'ready', env };
+  return {
+    kind: 'waking',
+    env,
+    startedAt: env.wakes[0]?.readyAt ? env.desired.since : (env.wakes[0]?.startedAt ?? env.desired.since),
+    estimateSeconds: wakeEstimateSeconds(env),
+    woke,
+  };
+}
+
+/**
+ * A request reached a host with no rule: the environment sleeps, is waking, or lost its rule. Wakes a
+ * sleeping environment exactly once however many requests race here: the conditional write decides who
+ * wakes it, and only that caller asks for a reconcile. Every request counts as activity.
+ */
+export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
+  const found = await deps.store.getByHost(host);
+  if (!found) return { kind: 'unknown' };
+  const id: EnvironmentId = found.id;
+  const now = deps.clock.now().toISOString();
+  const { env, result: woke } = await updateEnvironment(deps.store, id, (current) => {
+    if (!current) return { result: false };
+    const state = stateOf(current, false);
+    if (state.kind === 'waking' && current.desired.phase === 'sleeping') {
+      const next: Environment = {
+        ...current,
+        desired: { ...current.desired, phase: 'running', reason: 'woken by a request', since: now },
+        awakeSince: now,
+        lastRequestAt: now,
+        wakes: [{ startedAt: now }, ...current.wakes].slice(0, WAKE_HISTORY),
+        updatedAt: now,
+      };
+      return { env: next, result: true };
+    }
+    return { result: false };
+  });
+  if (!env) return { kind: 'unknown' };
+  if (woke) {
+    deps.log.info('waking environment', { id, host });
+    await deps.bus.requestReconcile([id], 'woken by a request');
+  } else if (env.desired.phase === 'running' && env.observed.phase === 'ready') {
+    // Ready but the request still reached us: the host rule is missing. Reconcile puts it back.
+    await deps.bus.requestReconcile([id], 'request reached the wake path while ready');
+  }
+  return stateOf(env, woke);
+}

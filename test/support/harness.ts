@@ -1,0 +1,41 @@
+import { type EnvironmentId, reconcile, type Settings } from '@matinee/core';
+import { WEB_CONFIG } from './configs.ts';
+import { FakeCloud } from './fake-cloud.ts';
+import { FakeSourceControl, InMemoryStore, ManualClock, MemoryLogger, RecordingBus } from './fakes.ts';
+
+export const SETTINGS: Settings = { stage: 'test', domain: 'preview.example.com' };
+
+/** The whole core wired to in-memory ports; `acme/web` has WEB_CONFIG at every commit. */
+export function harness() {
+  const store = new InMemoryStore();
+  const cloud = new FakeCloud();
+  const bus = new RecordingBus();
+  const clock = new ManualClock();
+  const source = new FakeSourceControl();
+  const log = new MemoryLogger();
+  source.setConfig('acme/web', WEB_CONFIG);
+  const deps = {
+    store,
+    runtime: cloud,
+    router: cloud,
+    activity: cloud,
+    bus,
+    clock,
+    source,
+    log,
+    settings: SETTINGS,
+  };
+  return {
+    ...deps,
+    cloud,
+    deps,
+    /** Runs reconcile for every request on the bus until it is empty, as the AWS bus would. */
+    async drain(): Promise<void> {
+      while (bus.requests.length) {
+        const ids = new Set(bus.requests.splice(0).flatMap((r) => r.ids));
+        for (const id of ids) await reconcile(deps, id);
+      }
+    },
+    reconcile: (id: EnvironmentId) => reconcile(deps, id),
+  };
+}

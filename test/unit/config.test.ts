@@ -1,0 +1,107 @@
+import { configDigest, parseConfig, parseDuration } from '@matinee/core';
+import { describe, expect, it } from 'vitest';
+import { WEB_CONFIG } from '../support/configs.ts';
+
+function valid(text: string) {
+  const result = parseConfig(text);
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result;
+}
+
+describe('.matinee.yml', () => {
+  it('fills documented defaults for a minimal file', () => {
+    const { value } = valid('app: { image: "ghcr.io/acme/web:{sha}", port: 8080 }');
+    expect(value).toMatchObject({
+      app: { port: 8080, health: '/', env: {} },
+      sidecars: {},
+      size: { cpu: 256, memory: 512 },
+      idle: 3600,
+      drafts: false,
+      forks: { policy: 'label', label: 'matinee:deploy' },
+      spot: true,
+      skip: [],
+    });
+  });
+
+  it('reads sidecars, size, idle and environment variables', () => {
+    const { value } = valid(WEB_CONFIG);
+    expect(value.idle).toBe(1800);
+    expect(value.size).toEqual({ cpu: 512, memory: 1024 });
+    expect(value.sidecars.db?.image).toBe('postgres:16');
+    expect(value.env.PUBLIC_URL).toBe('{url}');
+  });
+
+  it('runs a string command through the shell and keeps a list as the exec form', () => {
+    const { value } = valid('app: { image: x, port: 1, command: "npm start" }\nseed: [npm, run, seed]');
+    expect(value.app.command).toEqual(['sh', '-c', 'npm start']);
+    expect(value.seed).toEqual(['npm', 'run', 'seed']);
+  });
+
+  it('lists every problem with its path', () => {
+    const result = parseConfig(`
+app:
+  image: ""
+  port: 70000
+  healthcheck: /health
+size: { cpu: 256, memory: 4096 }
+idle: soon
+forks: { policy: always }
+`);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^app\.image: /),
+        expect.stringMatching(/^app\.port: /),
+        expect.stringMatching(/^app: .*healthcheck/),
+        expect.stringMatching(/^size\.memory: 4096 MiB is not a valid Fargate memory size for cpu 256/),
+        expect.stringMatching(/^idle: not a duration/),
+        expect.stringMatching(/^forks\.policy: /),
+      ]),
+    );
+    expect(result.problems).toHaveLength(6);
+  });
+
+  it('reports a missing app at the top level', () => {
+    const result = parseConfig('idle: 20m');
+    expect(result).toEqual({ ok: false, problems: [expect.stringMatching(/^app: /)] });
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const result = parseConfig('app:\n  image: [unclosed\n  port: 3000\n');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]).toMatch(/^line \d+, column \d+: /);
+  });
+
+  it('rejects duplicate keys instead of silently taking the last', () => {
+    expect(parseConfig('app: { image: a, port: 1 }\napp: { image: b, port: 2 }').ok).toBe(false);
+  });
+
+  it('treats an empty file as a file without an app', () => {
+    expect(parseConfig('').ok).toBe(false);
+  });
+
+  it('gives equal digests to the same meaning written differently, and different digests otherwise', () => {
+    const a = valid('app: { image: x, port: 1 }\nidle: 1h');
+    const b = valid('idle: 60m\napp:\n  port: 1\n  image: x\n');
+    const c = valid('app: { image: x, port: 2 }');
+    expect(a.digest).toBe(b.digest);
+    expect(a.digest).not.toBe(c.digest);
+    expect(configDigest(a.value)).toBe(a.digest);
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['90s', 90],
+    ['20m', 1200],
+    ['1h30m', 5400],
+    ['2d', 172_800],
+  ])('reads %s as %i seconds', (text, seconds) => {
+    expect(parseDuration(text)).toBe(seconds);
+  });
+
+  it.each(['', '10', 'm', '1.5h', '-5m', '1 h'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});

@@ -1,0 +1,241 @@
+import {
+  environmentId,
+  onBranchDeleted,
+  onPullRequest,
+  type PullRequestFacts,
+  sweep,
+  wake,
+} from '@matinee/core';
+import { describe, expect, it, vi } from 'vitest';
+import { facts, SHA_A, SHA_B } from '../support/environments.ts';
+import { harness } from '../support/harness.ts';
+
+const ID = environmentId('acme/web', 42);
+const HOST = 'fix-login-pr42.preview.example.com';
+
+function event(
+  h: ReturnType<typeof harness>,
+  action: string,
+  overrides: Partial<PullRequestFacts> = {},
+  number = 42,
+) {
+  return onPullRequest(h.deps, { repo: 'acme/web', number, action, facts: facts(overrides) });
+}
+
+/** An environment that is up and serving, with its tasks healthy. */
+async function ready(h: ReturnType<typeof harness>) {
+  await event(h, 'opened');
+  await h.drain();
+  h.cloud.startTasks();
+  await h.reconcile(ID);
+  h.bus.requests.length = 0;
+}
+
+describe('pull request events', () => {
+  it('opening a pull request records a running environment at its host and asks for one reconcile', async () => {
+    const h = harness();
+    const outcome = await event(h, 'opened');
+    expect(outcome).toEqual({ status: 'recorded', id: ID, desired: 'running' });
+    expect(await h.store.get(ID)).toMatchObject({
+      host: HOST,
+      desired: { phase: 'running', sha: SHA_A },
+      observed: { phase: 'pending' },
+    });
+    expect(h.bus.ids).toEqual([ID]);
+    expect(h.cloud.calls).toEqual([]);
+  });
+
+  it('a push records the new commit', async () => {
+    const h = harness();
+    await event(h, 'opened');
+    await event(h, 'synchronize', { headSha: SHA_B, updatedAt: '2026-11-02T09:01:00Z' });
+    expect((await h.store.get(ID))?.desired).toMatchObject({
+      phase: 'running',
+      sha: SHA_B,
+      reason: 'pushed bbbbbbb',
+    });
+    expect(h.bus.ids).toEqual([ID, ID]);
+  });
+
+  it('an older push arriving after a newer one changes nothing', async () => {
+    const h = harness();
+    await event(h, 'opened');
+    await event(h, 'synchronize', { headSha: SHA_B, updatedAt: '2026-11-02T09:02:00Z' });
+    const before = await h.store.get(ID);
+
+    const outcome = await event(h, 'synchronize', { headSha: SHA_A, updatedAt: '2026-11-02T09:01:00Z' });
+
+    expect(outcome).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/^stale delivery/) });
+    expect(await h.store.get(ID)).toEqual(before);
+    expect(h.bus.ids).toHaveLength(2);
+  });
+
+  it.each([
+    [true, 'pull request merged'],
+    [false, 'pull request closed'],
+  ])('closing (merged: %s) wants the environment deleted', async (merged, reason) => {
+    const h = harness();
+    await event(h, 'opened');
+    await event(h, 'closed', { open: false, merged, updatedAt: '2026-11-02T10:00:00Z' });
+    expect((await h.store.get(ID))?.desired).toMatchObject({ phase: 'deleted', reason });
+  });
+
+  it('a late push cannot bring a closed pull request back, but reopening does', async () => {
+    const h = harness();
+    await event(h, 'opened');
+    await event(h, 'closed', { open: false, updatedAt: '2026-11-02T10:00:00Z' });
+    await event(h, 'synchronize', { headSha: SHA_B, updatedAt: '2026-11-02T09:30:00Z' });
+    expect((await h.store.get(ID))?.desired.phase).toBe('deleted');
+
+    await event(h, 'reopened', { updatedAt: '2026-11-02T11:00:00Z' });
+    expect((await h.store.get(ID))?.desired.phase).toBe('running');
+  });
+
+  it('ignores a closed pull request that never had an environment', async () => {
+    const h = harness();
+    expect(await event(h, 'closed', { open: false })).toMatchObject({ status: 'ignored' });
+    expect(await h.store.listAll()).toEqual([]);
+    expect(h.bus.ids).toEqual([]);
+  });
+
+  it('a title edit refreshes facts without asking for a reconcile', async () => {
+    const h = harness();
+    await event(h, 'opened');
+    await event(h, 'edited', { updatedAt: '2026-11-02T09:03:00Z' });
+    expect(h.bus.ids).toEqual([ID]);
+  });
+
+  it('gives the same branch and number in another repository another host', async () => {
+    const h = harness();
+    await event(h, 'opened');
+    await onPullRequest(h.deps, { repo: 'acme/api', number: 42, action: 'opened', facts: facts() });
+    const other = await h.store.get(environmentId('acme/api', 42));
+    expect(other?.host).toMatch(/^fix-login-pr42-[0-9a-f]{8}\.preview\.example\.com$/);
+  });
+
+  it('deleting a branch deletes the environments of that branch only', async () => {
+    const h = harness();
+    await event(h, 'opened');
+    await event(h, 'opened', { branch: 'other' }, 43);
+    const deleted = await onBranchDeleted(h.deps, 'acme/web', 'fix-login');
+    expect(deleted).toEqual([ID]);
+    expect((await h.store.get(ID))?.desired).toMatchObject({
+      phase: 'deleted',
+      reason: 'branch fix-login deleted',
+    });
+    expect((await h.store.get(environmentId('acme/web', 43)))?.desired.phase).toBe('running');
+  });
+
+  it('closing removes every resource of the environment', async () => {
+    const h = harness();
+    await ready(h);
+    await event(h, 'closed', { open: false, merged: true, updatedAt: '2026-11-02T10:00:00Z' });
+    await h.drain();
+    expect((await h.store.get(ID))?.observed.phase).toBe('deleted');
+    expect((await h.store.get(ID))?.expiresAt).toBeDefined();
+    expect(h.cloud.inventory()).toEqual([]);
+  });
+});
+
+describe('sweep', () => {
+  it('puts an environment to sleep after its idle window without requests', async () => {
+    const h = harness();
+    await ready(h);
+    h.clock.advance(31 * 60_000);
+    const report = await sweep(h.deps);
+    await h.drain();
+    expect(report.slept).toEqual([ID]);
+    expect((await h.store.get(ID))?.observed.phase).toBe('sleeping');
+    expect(h.cloud.rules.size).toBe(0);
+    expect(h.cloud.services.get(`matinee-test-fix-login-pr42`)?.desiredCount).toBe(0);
+  });
+
+  it('keeps an environment awake that served requests in its window', async () => {
+    const h = harness();
+    await ready(h);
+    h.clock.advance(31 * 60_000);
+    h.cloud.requests.set(ID, 3);
+    expect((await sweep(h.deps)).slept).toEqual([]);
+  });
+
+  it('does not sleep an environment woken within its idle window, and asks no metrics for it', async () => {
+    const h = harness();
+    await ready(h);
+    h.clock.advance(10 * 60_000);
+    expect((await sweep(h.deps)).slept).toEqual([]);
+    expect(h.cloud.calls).not.toContain('requestCounts');
+  });
+
+  it('reads only awake environments', async () => {
+    const h = harness();
+    await ready(h);
+    const listAll = vi.spyOn(h.store, 'listAll');
+    h.clock.advance(31 * 60_000);
+    await sweep(h.deps);
+    await h.drain();
+    expect(listAll).not.toHaveBeenCalled();
+    expect((await sweep(h.deps)).examined).toBe(0);
+  });
+});
+
+describe('wake', () => {
+  async function asleep(h: ReturnType<typeof harness>) {
+    await ready(h);
+    h.clock.advance(31 * 60_000);
+    await sweep(h.deps);
+    await h.drain();
+    h.bus.requests.length = 0;
+  }
+
+  it('answers unknown for a host no environment has', async () => {
+    expect(await wake(harness().deps, 'nope.preview.example.com')).toEqual({ kind: 'unknown' });
+  });
+
+  it('wakes a sleeping environment exactly once under a burst of 100 requests', async () => {
+    const h = harness();
+    await asleep(h);
+    const states = await Promise.all(Array.from({ length: 100 }, () => wake(h.deps, HOST)));
+    expect(states.every((state) => state.kind === 'waking')).toBe(true);
+    expect(states.filter((state) => state.kind === 'waking' && state.woke)).toHaveLength(1);
+    expect(h.bus.ids).toEqual([ID]);
+    await h.drain();
+    expect(h.cloud.calls.filter((call) => call === 'scaleService')).toHaveLength(2);
+  });
+
+  it('serves the app again after waking, and records how long the wake took', async () => {
+    const h = harness();
+    await asleep(h);
+    await wake(h.deps, HOST);
+    await h.drain();
+    h.clock.advance(42_000);
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    const env = await h.store.get(ID);
+    expect(env?.observed.phase).toBe('ready');
+    expect(h.cloud.rules.has(HOST)).toBe(true);
+    expect(env?.wakes[0]).toEqual({ startedAt: expect.any(String), readyAt: expect.any(String) });
+    expect(await wake(h.deps, HOST)).toMatchObject({ kind: 'ready' });
+  });
+
+  it('estimates from this environment’s past wakes', async () => {
+    const h = harness();
+    await asleep(h);
+    await wake(h.deps, HOST);
+    await h.drain();
+    h.clock.advance(42_000);
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    h.clock.advance(31 * 60_000);
+    await sweep(h.deps);
+    await h.drain();
+    expect(await wake(h.deps, HOST)).toMatchObject({ kind: 'waking', estimateSeconds: 42 });
+  });
+
+  it('answers gone for a closed pull request', async () => {
+    const h = harness();
+    await ready(h);
+    await event(h, 'closed', { open: false, updatedAt: '2026-11-02T10:00:00Z' });
+    await h.drain();
+    expect(await wake(h.deps, HOST)).toMatchObject({ kind: 'gone' });
+  });
+});
