@@ -45,6 +45,11 @@ export class FakeCloud implements Runtime, Router, Activity {
     return result;
   }
 
+  /** Schedules a fault for the `n`-th mutating call from now (1 = the next one). */
+  failIn(n: number, when: Fault['when'], error?: Error): void {
+    this.faults.push({ call: this.mutations + n, when, error });
+  }
+
   startTasks(): void {
     for (const service of this.services.values()) service.runningCount = service.desiredCount;
   }

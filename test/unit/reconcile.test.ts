@@ -1,4 +1,4 @@
-import { environmentId, onPullRequest, UserError } from '@matinee/core';
+import { environmentId, onPullRequest, retryFailed, UserError } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { facts, SHA_B } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
@@ -73,7 +73,7 @@ describe('reconcile', () => {
     expect(h.source.reads).toBe(1);
   });
 
-  it('records a failure the author can fix as failed, with the reason', async () => {
+  it('records a failure the author can fix as failed, with the reason, against that commit', async () => {
     const h = harness();
     h.cloud.faults = [
       { call: 2, when: 'before', error: new UserError('image ghcr.io/acme/web:aaaa not found') },
@@ -82,8 +82,44 @@ describe('reconcile', () => {
     await h.drain();
     expect((await h.store.get(ID))?.observed).toMatchObject({
       phase: 'failed',
-      reason: 'image ghcr.io/acme/web:aaaa not found',
+      failure: { sha: facts().headSha, reason: 'image ghcr.io/acme/web:aaaa not found' },
     });
+  });
+
+  it('keeps a failed commit scaled to zero and without a rule, so it costs nothing', async () => {
+    const h = harness();
+    await opened(h);
+    await h.drain();
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'synchronize',
+      facts: facts({ headSha: SHA_B, updatedAt: '2026-11-02T09:05:00Z' }),
+    });
+    h.cloud.failIn(2, 'before', new UserError('essential container app exited'));
+    await h.drain();
+    expect((await h.store.get(ID))?.observed.phase).toBe('failed');
+    h.cloud.startTasks();
+
+    const env = await h.reconcile(ID);
+
+    expect(env?.observed.phase).toBe('failed');
+    expect([...h.cloud.services.values()].map((s) => s.desiredCount)).toEqual([0]);
+    expect(h.cloud.rules.size).toBe(0);
+  });
+
+  it('tries again on a push after a failure, and on a retry of the same commit', async () => {
+    const h = harness();
+    h.cloud.faults = [{ call: 2, when: 'before', error: new UserError('image not found') }];
+    await opened(h);
+    await h.drain();
+
+    expect(await retryFailed(h.deps, ID)).toBe(true);
+    await h.drain();
+    expect((await h.store.get(ID))?.observed.phase).toBe('starting');
+    expect(await retryFailed(h.deps, ID)).toBe(false);
   });
 
   it('records an unexpected failure and rethrows it so the bus retries', async () => {

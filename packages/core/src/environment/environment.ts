@@ -69,6 +69,12 @@ export interface Resources {
   ruleArn?: string;
 }
 
+export interface Failure {
+  sha: string;
+  reason: string;
+  at: string;
+}
+
 export interface WakeRecord {
   startedAt: string;
   readyAt?: string;
@@ -98,9 +104,15 @@ export interface Environment {
     sha?: string;
     configDigest?: string;
     resources: Resources;
-    /** Why the environment is skipped or failed, in words for the PR author. */
+    /** Why the environment is skipped, in words for the PR author. */
     reason?: string;
+    /** The last error of a reconcile that will be retried (throttling, network); cleared by a clean run. */
     lastError?: string;
+    /**
+     * A commit that cannot run as configured (image missing, task crashing on start). While it is the
+     * desired commit the environment stays down and costs nothing; a push or a retry clears it.
+     */
+    failure?: Failure;
     since: string;
   };
   lastRequestAt?: string;
@@ -114,6 +126,12 @@ export interface Environment {
   updatedAt: string;
   /** Incremented by every save; saves are conditional on it. */
   version: number;
+}
+
+/** The failure of the desired commit, if it failed. */
+export function currentFailure(env: Pick<Environment, 'desired' | 'observed'>): Failure | undefined {
+  const failure = env.observed.failure;
+  return failure && failure.sha === env.desired.sha ? failure : undefined;
 }
 
 /** The environment is meant to hold AWS resources that cost money (task, rule). */

@@ -1,5 +1,11 @@
 import { loadConfig } from '../config/config.ts';
-import type { Environment, EnvironmentId, ObservedPhase, Resources } from '../environment/environment.ts';
+import {
+  currentFailure,
+  type Environment,
+  type EnvironmentId,
+  type ObservedPhase,
+  type Resources,
+} from '../environment/environment.ts';
 import { resourceNames } from '../environment/naming.ts';
 import { gate } from '../environment/policy.ts';
 import { taskSpec } from '../environment/task-spec.ts';
@@ -87,7 +93,8 @@ function decide(env: Environment): { target: Target; skipped?: string } {
   if (!verdict.deploy || config.status !== 'ok') {
     return { target: { phase: 'absent' }, skipped: verdict.deploy ? 'config not loaded' : verdict.reason };
   }
-  if (env.desired.phase === 'sleeping') return { target: { phase: 'sleeping' } };
+  // A commit that failed stays down (scaled to zero, no rule) until a push or a retry.
+  if (env.desired.phase === 'sleeping' || currentFailure(env)) return { target: { phase: 'sleeping' } };
   return { target: { phase: 'running', spec: taskSpec(env, env.desired.sha, config.value, config.digest) } };
 }
 
@@ -183,9 +190,9 @@ function phaseAfter(
   skipped?: string,
 ): ObservedPhase {
   if (target.phase === 'absent') return skipped ? 'skipped' : 'deleted';
+  if (currentFailure(env)) return 'failed';
   if (target.phase === 'sleeping') return 'sleeping';
-  if (isServing(target, observed, steps)) return 'ready';
-  return env.observed.phase === 'failed' && env.observed.sha === target.spec.sha ? 'failed' : 'starting';
+  return isServing(target, observed, steps) ? 'ready' : 'starting';
 }
 
 async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<Environment> {
@@ -203,20 +210,21 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
     if (error instanceof TransientError || error instanceof ConflictError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     deps.log.error('reconcile step failed', { id: env.id, error: message });
-    // A problem the PR author can fix stops here; anything else is retried by the bus after we record it.
+    // A problem the PR author can fix stops here; anything else is recorded and retried by the bus.
+    const userFacing = error instanceof UserError;
     const failed: Environment = {
       ...env,
       observed: {
         ...env.observed,
-        phase: error instanceof UserError ? 'failed' : env.observed.phase,
-        reason: error instanceof UserError ? message : env.observed.reason,
+        phase: userFacing ? 'failed' : env.observed.phase,
+        failure: userFacing ? { sha: env.desired.sha, reason: message, at: now } : env.observed.failure,
         lastError: message,
-        since: error instanceof UserError && env.observed.phase !== 'failed' ? now : env.observed.since,
+        since: userFacing && env.observed.phase !== 'failed' ? now : env.observed.since,
       },
       updatedAt: now,
     };
-    await deps.store.save(failed);
-    if (error instanceof UserError) return failed;
+    const saved = await deps.store.save(failed);
+    if (userFacing) return saved;
     throw error;
   }
 
@@ -233,8 +241,8 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       sha: served ? target.spec.sha : env.observed.sha,
       configDigest: served && env.config?.status === 'ok' ? env.config.digest : env.observed.configDigest,
       resources,
-      reason: skipped ?? (phase === 'failed' ? env.observed.reason : undefined),
-      lastError: phase === 'failed' ? env.observed.lastError : undefined,
+      reason: skipped,
+      failure: currentFailure(env),
       since: phase === env.observed.phase ? env.observed.since : now,
     },
     wakes,

@@ -1,4 +1,4 @@
-import type { Environment, EnvironmentId } from '../environment/environment.ts';
+import { currentFailure, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
 
@@ -35,13 +35,8 @@ function stateOf(env: Environment, woke: boolean): WakeState {
   if (env.desired.phase === 'deleted') return { kind: 'gone', env };
   if (env.observed.phase === 'skipped')
     return { kind: 'skipped', env, reason: env.observed.reason ?? 'not deployed' };
-  if (env.observed.phase === 'failed' && env.desired.sha === env.observed.sha) {
-    return {
-      kind: 'failed',
-      env,
-      reason: env.observed.reason ?? env.observed.lastError ?? 'the environment failed',
-    };
-  }
+  const failure = currentFailure(env);
+  if (failure) return { kind: 'failed', env, reason: failure.reason };
   if (env.desired.phase === 'running' && env.observed.phase === 'ready' && !woke)
     return { kind: 'ready', env };
   return {
