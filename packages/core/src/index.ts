@@ -6,6 +6,8 @@ export * from './environment/naming.ts';
 export * from './environment/policy.ts';
 export * from './environment/task-spec.ts';
 export * from './errors.ts';
+export * from './http/pages.ts';
+export * from './http/wake-response.ts';
 export type * from './ports.ts';
 export * from './reconcile/plan.ts';
 export * from './reconcile/reconcile.ts';

@@ -7,6 +7,11 @@ export interface WakeDeps {
   bus: Bus;
   clock: Clock;
   log: Logger;
+  /**
+   * Most environments awake at once: an ALB takes at most 100 target groups and 100 rules. Waking one more
+   * puts the least recently used awake environment to sleep first.
+   */
+  capacity?: number;
 }
 
 /** How many past wakes are kept for the estimate. */
@@ -18,7 +23,14 @@ export type WakeState =
   | { kind: 'gone'; env: Environment }
   | { kind: 'skipped'; env: Environment; reason: string }
   | { kind: 'failed'; env: Environment; reason: string }
-  | { kind: 'waking'; env: Environment; startedAt: string; estimateSeconds: number; woke: boolean }
+  | {
+      kind: 'waking';
+      env: Environment;
+      startedAt: string;
+      estimateSeconds: number;
+      woke: boolean;
+      note?: string;
+    }
   | { kind: 'ready'; env: Environment };
 
 /** Median of this environment's past wake durations; a default before the first one. */
@@ -31,7 +43,8 @@ export function wakeEstimateSeconds(env: Pick<Environment, 'wakes'>): number {
   return Math.round(durations[Math.floor(durations.length / 2)] as number);
 }
 
-function stateOf(env: Environment, woke: boolean): WakeState {
+/** Where an environment stands from the point of view of someone opening its URL. */
+export function wakeState(env: Environment, woke: boolean): WakeState {
   if (env.desired.phase === 'deleted') return { kind: 'gone', env };
   if (env.observed.phase === 'skipped')
     return { kind: 'skipped', env, reason: env.observed.reason ?? 'not deployed' };
@@ -60,7 +73,7 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
   const now = deps.clock.now().toISOString();
   const { env, result: woke } = await updateEnvironment(deps.store, id, (current) => {
     if (!current) return { result: false };
-    const state = stateOf(current, false);
+    const state = wakeState(current, false);
     if (state.kind === 'waking' && current.desired.phase === 'sleeping') {
       const next: Environment = {
         ...current,
@@ -77,10 +90,57 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
   if (!env) return { kind: 'unknown' };
   if (woke) {
     deps.log.info('waking environment', { id, host });
+    const evicted = await makeRoom(deps, env);
     await deps.bus.requestReconcile([id], 'woken by a request');
-  } else if (env.desired.phase === 'running' && env.observed.phase === 'ready') {
+    const state = wakeState(env, true);
+    if (state.kind === 'waking' && evicted.length) {
+      state.note = `Matinee is at its limit of ${deps.capacity} awake previews, so ${evicted.join(', ')} goes to sleep first.`;
+    }
+    return state;
+  }
+  if (env.desired.phase === 'running' && env.observed.phase === 'ready') {
     // Ready but the request still reached us: the host rule is missing. Reconcile puts it back.
     await deps.bus.requestReconcile([id], 'request reached the wake path while ready');
   }
-  return stateOf(env, woke);
+  return wakeState(env, false);
+}
+
+function lastActive(env: Environment): number {
+  return Math.max(Date.parse(env.lastRequestAt ?? '') || 0, Date.parse(env.awakeSince ?? '') || 0);
+}
+
+/** Puts the least recently used awake environments to sleep until `woken` fits under the capacity. */
+async function makeRoom(deps: WakeDeps, woken: Environment): Promise<string[]> {
+  if (!deps.capacity) return [];
+  const others = (await deps.store.listAwake()).filter((env) => env.id !== woken.id);
+  const excess = others.length + 1 - deps.capacity;
+  if (excess <= 0) return [];
+  const now = deps.clock.now().toISOString();
+  const evicted: Environment[] = [];
+  for (const candidate of others.sort((a, b) => lastActive(a) - lastActive(b)).slice(0, excess)) {
+    const { written } = await updateEnvironment(deps.store, candidate.id, (current) =>
+      current?.desired.phase === 'running'
+        ? {
+            env: {
+              ...current,
+              desired: {
+                ...current.desired,
+                phase: 'sleeping',
+                reason: `made room for ${woken.host}`,
+                since: now,
+              },
+              updatedAt: now,
+            },
+            result: undefined,
+          }
+        : { result: undefined },
+    );
+    if (written) evicted.push(candidate);
+  }
+  if (evicted.length)
+    await deps.bus.requestReconcile(
+      evicted.map((env) => env.id),
+      `made room for ${woken.host}`,
+    );
+  return evicted.map((env) => env.host);
 }

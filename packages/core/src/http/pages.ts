@@ -1,0 +1,117 @@
+/** The pages people see instead of their app: waking, gone, failed, not deployed, unknown. */
+
+const escapes: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => escapes[c] ?? c);
+}
+
+const style = `
+:root { color-scheme: light dark; --fg: #1d1d1f; --muted: #6e6e73; --bg: #fbfbfd; --accent: #6b4eff; --bad: #c0362c; }
+@media (prefers-color-scheme: dark) { :root { --fg: #f5f5f7; --muted: #a1a1a6; --bg: #111114; --accent: #9d8cff; } }
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; font: 16px/1.5 system-ui, sans-serif;
+  color: var(--fg); background: var(--bg); }
+main { width: min(32rem, 100% - 2rem); }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+p { margin: .5rem 0; }
+.muted { color: var(--muted); }
+code { font: .9em ui-monospace, monospace; }
+.bar { height: .5rem; border-radius: .25rem; background: color-mix(in srgb, var(--accent) 20%, transparent); overflow: hidden; margin: 1.25rem 0 .5rem; }
+.bar > div { height: 100%; width: 0; background: var(--accent); transition: width 1s linear; }
+.error { color: var(--bad); white-space: pre-wrap; }
+button { font: inherit; padding: .5rem 1rem; border-radius: .5rem; border: 1px solid var(--accent); background: var(--accent); color: white; cursor: pointer; }
+`;
+
+export interface PageContext {
+  host: string;
+  /** `acme/web#42`, branch and commit, when the host belongs to an environment. */
+  title?: string;
+  branch?: string;
+  sha?: string;
+}
+
+function layout(heading: string, context: PageContext, body: string, script = ''): string {
+  const about = context.title
+    ? `<p class="muted">${escapeHtml(context.title)}${context.branch ? ` · <code>${escapeHtml(context.branch)}</code>` : ''}${
+        context.sha ? ` · <code>${escapeHtml(context.sha.slice(0, 7))}</code>` : ''
+      }</p>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(heading)} · ${escapeHtml(context.host)}</title><style>${style}</style></head>
+<body><main><h1>${escapeHtml(heading)}</h1>${about}${body}</main>${script}</body></html>`;
+}
+
+export function wakingPage(
+  context: PageContext,
+  progress: { elapsedSeconds: number; estimateSeconds: number; note?: string },
+): string {
+  const { elapsedSeconds, estimateSeconds } = progress;
+  const percent = Math.min(95, Math.round((elapsedSeconds / Math.max(1, estimateSeconds)) * 100));
+  const body = `
+<p>This preview was asleep. It is starting and this page turns into the app once it is healthy.</p>
+${progress.note ? `<p class="muted">${escapeHtml(progress.note)}</p>` : ''}
+<div class="bar" role="progressbar" aria-label="Starting" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${percent}"><div id="fill" style="width:${percent}%"></div></div>
+<p id="status" class="muted" aria-live="polite">Usually takes about ${estimateSeconds} s · ${elapsedSeconds} s so far</p>
+<p id="problem" class="error" hidden></p>`;
+  // Polls about once a second; reloads into the app when ready. Works without the script too (refresh).
+  const script = `<script>
+(() => {
+  const status = document.getElementById('status'), fill = document.getElementById('fill'), bar = fill.parentElement;
+  const problem = document.getElementById('problem');
+  async function poll() {
+    try {
+      const response = await fetch('/__matinee/status', { cache: 'no-store', headers: { accept: 'application/json' } });
+      const s = await response.json();
+      if (s.ready) return location.reload();
+      if (s.state === 'failed' || s.state === 'gone' || s.state === 'unknown') {
+        problem.hidden = false; problem.textContent = s.message; status.textContent = '';
+        return;
+      }
+      const percent = Math.min(95, Math.round(s.elapsedSeconds / Math.max(1, s.estimateSeconds) * 100));
+      fill.style.width = percent + '%'; bar.setAttribute('aria-valuenow', String(percent));
+      status.textContent = s.message;
+    } catch (e) { status.textContent = 'Waiting for Matinee…'; }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 1000);
+})();
+</script>`;
+  return layout('Waking up…', context, body, script);
+}
+
+export function gonePage(context: PageContext, reason: string): string {
+  return layout(
+    'This preview is gone',
+    context,
+    `<p>${escapeHtml(reason)}, so its preview environment was removed.</p>`,
+  );
+}
+
+export function unknownPage(context: PageContext): string {
+  return layout(
+    'No preview here',
+    context,
+    `<p>No pull request preview lives at <code>${escapeHtml(context.host)}</code>.</p>`,
+  );
+}
+
+export function notDeployedPage(context: PageContext, reason: string): string {
+  return layout('This pull request is not deployed', context, `<p class="error">${escapeHtml(reason)}</p>`);
+}
+
+export function failedPage(context: PageContext, reason: string): string {
+  return layout(
+    'This preview failed to start',
+    context,
+    `<p class="error">${escapeHtml(reason)}</p>
+<form method="post" action="/__matinee/retry"><button type="submit">Try again</button></form>
+<p class="muted">A new push to the pull request also tries again.</p>`,
+  );
+}

@@ -1,0 +1,138 @@
+import type { Environment, EnvironmentId } from '../environment/environment.ts';
+import { retryFailed } from '../use-cases/retry.ts';
+import { type WakeDeps, type WakeState, wake, wakeState } from '../use-cases/wake.ts';
+import { failedPage, gonePage, notDeployedPage, type PageContext, unknownPage, wakingPage } from './pages.ts';
+
+export const STATUS_PATH = '/__matinee/status';
+export const RETRY_PATH = '/__matinee/retry';
+
+export interface WakeHttpRequest {
+  method: string;
+  /** The Host header; a port is ignored. */
+  host: string;
+  /** Path and query, as requested. */
+  path: string;
+  accept?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface WakeHttpDeps extends WakeDeps {
+  /** Reconcile inline when a ready environment's host rule is missing, so the redirect lands on the app. */
+  reconcileNow?: (id: EnvironmentId) => Promise<Environment | undefined>;
+}
+
+/** What a client should do next, as the waking page's script reads it from the status endpoint. */
+export interface WakeStatus {
+  state: WakeState['kind'];
+  ready: boolean;
+  elapsedSeconds: number;
+  estimateSeconds: number;
+  message: string;
+}
+
+const noStore = { 'cache-control': 'no-store, max-age=0' };
+
+export function hostOnly(host: string): string {
+  return host.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+}
+
+function context(host: string, state: WakeState): PageContext {
+  if (state.kind === 'unknown') return { host };
+  const { env } = state;
+  return { host, title: `${env.repo}#${env.number}`, branch: env.pr.branch, sha: env.desired.sha };
+}
+
+function statusOf(state: WakeState, now: Date): WakeStatus {
+  const base = { state: state.kind, ready: state.kind === 'ready', elapsedSeconds: 0, estimateSeconds: 0 };
+  switch (state.kind) {
+    case 'unknown':
+      return { ...base, message: 'No preview lives at this address.' };
+    case 'gone':
+      return { ...base, message: `${state.env.desired.reason}: the preview was removed.` };
+    case 'skipped':
+      return { ...base, message: state.reason };
+    case 'failed':
+      return { ...base, message: state.reason };
+    case 'ready':
+      return { ...base, message: 'Ready.' };
+    case 'waking': {
+      const elapsedSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000));
+      const note = state.note ? ` ${state.note}` : '';
+      return {
+        ...base,
+        elapsedSeconds,
+        estimateSeconds: state.estimateSeconds,
+        message: `Usually takes about ${state.estimateSeconds} s · ${elapsedSeconds} s so far.${note}`,
+      };
+    }
+  }
+}
+
+function wantsHtml(accept: string | undefined): boolean {
+  return Boolean(accept?.includes('text/html'));
+}
+
+function html(status: number, body: string, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'content-type': 'text/html; charset=utf-8', ...noStore, ...headers }, body };
+}
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...noStore, ...headers },
+    body: JSON.stringify(value),
+  };
+}
+
+/**
+ * Answers a request that reached Matinee instead of an environment: the ALB's default rule on AWS, the
+ * local router when the environment is not awake. Browsers get pages; other clients JSON with the right
+ * status (503 + Retry-After while waking, 410 when gone, 404 when unknown).
+ */
+export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest): Promise<HttpResponse> {
+  const host = hostOnly(request.host);
+  const now = deps.clock.now();
+  const pathname = request.path.split('?')[0];
+  if (pathname === STATUS_PATH) {
+    // Read-only: polling must not wake anything the page has not already woken.
+    const env = await deps.store.getByHost(host);
+    return json(200, statusOf(env ? wakeState(env, false) : { kind: 'unknown' }, now));
+  }
+  if (pathname === RETRY_PATH && request.method === 'POST') {
+    const env = await deps.store.getByHost(host);
+    if (env) await retryFailed(deps, env.id);
+    return { status: 303, headers: { location: '/', ...noStore }, body: '' };
+  }
+
+  let state = await wake(deps, host);
+  if (state.kind === 'ready' && deps.reconcileNow) {
+    const env = await deps.reconcileNow(state.env.id);
+    if (env) state = wakeState(env, false);
+  }
+  const status = statusOf(state, now);
+  const page = context(host, state);
+  const browser = wantsHtml(request.accept);
+  switch (state.kind) {
+    case 'unknown':
+      return browser ? html(404, unknownPage(page)) : json(404, status);
+    case 'gone':
+      return browser ? html(410, gonePage(page, state.env.desired.reason)) : json(410, status);
+    case 'skipped':
+      return browser ? html(404, notDeployedPage(page, state.reason)) : json(404, status);
+    case 'failed':
+      return browser ? html(502, failedPage(page, state.reason)) : json(502, status);
+    case 'ready':
+      return { status: 307, headers: { location: request.path, ...noStore }, body: '' };
+    case 'waking': {
+      const retryAfter = String(Math.min(30, Math.max(2, status.estimateSeconds - status.elapsedSeconds)));
+      return browser
+        ? html(200, wakingPage(page, { ...status, note: state.note }))
+        : json(503, status, { 'retry-after': retryAfter });
+    }
+  }
+}
