@@ -2,6 +2,8 @@ import type {
   Activity,
   EnvironmentId,
   EnvironmentRef,
+  Inventory,
+  OwnedResource,
   Router,
   Runtime,
   ServiceState,
@@ -11,6 +13,7 @@ import type {
 
 interface Service {
   arn: string;
+  tags: Record<string, string>;
   desiredCount: number;
   runningCount: number;
   taskDefinitionArn: string;
@@ -23,12 +26,18 @@ export type Fault = { call: number; when: 'before' | 'after'; error?: Error };
  * Runtime, router and activity ports over one in-memory model of a cloud. Tasks do not start by
  * themselves: `startTasks()` plays Fargate bringing desired tasks up healthy.
  */
-export class FakeCloud implements Runtime, Router, Activity {
+export class FakeCloud implements Runtime, Router, Activity, Inventory {
   readonly services = new Map<string, Service>();
   /** family → revisions (arn, revision) */
-  readonly taskDefinitions = new Map<string, { arn: string; revision: string; spec: TaskSpec }[]>();
-  readonly targetGroups = new Map<string, { arn: string; port: number; healthPath: string }>();
-  readonly rules = new Map<string, { arn: string; targetGroupArn: string }>();
+  readonly taskDefinitions = new Map<
+    string,
+    { arn: string; revision: string; spec: TaskSpec; tags: Record<string, string> }[]
+  >();
+  readonly targetGroups = new Map<
+    string,
+    { arn: string; port: number; healthPath: string; tags: Record<string, string> }
+  >();
+  readonly rules = new Map<string, { arn: string; targetGroupArn: string; tags: Record<string, string> }>();
   readonly requests = new Map<EnvironmentId, number>();
   readonly calls: string[] = [];
   faults: Fault[] = [];
@@ -100,7 +109,10 @@ export class FakeCloud implements Runtime, Router, Activity {
       const existing = revisions.find((r) => r.revision === spec.revision);
       if (existing) return { taskDefinitionArn: existing.arn };
       const arn = `arn:taskdef/${ref.names.family}:${revisions.length + 1}`;
-      this.taskDefinitions.set(ref.names.family, [...revisions, { arn, revision: spec.revision, spec }]);
+      this.taskDefinitions.set(ref.names.family, [
+        ...revisions,
+        { arn, revision: spec.revision, spec, tags: ref.tags },
+      ]);
       return { taskDefinitionArn: arn };
     });
   }
@@ -114,6 +126,7 @@ export class FakeCloud implements Runtime, Router, Activity {
       const changed = existing?.taskDefinitionArn !== input.taskDefinitionArn;
       const service: Service = {
         arn: existing?.arn ?? `arn:service/${ref.names.service}`,
+        tags: ref.tags,
         desiredCount: input.desiredCount,
         // A new revision replaces the running tasks: none of the new ones run yet.
         runningCount: changed ? 0 : Math.min(existing?.runningCount ?? 0, input.desiredCount),
@@ -150,6 +163,7 @@ export class FakeCloud implements Runtime, Router, Activity {
       const group = this.targetGroups.get(ref.names.targetGroup) ?? {
         arn: `arn:targetgroup/${ref.names.targetGroup}/${++this.serial}`,
         ...input,
+        tags: ref.tags,
       };
       this.targetGroups.set(ref.names.targetGroup, group);
       return { targetGroupArn: group.arn };
@@ -161,6 +175,7 @@ export class FakeCloud implements Runtime, Router, Activity {
       const rule = this.rules.get(ref.host) ?? {
         arn: `arn:rule/${ref.host}/${++this.serial}`,
         targetGroupArn,
+        tags: ref.tags,
       };
       this.rules.set(ref.host, rule);
       return { ruleArn: rule.arn };
@@ -180,6 +195,24 @@ export class FakeCloud implements Runtime, Router, Activity {
       if (inUse) throw new Error(`target group ${ref.names.targetGroup} is in use by a listener rule`);
       this.targetGroups.delete(ref.names.targetGroup);
     });
+  }
+
+  async listOwned(): Promise<OwnedResource[]> {
+    this.calls.push('listOwned');
+    const owned = (
+      kind: OwnedResource['kind'],
+      arn: string,
+      tags: Record<string, string>,
+    ): OwnedResource[] =>
+      tags['matinee:environment'] && tags['matinee:host']
+        ? [{ kind, arn, environmentId: tags['matinee:environment'], host: tags['matinee:host'] }]
+        : [];
+    return [
+      ...[...this.services.values()].flatMap((s) => owned('service', s.arn, s.tags)),
+      ...[...this.taskDefinitions.values()].flat().flatMap((t) => owned('task-definition', t.arn, t.tags)),
+      ...[...this.targetGroups.values()].flatMap((g) => owned('target-group', g.arn, g.tags)),
+      ...[...this.rules.values()].flatMap((r) => owned('rule', r.arn, r.tags)),
+    ];
   }
 
   async requestCounts(refs: EnvironmentRef[]) {

@@ -19,6 +19,7 @@ export function harness() {
     runtime: cloud,
     router: cloud,
     activity: cloud,
+    inventory: cloud,
     bus,
     clock,
     source,

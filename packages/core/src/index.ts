@@ -12,6 +12,7 @@ export type * from './ports.ts';
 export * from './reconcile/plan.ts';
 export * from './reconcile/reconcile.ts';
 export * from './use-cases/pull-request.ts';
+export * from './use-cases/resync.ts';
 export * from './use-cases/retry.ts';
 export * from './use-cases/sweep.ts';
 export * from './use-cases/task-event.ts';

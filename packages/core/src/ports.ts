@@ -128,6 +128,21 @@ export interface SourceControl {
   listOpenPullRequests(repo: string): Promise<OpenPullRequest[]>;
 }
 
+/** A cloud resource carrying Matinee's tags for this stage. */
+export interface OwnedResource {
+  arn: string;
+  kind: 'service' | 'task-definition' | 'target-group' | 'rule';
+  /** From the `matinee:environment` tag. */
+  environmentId: string;
+  /** From the `matinee:host` tag. */
+  host: string;
+}
+
+/** Finds what Matinee created, by its tags only: never an unfiltered list of someone else's resources. */
+export interface Inventory {
+  listOwned(): Promise<OwnedResource[]>;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -113,6 +113,8 @@ export interface Environment {
      * desired commit the environment stays down and costs nothing; a push or a retry clears it.
      */
     failure?: Failure;
+    /** Tasks of `sha` that stopped on their own (crash, failed start, failed health checks) while wanted. */
+    crashes?: { sha: string; count: number };
     since: string;
   };
   lastRequestAt?: string;

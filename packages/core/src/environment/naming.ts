@@ -73,3 +73,10 @@ export function resourceNames(stage: string, id: EnvironmentId, slug: string): R
     targetGroup: fit(`mt-${slug}`, shortHash(`${stage}|${id}`), MAX_TARGET_GROUP_NAME),
   };
 }
+
+/** The slug of the environment an ECS service of `stage` belongs to, or undefined when it is not ours. */
+export function slugFromService(stage: string, service: string): string | undefined {
+  const prefix = `matinee-${stage}-`;
+  const slug = service.startsWith(prefix) ? service.slice(prefix.length) : '';
+  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(slug) ? slug : undefined;
+}

@@ -38,6 +38,7 @@ const MAX_ATTEMPTS = 5;
 
 export const TAG_STAGE = 'matinee:stage';
 export const TAG_ENVIRONMENT = 'matinee:environment';
+export const TAG_HOST = 'matinee:host';
 
 export function environmentRef(
   settings: Settings,
@@ -47,7 +48,7 @@ export function environmentRef(
     id: env.id,
     host: env.host,
     names: resourceNames(settings.stage, env.id, env.slug),
-    tags: { [TAG_STAGE]: settings.stage, [TAG_ENVIRONMENT]: env.id },
+    tags: { [TAG_STAGE]: settings.stage, [TAG_ENVIRONMENT]: env.id, [TAG_HOST]: env.host },
   };
 }
 
@@ -98,7 +99,21 @@ function decide(env: Environment): { target: Target; skipped?: string } {
   return { target: { phase: 'running', spec: taskSpec(env, env.desired.sha, config.value, config.digest) } };
 }
 
-async function observe(deps: ReconcileDeps, ref: EnvironmentRef): Promise<Observed> {
+/** Removes every resource of `ref`, whether or not an environment record still exists for it. */
+export async function teardown(
+  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log'>,
+  ref: EnvironmentRef,
+): Promise<Step[]> {
+  const observed = await observe(deps, ref);
+  const steps = plan({ phase: 'absent' }, observed);
+  await execute(deps, ref, { phase: 'absent' }, observed, steps);
+  return steps;
+}
+
+async function observe(
+  deps: Pick<ReconcileDeps, 'runtime' | 'router'>,
+  ref: EnvironmentRef,
+): Promise<Observed> {
   const [runtime, router] = await Promise.all([deps.runtime.describe(ref), deps.router.describe(ref)]);
   return {
     service: runtime.service,
@@ -111,7 +126,7 @@ async function observe(deps: ReconcileDeps, ref: EnvironmentRef): Promise<Observ
 
 /** Runs the steps in order, carrying ARNs from one step to the next; returns the resources that remain. */
 async function execute(
-  deps: ReconcileDeps,
+  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log'>,
   ref: EnvironmentRef,
   target: Target,
   observed: Observed,
@@ -243,6 +258,7 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       resources,
       reason: skipped,
       failure: currentFailure(env),
+      crashes: env.observed.crashes?.sha === env.desired.sha ? env.observed.crashes : undefined,
       since: phase === env.observed.phase ? env.observed.since : now,
     },
     wakes,

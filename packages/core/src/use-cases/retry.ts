@@ -15,7 +15,13 @@ export async function retryFailed(
       env: {
         ...current,
         desired: { ...current.desired, phase: 'running', reason: 'retry', since: now },
-        observed: { ...current.observed, failure: undefined, phase: 'pending', since: now },
+        observed: {
+          ...current.observed,
+          failure: undefined,
+          crashes: undefined,
+          phase: 'pending',
+          since: now,
+        },
         awakeSince: now,
         updatedAt: now,
       },

@@ -1,24 +1,78 @@
-import { parseEnvironmentId } from '../environment/environment.ts';
-import type { Bus, EnvironmentStore } from '../ports.ts';
+import { currentFailure, type Environment } from '../environment/environment.ts';
+import { hostFor, slugFromService } from '../environment/naming.ts';
+import type { Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
+import { updateEnvironment } from './update.ts';
 
+/** An ECS task of some service changed state. */
 export interface TaskEvent {
-  /** The environment, from the task's `matinee:environment` tag or its service name. */
-  environmentId: string;
+  /** The ECS service name (the event's `group` without `service:`). */
+  service: string;
+  taskDefinitionArn: string;
   lastStatus: string;
+  desiredStatus?: string;
+  stopCode?: string;
   stoppedReason?: string;
 }
 
+export interface TaskEventDeps {
+  store: EnvironmentStore;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  settings: Settings;
+}
+
+/** Stopped tasks of one commit after which Matinee stops restarting it and reports it failed. */
+export const CRASHES_BEFORE_FAILED = 3;
+
+/** Stops that say the app cannot run, as opposed to scale-in, deploys, or Spot reclaiming capacity. */
+function isCrash(event: TaskEvent): boolean {
+  if (event.lastStatus !== 'STOPPED') return false;
+  if (event.stopCode === 'TaskFailedToStart' || event.stopCode === 'EssentialContainerExited') return true;
+  return event.stopCode === 'ServiceSchedulerInitiated' && /health check/i.test(event.stoppedReason ?? '');
+}
+
+export type TaskEventOutcome = 'ignored' | 'reconcile' | 'crash' | 'failed';
+
 /**
- * ECS told us a task of an environment changed state: reconcile to look again. (The AWS data plane adds
- * crash counting and stopped reasons here.)
+ * Running tasks may mean the host rule can go on; stopped ones may be a crash. A commit whose tasks keep
+ * stopping on their own is marked failed after a few tries instead of restarting forever.
  */
-export async function onTaskEvent(
-  deps: { store: EnvironmentStore; bus: Bus },
-  event: TaskEvent,
-): Promise<boolean> {
-  const { id } = parseEnvironmentId(event.environmentId);
-  const env = await deps.store.get(id);
-  if (!env) return false;
-  await deps.bus.requestReconcile([id], `task ${event.lastStatus.toLowerCase()}`);
-  return true;
+export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promise<TaskEventOutcome> {
+  const slug = slugFromService(deps.settings.stage, event.service);
+  const found = slug && (await deps.store.getByHost(hostFor(slug, deps.settings.domain)));
+  if (!found || found.desired.phase === 'deleted') return 'ignored';
+  const current = found.observed.resources.taskDefinitionArn;
+  if (
+    !isCrash(event) ||
+    found.desired.phase !== 'running' ||
+    (current && current !== event.taskDefinitionArn)
+  ) {
+    await deps.bus.requestReconcile([found.id], `task ${event.lastStatus.toLowerCase()}`);
+    return 'reconcile';
+  }
+
+  const now = deps.clock.now().toISOString();
+  const reason = event.stoppedReason ?? event.stopCode ?? 'task stopped';
+  const { env, written } = await updateEnvironment(deps.store, found.id, (env) => {
+    if (!env || env.desired.phase !== 'running' || currentFailure(env)) return { result: undefined };
+    const sha = env.desired.sha;
+    const count = env.observed.crashes?.sha === sha ? env.observed.crashes.count + 1 : 1;
+    const observed: Environment['observed'] = { ...env.observed, crashes: { sha, count }, lastError: reason };
+    if (count >= CRASHES_BEFORE_FAILED) {
+      observed.failure = { sha, reason: `stopped ${count} times: ${reason}`, at: now };
+      observed.phase = 'failed';
+      observed.since = now;
+    }
+    return { env: { ...env, observed, updatedAt: now }, result: undefined };
+  });
+  if (!written || !env) return 'ignored';
+  deps.log.warn('task of an environment stopped on its own', {
+    id: env.id,
+    reason,
+    crashes: env.observed.crashes?.count,
+  });
+  if (!currentFailure(env)) return 'crash';
+  await deps.bus.requestReconcile([env.id], 'failed');
+  return 'failed';
 }

@@ -1,0 +1,174 @@
+import { environmentId, onPullRequest, onTaskEvent, resync, type TaskEvent } from '@matinee/core';
+import { describe, expect, it } from 'vitest';
+import { facts, SHA_B } from '../support/environments.ts';
+import { harness } from '../support/harness.ts';
+
+const ID = environmentId('acme/web', 42);
+const SERVICE = 'matinee-test-fix-login-pr42';
+
+async function opened(h: ReturnType<typeof harness>, number = 42, branch = 'fix-login') {
+  await onPullRequest(h.deps, { repo: 'acme/web', number, action: 'opened', facts: facts({ branch }) });
+  await h.drain();
+}
+
+async function crash(h: ReturnType<typeof harness>, overrides: Partial<TaskEvent> = {}) {
+  const env = await h.store.get(ID);
+  return onTaskEvent(h.deps, {
+    service: SERVICE,
+    taskDefinitionArn: env?.observed.resources.taskDefinitionArn ?? '',
+    lastStatus: 'STOPPED',
+    stopCode: 'EssentialContainerExited',
+    stoppedReason: 'Essential container in task exited',
+    ...overrides,
+  });
+}
+
+describe('task events', () => {
+  it('asks for a reconcile when a task of an environment is running', async () => {
+    const h = harness();
+    await opened(h);
+    const env = await h.store.get(ID);
+    const outcome = await onTaskEvent(h.deps, {
+      service: SERVICE,
+      taskDefinitionArn: env?.observed.resources.taskDefinitionArn ?? '',
+      lastStatus: 'RUNNING',
+    });
+    expect(outcome).toBe('reconcile');
+    expect(h.bus.ids).toEqual([ID]);
+  });
+
+  it('ignores services that are not this stage’s environments', async () => {
+    const h = harness();
+    await opened(h);
+    expect(
+      await onTaskEvent(h.deps, { service: 'billing-api', taskDefinitionArn: 'x', lastStatus: 'RUNNING' }),
+    ).toBe('ignored');
+    expect(
+      await onTaskEvent(h.deps, {
+        service: 'matinee-prod-fix-login-pr42',
+        taskDefinitionArn: 'x',
+        lastStatus: 'RUNNING',
+      }),
+    ).toBe('ignored');
+  });
+
+  it('marks a commit failed after it stopped on its own three times, and stops it', async () => {
+    const h = harness();
+    await opened(h);
+    expect(await crash(h)).toBe('crash');
+    expect(await crash(h)).toBe('crash');
+    expect(await crash(h)).toBe('failed');
+    await h.drain();
+
+    const env = await h.store.get(ID);
+    expect(env?.observed).toMatchObject({
+      phase: 'failed',
+      failure: { reason: 'stopped 3 times: Essential container in task exited' },
+    });
+    expect([...h.cloud.services.values()].map((s) => s.desiredCount)).toEqual([0]);
+  });
+
+  it('does not count Spot interruptions, scale-in, or tasks of a previous commit as crashes', async () => {
+    const h = harness();
+    await opened(h);
+    await crash(h, { stopCode: 'SpotInterruption' });
+    await crash(h, {
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppedReason: 'Scaling activity initiated by deployment',
+    });
+    await crash(h, { taskDefinitionArn: 'arn:taskdef/old:1' });
+    expect((await h.store.get(ID))?.observed.crashes).toBeUndefined();
+  });
+
+  it('counts failed health checks as crashes, and starts counting again for a new commit', async () => {
+    const h = harness();
+    await opened(h);
+    await crash(h, {
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppedReason: 'Task failed ELB health checks in (target-group x)',
+    });
+    await crash(h);
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'synchronize',
+      facts: facts({ headSha: SHA_B, updatedAt: '2026-11-02T09:05:00Z' }),
+    });
+    await h.drain();
+    expect(await crash(h)).toBe('crash');
+    expect((await h.store.get(ID))?.observed.crashes).toEqual({ sha: SHA_B, count: 1 });
+  });
+});
+
+describe('resync', () => {
+  it('removes the environment of a pull request closed while its webhook was lost', async () => {
+    const h = harness();
+    await opened(h);
+    h.clock.advance(11 * 60_000);
+    h.source.open.set('acme/web', []);
+
+    const report = await resync(h.deps, { dryRun: false });
+    await h.drain();
+
+    expect(report.closed).toEqual([ID]);
+    expect((await h.store.get(ID))?.observed.phase).toBe('deleted');
+    expect(h.cloud.inventory()).toEqual([]);
+  });
+
+  it('leaves young environments alone: their webhook may still be on its way', async () => {
+    const h = harness();
+    await opened(h);
+    h.source.open.set('acme/web', []);
+    expect((await resync(h.deps, { dryRun: false })).closed).toEqual([]);
+  });
+
+  it('removes tagged resources that no environment owns, and only those', async () => {
+    const h = harness();
+    await opened(h);
+    await opened(h, 43, 'keep-me');
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    h.store.environments.delete(ID);
+    h.clock.advance(11 * 60_000);
+    h.source.open.set('acme/web', [{ number: 43, headSha: facts().headSha }]);
+
+    const report = await resync(h.deps, { dryRun: false });
+
+    expect(report.orphans).toEqual([
+      expect.objectContaining({
+        environmentId: ID,
+        host: 'fix-login-pr42.preview.example.com',
+        resources: expect.any(Array),
+      }),
+    ]);
+    expect(report.orphans[0]?.resources).toHaveLength(4);
+    expect(h.cloud.inventory().every((resource) => resource.includes('keep-me'))).toBe(true);
+    expect(h.cloud.inventory()).toHaveLength(3);
+  });
+
+  it('in dry-run, reports the same and changes nothing', async () => {
+    const h = harness();
+    await opened(h);
+    h.store.environments.delete(ID);
+    h.clock.advance(11 * 60_000);
+    const before = h.cloud.inventory();
+    const writes = h.store.writes;
+
+    const report = await resync(h.deps, { dryRun: true });
+
+    expect(report.orphans).toHaveLength(1);
+    expect(h.cloud.inventory()).toEqual(before);
+    expect(h.store.writes).toBe(writes);
+    expect(h.bus.ids).toEqual([]);
+  });
+
+  it('asks again for environments stuck short of what is wanted', async () => {
+    const h = harness();
+    await opened(h);
+    h.clock.advance(11 * 60_000);
+    h.source.open.set('acme/web', [{ number: 42, headSha: facts().headSha }]);
+    const report = await resync(h.deps, { dryRun: false });
+    expect(report.stuck).toEqual([ID]);
+    expect(h.bus.ids).toEqual([ID]);
+  });
+});
