@@ -1,4 +1,4 @@
-import type { Environment, EnvironmentId } from './environment/environment.ts';
+import type { Environment, EnvironmentId, Resources } from './environment/environment.ts';
 import type { ResourceNames } from './environment/naming.ts';
 
 /**
@@ -34,8 +34,10 @@ export interface EnvironmentRef {
   id: EnvironmentId;
   host: string;
   names: ResourceNames;
-  /** Tags (stage, environment id) that the orphan collector finds resources by. */
+  /** Tags (stage, environment id, host) that the orphan collector finds resources by. */
   tags: Record<string, string>;
+  /** What the environment last recorded (an adapter may skip a lookup with them; never trusted blindly). */
+  known: Resources;
 }
 
 export interface ContainerSpec {
