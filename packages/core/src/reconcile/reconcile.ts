@@ -42,9 +42,10 @@ export const TAG_HOST = 'matinee:host';
 
 export function environmentRef(
   settings: Settings,
-  env: Pick<Environment, 'id' | 'slug' | 'host'>,
+  env: Pick<Environment, 'id' | 'slug' | 'host'> & { observed?: Pick<Environment['observed'], 'resources'> },
 ): EnvironmentRef {
   return {
+    known: env.observed?.resources ?? {},
     id: env.id,
     host: env.host,
     names: resourceNames(settings.stage, env.id, env.slug),
