@@ -150,6 +150,17 @@ describe('sweep', () => {
     expect(h.cloud.services.get(`matinee-test-fix-login-pr42`)?.desiredCount).toBe(0);
   });
 
+  it('counts the time spent awake, which the cost estimate reads', async () => {
+    const h = harness();
+    await ready(h);
+    h.clock.advance(31 * 60_000);
+    await sweep(h.deps);
+    h.clock.advance(5 * 60_000);
+    const env = await h.store.get(ID);
+    expect(env?.awakeSeconds).toBe(31 * 60);
+    expect(env && awakeSecondsUntil(env, h.clock.now())).toBe(31 * 60);
+  });
+
   it('keeps an environment awake that served requests in its window', async () => {
     const h = harness();
     await ready(h);

@@ -1,6 +1,7 @@
 export * from './config/config.ts';
 export * from './config/duration.ts';
 export * from './config/glob.ts';
+export * from './environment/desire.ts';
 export * from './environment/environment.ts';
 export * from './environment/naming.ts';
 export * from './environment/policy.ts';

@@ -120,6 +120,8 @@ export interface Environment {
   lastRequestAt?: string;
   /** When desired last became `running`; the sweep never sleeps an environment woken within its idle window. */
   awakeSince?: string;
+  /** Seconds spent awake before `awakeSince` (the current stretch is not in it yet). */
+  awakeSeconds?: number;
   /** Most recent first, at most a few: the waking page's estimate comes from these. */
   wakes: WakeRecord[];
   /** Set once deleted: the store keeps the tombstone until then so the URL can answer 410. */

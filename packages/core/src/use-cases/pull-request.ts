@@ -1,3 +1,4 @@
+import { desire } from '../environment/desire.ts';
 import {
   type Environment,
   type EnvironmentId,
@@ -114,9 +115,10 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
         ? { env: next, result: { reason: 'facts updated', reconcile: false } }
         : { result: { reason: 'nothing changed', reconcile: false } };
     }
-    next.desired = { phase: desired.phase, sha: change.facts.headSha, reason: desired.reason, since: now };
-    if (desired.phase === 'running' && current.desired.phase !== 'running') next.awakeSince = now;
-    return { env: next, result: { reason: desired.reason, reconcile: true } };
+    return {
+      env: desire(next, { ...desired, sha: change.facts.headSha }, now),
+      result: { reason: desired.reason, reconcile: true },
+    };
   });
   if (!written || !env) return { status: 'ignored', id, reason: result.reason };
   if (result.reconcile) await deps.bus.requestReconcile([id], result.reason);
@@ -138,16 +140,7 @@ export async function onBranchDeleted(
     const { written } = await updateEnvironment(deps.store, id, (current) =>
       current && current.desired.phase !== 'deleted'
         ? {
-            env: {
-              ...current,
-              desired: {
-                ...current.desired,
-                phase: 'deleted',
-                reason: `branch ${branch} deleted`,
-                since: now,
-              },
-              updatedAt: now,
-            },
+            env: desire(current, { phase: 'deleted', reason: `branch ${branch} deleted` }, now),
             result: undefined,
           }
         : { result: undefined },

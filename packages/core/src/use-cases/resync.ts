@@ -1,3 +1,4 @@
+import { desire } from '../environment/desire.ts';
 import { type Environment, type EnvironmentId, parseEnvironmentId } from '../environment/environment.ts';
 import type {
   Bus,
@@ -72,17 +73,11 @@ export async function resync(deps: ResyncDeps, options: { dryRun: boolean }): Pr
       await updateEnvironment(deps.store, env.id, (current) =>
         current && current.desired.phase !== 'deleted' && old(current)
           ? {
-              env: {
-                ...current,
-                pr: { ...current.pr, open: false },
-                desired: {
-                  ...current.desired,
-                  phase: 'deleted',
-                  reason: 'pull request no longer open',
-                  since: stamp,
-                },
-                updatedAt: stamp,
-              },
+              env: desire(
+                { ...current, pr: { ...current.pr, open: false } },
+                { phase: 'deleted', reason: 'pull request no longer open' },
+                stamp,
+              ),
               result: undefined,
             }
           : { result: undefined },

@@ -1,3 +1,4 @@
+import { desire } from '../environment/desire.ts';
 import { currentFailure, type EnvironmentId } from '../environment/environment.ts';
 import type { Bus, Clock, EnvironmentStore } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
@@ -13,8 +14,7 @@ export async function retryFailed(
       return { result: undefined };
     return {
       env: {
-        ...current,
-        desired: { ...current.desired, phase: 'running', reason: 'retry', since: now },
+        ...desire(current, { phase: 'running', reason: 'retry' }, now),
         observed: {
           ...current.observed,
           failure: undefined,
@@ -22,8 +22,6 @@ export async function retryFailed(
           phase: 'pending',
           since: now,
         },
-        awakeSince: now,
-        updatedAt: now,
       },
       result: undefined,
     };

@@ -1,3 +1,5 @@
+import { formatDuration } from '../config/duration.ts';
+import { desire } from '../environment/desire.ts';
 import type { Environment, EnvironmentId } from '../environment/environment.ts';
 import type { Activity, Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
 import { environmentRef } from '../reconcile/reconcile.ts';
@@ -63,16 +65,11 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
         return { result: undefined };
       }
       return {
-        env: {
-          ...current,
-          desired: {
-            ...current.desired,
-            phase: 'sleeping',
-            reason: `idle for ${idleSeconds(current)}s`,
-            since: stamp,
-          },
-          updatedAt: stamp,
-        },
+        env: desire(
+          current,
+          { phase: 'sleeping', reason: `idle for ${formatDuration(idleSeconds(current))}` },
+          stamp,
+        ),
         result: undefined,
       };
     });

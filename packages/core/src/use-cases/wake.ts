@@ -1,3 +1,4 @@
+import { desire } from '../environment/desire.ts';
 import { currentFailure, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
@@ -76,12 +77,9 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
     const state = wakeState(current, false);
     if (state.kind === 'waking' && current.desired.phase === 'sleeping') {
       const next: Environment = {
-        ...current,
-        desired: { ...current.desired, phase: 'running', reason: 'woken by a request', since: now },
-        awakeSince: now,
+        ...desire(current, { phase: 'running', reason: 'woken by a request' }, now),
         lastRequestAt: now,
         wakes: [{ startedAt: now }, ...current.wakes].slice(0, WAKE_HISTORY),
-        updatedAt: now,
       };
       return { env: next, result: true };
     }
@@ -121,16 +119,7 @@ async function makeRoom(deps: WakeDeps, woken: Environment): Promise<string[]> {
     const { written } = await updateEnvironment(deps.store, candidate.id, (current) =>
       current?.desired.phase === 'running'
         ? {
-            env: {
-              ...current,
-              desired: {
-                ...current.desired,
-                phase: 'sleeping',
-                reason: `made room for ${woken.host}`,
-                since: now,
-              },
-              updatedAt: now,
-            },
+            env: desire(current, { phase: 'sleeping', reason: `made room for ${woken.host}` }, now),
             result: undefined,
           }
         : { result: undefined },
