@@ -1,4 +1,5 @@
 import {
+  awakeSecondsUntil,
   environmentId,
   onBranchDeleted,
   onPullRequest,
