@@ -8,7 +8,9 @@ import {
   type Logger,
   MatineeError,
   type OpenPullRequest,
+  type RepoPermission,
   type SourceControl,
+  type StatusReport,
 } from '@matinee/core';
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -89,10 +91,16 @@ export class ManualClock implements Clock {
   }
 }
 
-/** `.matinee.yml` per `repo@sha`, and open pull requests per repo. */
+/** `.matinee.yml` per `repo@sha`, open pull requests and permissions per repo; records what is published. */
 export class FakeSourceControl implements SourceControl {
   readonly files = new Map<string, string>();
   readonly open = new Map<string, OpenPullRequest[]>();
+  /** `repo user` → role; everyone else has `read`. */
+  readonly permissions = new Map<string, RepoPermission>();
+  readonly published: StatusReport[] = [];
+  readonly reactions: { repo: string; commentId: number; reaction: string }[] = [];
+  /** The next n publishes fail, as when GitHub rate-limits. */
+  failPublishes = 0;
   reads = 0;
   /** Every commit of `repo` has this file, unless a commit-specific one is set. */
   setConfig(repo: string, text: string, sha = '*') {
@@ -104,6 +112,19 @@ export class FakeSourceControl implements SourceControl {
   }
   async listOpenPullRequests(repo: string) {
     return this.open.get(repo) ?? [];
+  }
+  async permission(repo: string, user: string): Promise<RepoPermission> {
+    return this.permissions.get(`${repo} ${user}`) ?? 'read';
+  }
+  async publish(report: StatusReport) {
+    if (this.failPublishes > 0) {
+      this.failPublishes--;
+      throw new Error('API rate limit exceeded');
+    }
+    this.published.push(structuredClone(report));
+  }
+  async react(repo: string, commentId: number, reaction: '+1' | 'confused') {
+    this.reactions.push({ repo, commentId, reaction });
   }
 }
 

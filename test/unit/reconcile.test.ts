@@ -184,18 +184,36 @@ describe('deploy policy', () => {
     expect((await h.store.get(ID))?.observed.phase).toBe('starting');
   });
 
-  it('deploys a fork only once the label is on it', async () => {
+  it('deploys a fork only once a maintainer puts the label on it', async () => {
     const { env, h } = await phaseAfterOpen(() => {}, { fork: true });
     expect(env?.observed.reason).toMatch(/adds the label matinee:deploy/);
+    h.source.permissions.set('acme/web maintainer', 'maintain');
 
     await onPullRequest(h.deps, {
       repo: 'acme/web',
       number: 42,
       action: 'labeled',
-      facts: facts({ fork: true, labels: ['matinee:deploy'], updatedAt: '2026-11-02T09:05:00Z' }),
+      facts: facts({
+        fork: true,
+        labels: ['matinee:deploy'],
+        labeledBy: { 'matinee:deploy': 'maintainer' },
+        updatedAt: '2026-11-02T09:05:00Z',
+      }),
     });
     await h.drain();
     expect((await h.store.get(ID))?.observed.phase).toBe('starting');
+  });
+
+  it('ignores a fork’s deploy label added by someone without write access', async () => {
+    const { env } = await phaseAfterOpen((h) => h.source.permissions.set('acme/web triager', 'triage'), {
+      fork: true,
+      labels: ['matinee:deploy'],
+      labeledBy: { 'matinee:deploy': 'triager' },
+    });
+    expect(env?.observed).toMatchObject({
+      phase: 'skipped',
+      reason: 'the label matinee:deploy was added by @triager, who has no write access: a maintainer must add it',
+    });
   });
 
   it('takes a fork policy from the base commit, so a fork cannot allow itself', async () => {

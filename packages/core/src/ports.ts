@@ -1,5 +1,6 @@
 import type { Environment, EnvironmentId, Resources } from './environment/environment.ts';
 import type { ResourceNames } from './environment/naming.ts';
+import type { StatusReport } from './feedback/status-report.ts';
 
 /**
  * Persistence of environments. Every write is conditional: `create` fails with ConflictError when the id
@@ -124,10 +125,18 @@ export interface OpenPullRequest {
   headSha: string;
 }
 
+export type RepoPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+
 export interface SourceControl {
   /** The text of `.matinee.yml` at `sha`, or undefined when the file does not exist there. */
   readConfig(repo: string, sha: string): Promise<string | undefined>;
   listOpenPullRequests(repo: string): Promise<OpenPullRequest[]>;
+  /** A user's role on the repository. */
+  permission(repo: string, user: string): Promise<RepoPermission>;
+  /** Makes the pull request's sticky comment and deployment status say `report`. Idempotent. */
+  publish(report: StatusReport): Promise<void>;
+  /** Answers a command comment with a reaction. */
+  react(repo: string, commentId: number, reaction: '+1' | 'confused'): Promise<void>;
 }
 
 /** A cloud resource carrying Matinee's tags for this stage. */

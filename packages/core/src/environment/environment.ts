@@ -60,6 +60,8 @@ export interface PullRequestFacts {
   labels: string[];
   /** `pull_request.updated_at` of the delivery these facts came from. */
   updatedAt: string;
+  /** Who added each label, where a `labeled` delivery told us: a fork's deploy label counts only from a writer. */
+  labeledBy?: Record<string, string>;
 }
 
 export interface Resources {
@@ -124,6 +126,18 @@ export interface Environment {
   awakeSeconds?: number;
   /** Most recent first, at most a few: the waking page's estimate comes from these. */
   wakes: WakeRecord[];
+  /** `/matinee env` variables for this environment, on top of `.matinee.yml`. */
+  overrides?: Record<string, string>;
+  /** `/matinee keep-awake`: the sweep leaves the environment awake until then. */
+  keepAwakeUntil?: string;
+  /** `/matinee redeploy` bumps it: a new task definition revision for the same commit and config. */
+  deployNonce?: number;
+  /** Whether the user who added a fork's deploy label may approve it (write access), once checked. */
+  forkApproval?: { user: string; allowed: boolean };
+  /** The last status published to the pull request (comment, deployment), to publish each change once. */
+  reported?: string;
+  /** The last comment command, and Matinee's answer, shown in the sticky comment. */
+  lastCommand?: { user: string; text: string; reply: string; at: string };
   /** Set once deleted: the store keeps the tombstone until then so the URL can answer 410. */
   expiresAt?: string;
   createdAt: string;
@@ -153,4 +167,5 @@ export const pullRequestFactsSchema = z.object({
   merged: z.boolean(),
   labels: z.array(z.string()),
   updatedAt: z.iso.datetime({ offset: true }),
+  labeledBy: z.record(z.string(), z.string()).optional(),
 });

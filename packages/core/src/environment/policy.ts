@@ -14,7 +14,12 @@ export type Gate = { deploy: true } | { deploy: false; reason: string };
  * is the one whose fork, draft and skip rules apply: the base commit's for forks, so that a fork cannot
  * grant itself a deploy.
  */
-export function gate(pr: PullRequestFacts, config: LoadedConfig, policy: LoadedConfig = config): Gate {
+export function gate(
+  pr: PullRequestFacts,
+  config: LoadedConfig,
+  policy: LoadedConfig = config,
+  approval?: { user: string; allowed: boolean },
+): Gate {
   if (policy.status === 'missing') return { deploy: false, reason: `no ${CONFIG_FILE} in the repository` };
   if (policy.status === 'invalid') return { deploy: false, reason: invalid(policy.problems) };
   const rules = policy.value;
@@ -23,13 +28,18 @@ export function gate(pr: PullRequestFacts, config: LoadedConfig, policy: LoadedC
   if (pr.draft && !rules.drafts)
     return { deploy: false, reason: 'draft pull request: deploys once ready for review' };
   if (pr.fork) {
+    const { label } = rules.forks;
     if (rules.forks.policy === 'never')
       return { deploy: false, reason: 'pull requests from forks are not deployed' };
-    if (!pr.labels.includes(rules.forks.label)) {
+    if (!pr.labels.includes(label)) {
       return {
         deploy: false,
-        reason: `pull request from a fork: deploys once a maintainer adds the label ${rules.forks.label}`,
+        reason: `pull request from a fork: deploys once a maintainer adds the label ${label}`,
       };
+    }
+    if (!approval?.allowed) {
+      const who = approval ? `@${approval.user}, who has no write access` : 'someone Matinee cannot check';
+      return { deploy: false, reason: `the label ${label} was added by ${who}: a maintainer must add it` };
     }
   }
   if (config.status === 'missing')

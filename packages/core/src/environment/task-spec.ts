@@ -1,6 +1,7 @@
 import type { MatineeConfig } from '../config/config.ts';
 import type { ContainerSpec, TaskSpec } from '../ports.ts';
 import type { Environment } from './environment.ts';
+import { shortHash } from './naming.ts';
 
 function render(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
@@ -10,9 +11,22 @@ function renderAll(env: Record<string, string>, values: Record<string, string>):
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, render(value, values)]));
 }
 
+/** Same commit, config, overrides and redeploy count: same revision, so nothing is redeployed. */
+function revisionOf(
+  sha: string,
+  digest: string,
+  env: Pick<Environment, 'overrides' | 'deployNonce'>,
+): string {
+  const overrides = Object.keys(env.overrides ?? {}).length
+    ? `-${shortHash(JSON.stringify(Object.entries(env.overrides ?? {}).sort()))}`
+    : '';
+  const nonce = env.deployNonce ? `-r${env.deployNonce}` : '';
+  return `${sha.slice(0, 12)}-${digest}${overrides}${nonce}`;
+}
+
 /** The task to run for `env` at `sha` with `config`: templates filled, app first. */
 export function taskSpec(
-  env: Pick<Environment, 'host' | 'number' | 'pr'>,
+  env: Pick<Environment, 'host' | 'number' | 'pr' | 'overrides' | 'deployNonce'>,
   sha: string,
   config: MatineeConfig,
   digest: string,
@@ -30,7 +44,7 @@ export function taskSpec(
     name: 'app',
     image: render(config.app.image, values),
     command: config.app.command,
-    env: { ...shared, ...renderAll(config.app.env, values), PORT: String(config.app.port) },
+    env: { ...shared, ...renderAll(config.app.env, values), ...env.overrides, PORT: String(config.app.port) },
     port: config.app.port,
     essential: true,
   };
@@ -44,7 +58,7 @@ export function taskSpec(
     }),
   );
   return {
-    revision: `${sha.slice(0, 12)}-${digest}`,
+    revision: revisionOf(sha, digest, env),
     sha,
     containers: [app, ...sidecars],
     cpu: config.size.cpu,

@@ -15,6 +15,7 @@ import type {
   EnvironmentRef,
   EnvironmentStore,
   Logger,
+  RepoPermission,
   Router,
   Runtime,
   Settings,
@@ -31,6 +32,9 @@ export interface ReconcileDeps {
   log: Logger;
   settings: Settings;
 }
+
+/** Roles that may approve a fork's deploy and give commands. */
+export const WRITERS: ReadonlySet<RepoPermission> = new Set(['admin', 'maintain', 'write']);
 
 /** How long a deleted environment's record is kept so that its URL answers 410 Gone. */
 export const TOMBSTONE_DAYS = 30;
@@ -84,6 +88,13 @@ async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Enviro
     next = { ...next, policy: loadConfig(pr.baseSha, await deps.source.readConfig(repo, pr.baseSha)) };
   }
   if (!pr.fork && next.policy) next = { ...next, policy: undefined };
+  // A fork's deploy label counts only when its author may write to the repository.
+  const label = next.policy?.status === 'ok' ? next.policy.value.forks.label : undefined;
+  const labeler = label && pr.labels.includes(label) ? pr.labeledBy?.[label] : undefined;
+  if (pr.fork && labeler && next.forkApproval?.user !== labeler) {
+    const permission = await deps.source.permission(repo, labeler);
+    next = { ...next, forkApproval: { user: labeler, allowed: WRITERS.has(permission) } };
+  }
   return next;
 }
 
@@ -91,7 +102,7 @@ function decide(env: Environment): { target: Target; skipped?: string } {
   if (env.desired.phase === 'deleted') return { target: { phase: 'absent' } };
   const config = env.config;
   if (!config) throw new Error('config must be loaded before deciding');
-  const verdict = gate(env.pr, config, env.policy ?? config);
+  const verdict = gate(env.pr, config, env.policy ?? config, env.forkApproval);
   if (!verdict.deploy || config.status !== 'ok') {
     return { target: { phase: 'absent' }, skipped: verdict.deploy ? 'config not loaded' : verdict.reason };
   }

@@ -54,6 +54,15 @@ function newEnvironment(
   };
 }
 
+/** Later deliveries do not say who added a label; keep what earlier ones said, for labels still on. */
+function withLabelers(before: PullRequestFacts, after: PullRequestFacts): PullRequestFacts {
+  const merged = { ...before.labeledBy, ...after.labeledBy };
+  const labeledBy = Object.fromEntries(
+    Object.entries(merged).filter(([label]) => after.labels.includes(label)),
+  );
+  return Object.keys(labeledBy).length ? { ...after, labeledBy } : { ...after, labeledBy: undefined };
+}
+
 /** Which way an open pull request's environment should go after `change`, or undefined to leave it. */
 function desiredAfter(
   env: Environment,
@@ -108,9 +117,9 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
       return { result: { reason, reconcile: false } };
     }
     const desired = desiredAfter(current, change);
-    const next: Environment = { ...current, pr: change.facts, updatedAt: now };
+    const next: Environment = { ...current, pr: withLabelers(current.pr, change.facts), updatedAt: now };
     if (!desired) {
-      const factsChanged = JSON.stringify(current.pr) !== JSON.stringify(change.facts);
+      const factsChanged = JSON.stringify(current.pr) !== JSON.stringify(next.pr);
       return factsChanged
         ? { env: next, result: { reason: 'facts updated', reconcile: false } }
         : { result: { reason: 'nothing changed', reconcile: false } };

@@ -3,6 +3,7 @@ import { desire } from '../environment/desire.ts';
 import type { Environment, EnvironmentId } from '../environment/environment.ts';
 import type { Activity, Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
 import { environmentRef } from '../reconcile/reconcile.ts';
+import { idleSeconds } from './idle.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface SweepDeps {
@@ -12,12 +13,6 @@ export interface SweepDeps {
   clock: Clock;
   log: Logger;
   settings: Settings;
-}
-
-export const DEFAULT_IDLE_SECONDS = 3600;
-
-export function idleSeconds(env: Environment): number {
-  return env.config?.status === 'ok' ? env.config.value.idle : DEFAULT_IDLE_SECONDS;
 }
 
 function latest(...times: (string | undefined)[]): number {
@@ -37,9 +32,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const awake = await deps.store.listAwake();
   // Only candidates whose own last activity is older than their idle window need metrics.
-  const candidates = awake.filter(
-    (env) => latest(env.awakeSince, env.lastRequestAt) <= now.getTime() - idleSeconds(env) * 1000,
-  );
+  const idleLongEnough = (env: Environment) =>
+    latest(env.awakeSince, env.lastRequestAt, env.keepAwakeUntil) <= now.getTime() - idleSeconds(env) * 1000;
+  const candidates = awake.filter(idleLongEnough);
   if (!candidates.length) return { examined: awake.length, slept: [] };
   // One activity query per distinct idle window (usually one): each environment is judged on its own window.
   const counts = new Map<EnvironmentId, number>();
@@ -61,9 +56,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     const { written } = await updateEnvironment(deps.store, candidate.id, (current) => {
       // Decide again on what is stored now: a wake or a push since the listing keeps it awake.
       if (current?.desired.phase !== 'running') return { result: undefined };
-      if (latest(current.awakeSince, current.lastRequestAt) > now.getTime() - idleSeconds(current) * 1000) {
-        return { result: undefined };
-      }
+      if (!idleLongEnough(current)) return { result: undefined };
       return {
         env: desire(
           current,

@@ -1,0 +1,46 @@
+import type { FargatePrices } from '../environment/cost.ts';
+import type { EnvironmentId } from '../environment/environment.ts';
+import type { Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
+import { updateEnvironment } from '../use-cases/update.ts';
+import { statusReport } from './status-report.ts';
+
+export interface FeedbackDeps {
+  store: EnvironmentStore;
+  source: SourceControl;
+  clock: Clock;
+  log: Logger;
+  prices?: FargatePrices;
+}
+
+/**
+ * Tells the pull request what changed, once per change. GitHub being down or rate-limiting never blocks
+ * the environment: a failure is logged and the next reconcile or resync publishes again, because the
+ * published key is only recorded after GitHub accepted it.
+ */
+export async function publishFeedback(
+  deps: FeedbackDeps,
+  id: EnvironmentId,
+): Promise<'published' | 'unchanged' | 'silent' | 'failed'> {
+  const env = await deps.store.get(id);
+  if (!env) return 'silent';
+  const report = statusReport(env, deps.clock.now(), deps.prices);
+  if (!report) return 'silent';
+  if (env.reported === report.key) return 'unchanged';
+  try {
+    await deps.source.publish(report);
+  } catch (error) {
+    deps.log.warn('could not update the pull request; will try again', {
+      id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 'failed';
+  }
+  await updateEnvironment(deps.store, id, (current) => {
+    const now = current && statusReport(current, deps.clock.now(), deps.prices);
+    // Record only if what was published is still what the environment says.
+    return current && now?.key === report.key
+      ? { env: { ...current, reported: report.key }, result: undefined }
+      : { result: undefined };
+  });
+  return 'published';
+}

@@ -1,0 +1,115 @@
+import { costOf, DEFAULT_PRICES, type FargatePrices, hourlyCost } from '../environment/cost.ts';
+import { awakeSecondsUntil } from '../environment/desire.ts';
+import { currentFailure, type Environment } from '../environment/environment.ts';
+import { idleSeconds } from '../use-cases/idle.ts';
+
+/** What the pull request shows: the state in words a reviewer understands. */
+export type PublicState =
+  | 'building'
+  | 'waking'
+  | 'ready'
+  | 'asleep'
+  | 'failed'
+  | 'not-deployed'
+  | 'removing'
+  | 'removed';
+
+export interface StatusReport {
+  repo: string;
+  number: number;
+  /** GitHub deployment environment, one per pull request. */
+  environment: string;
+  url: string;
+  state: PublicState;
+  sha: string;
+  /** Why it is not deployed, or failed; markdown-safe text. */
+  reason?: string;
+  /** When it goes to sleep if nobody opens it. */
+  sleepsAt?: string;
+  lastWakeSeconds?: number;
+  /** Dollars spent on Fargate for this environment so far, and per awake hour. */
+  costSoFar: number;
+  costPerHour: number;
+  spot: boolean;
+  lastCommand?: Environment['lastCommand'];
+  /** Changes exactly when something worth publishing changes (not the running cost). */
+  key: string;
+}
+
+function publicState(env: Environment): PublicState {
+  if (env.desired.phase === 'deleted') return env.observed.phase === 'deleted' ? 'removed' : 'removing';
+  if (currentFailure(env)) return 'failed';
+  switch (env.observed.phase) {
+    case 'ready':
+      return env.desired.phase === 'running' ? 'ready' : 'asleep';
+    case 'skipped':
+      return 'not-deployed';
+    case 'sleeping':
+      return env.desired.phase === 'running' ? 'waking' : 'asleep';
+    default:
+      // A wake that has not finished yet shows as waking; a first deploy or a push as building.
+      return env.wakes[0] && !env.wakes[0].readyAt && env.desired.reason === 'woken by a request'
+        ? 'waking'
+        : 'building';
+  }
+}
+
+/**
+ * What to show on the pull request for `env`, or undefined when the repository is not enabled (no
+ * `.matinee.yml`): Matinee then stays silent.
+ */
+export function statusReport(
+  env: Environment,
+  now: Date,
+  prices: FargatePrices = DEFAULT_PRICES,
+): StatusReport | undefined {
+  if (env.config?.status === 'missing' && !env.pr.fork) return undefined;
+  const state = publicState(env);
+  const config = env.config?.status === 'ok' ? env.config.value : undefined;
+  const size = config?.size ?? { cpu: 256, memory: 512 };
+  const spot = config?.spot ?? true;
+  const lastWake = env.wakes.find((wake) => wake.readyAt);
+  const reason =
+    state === 'failed'
+      ? currentFailure(env)?.reason
+      : state === 'not-deployed'
+        ? env.observed.reason
+        : undefined;
+  const sleepsAt =
+    state === 'ready'
+      ? new Date(
+          Math.max(
+            Date.parse(env.lastRequestAt ?? env.awakeSince ?? env.updatedAt),
+            Date.parse(env.awakeSince ?? env.updatedAt),
+            Date.parse(env.keepAwakeUntil ?? '') || 0,
+          ) +
+            idleSeconds(env) * 1000,
+        ).toISOString()
+      : undefined;
+  const report: Omit<StatusReport, 'key'> = {
+    repo: env.repo,
+    number: env.number,
+    environment: `preview/pr-${env.number}`,
+    url: `https://${env.host}`,
+    state,
+    sha: env.desired.sha,
+    reason,
+    sleepsAt,
+    lastWakeSeconds: lastWake?.readyAt
+      ? Math.round((Date.parse(lastWake.readyAt) - Date.parse(lastWake.startedAt)) / 1000)
+      : undefined,
+    costSoFar: Math.round(costOf(awakeSecondsUntil(env, now), size, spot, prices) * 100) / 100,
+    costPerHour: Math.round(hourlyCost(size, spot, prices) * 10_000) / 10_000,
+    spot,
+    lastCommand: env.lastCommand,
+  };
+  const key = JSON.stringify([
+    state,
+    report.sha,
+    reason,
+    sleepsAt,
+    report.lastWakeSeconds,
+    env.lastCommand?.at,
+  ]);
+  return { ...report, key };
+}

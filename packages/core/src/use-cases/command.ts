@@ -1,0 +1,127 @@
+import { COMMAND_HELP, type Command, parseCommand } from '../commands/command.ts';
+import { formatDuration } from '../config/duration.ts';
+import { desire } from '../environment/desire.ts';
+import { type Environment, environmentId } from '../environment/environment.ts';
+import type { Bus, Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
+import { WRITERS } from '../reconcile/reconcile.ts';
+import { updateEnvironment } from './update.ts';
+
+export interface CommentCommand {
+  repo: string;
+  number: number;
+  commentId: number;
+  user: string;
+  body: string;
+}
+
+export interface CommandDeps {
+  store: EnvironmentStore;
+  source: SourceControl;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+}
+
+export type CommandOutcome =
+  | { status: 'ignored'; reason: string }
+  | { status: 'refused' | 'done' | 'help'; reply: string };
+
+/** The environment after `command`, and what to answer. Pure. */
+export function applyCommand(
+  env: Environment,
+  command: Command,
+  now: string,
+): { env?: Environment; reply: string } {
+  switch (command.kind) {
+    case 'help':
+      return { reply: `${command.problem ? `${command.problem}. ` : ''}Commands:\n${COMMAND_HELP}` };
+    case 'wake':
+      return env.desired.phase === 'running'
+        ? { reply: 'already awake' }
+        : { env: desire(env, { phase: 'running', reason: 'woken by a command' }, now), reply: 'waking up' };
+    case 'sleep':
+      return env.desired.phase === 'sleeping'
+        ? { reply: 'already asleep' }
+        : {
+            env: {
+              ...desire(env, { phase: 'sleeping', reason: 'put to sleep by a command' }, now),
+              keepAwakeUntil: undefined,
+            },
+            reply: 'going to sleep',
+          };
+    case 'redeploy':
+      return {
+        env: {
+          ...desire(env, { phase: 'running', reason: 'redeploy requested' }, now),
+          deployNonce: (env.deployNonce ?? 0) + 1,
+          observed: { ...env.observed, failure: undefined, crashes: undefined },
+        },
+        reply: `redeploying ${env.desired.sha.slice(0, 7)}`,
+      };
+    case 'env-set':
+      return {
+        env: { ...env, overrides: { ...env.overrides, [command.key]: command.value }, updatedAt: now },
+        reply: `${command.key} set; applied on the next deploy`,
+      };
+    case 'env-unset': {
+      if (!env.overrides || !(command.key in env.overrides)) return { reply: `${command.key} was not set` };
+      const { [command.key]: _, ...overrides } = env.overrides;
+      return {
+        env: { ...env, overrides, updatedAt: now },
+        reply: `${command.key} removed; applied on the next deploy`,
+      };
+    }
+    case 'keep-awake': {
+      const until = new Date(Date.parse(now) + command.seconds * 1000).toISOString();
+      const awake =
+        env.desired.phase === 'running' ? env : desire(env, { phase: 'running', reason: 'keep-awake' }, now);
+      return {
+        env: { ...awake, keepAwakeUntil: until, updatedAt: now },
+        reply: `awake for at least ${formatDuration(command.seconds)}`,
+      };
+    }
+  }
+}
+
+/**
+ * A `/matinee …` comment on a pull request. Only users with write access are obeyed; everyone gets an
+ * answer (a reaction, and the reply in the sticky comment).
+ */
+export async function onCommand(deps: CommandDeps, comment: CommentCommand): Promise<CommandOutcome> {
+  const command = parseCommand(comment.body);
+  if (!command) return { status: 'ignored', reason: 'not a /matinee command' };
+  const id = environmentId(comment.repo, comment.number);
+  if (!(await deps.store.get(id)))
+    return { status: 'ignored', reason: 'no environment for this pull request' };
+
+  const permission = await deps.source.permission(comment.repo, comment.user);
+  const allowed = WRITERS.has(permission);
+  const now = deps.clock.now().toISOString();
+  const text =
+    comment.body
+      .split(/\r?\n/)
+      .find((line) => line.trim().startsWith('/matinee'))
+      ?.trim() ?? '';
+  const { result } = await updateEnvironment(deps.store, id, (current) => {
+    if (!current) return { result: { reply: 'the environment is gone', changed: false } };
+    const applied = allowed
+      ? applyCommand(current, command, now)
+      : { reply: `@${comment.user} needs write access to the repository to use Matinee commands` };
+    const base = applied.env ?? current;
+    const lastCommand = { user: comment.user, text, reply: applied.reply, at: now };
+    return { env: { ...base, lastCommand }, result: { reply: applied.reply, changed: Boolean(applied.env) } };
+  });
+  const ok = allowed && command.kind !== 'help';
+  try {
+    await deps.source.react(comment.repo, comment.commentId, ok ? '+1' : 'confused');
+  } catch (error) {
+    deps.log.warn('could not react to a command', {
+      id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  // Reconcile also publishes the reply in the sticky comment.
+  await deps.bus.requestReconcile([id], `command ${command.kind}`);
+  if (!allowed) return { status: 'refused', reply: result.reply };
+  return { status: command.kind === 'help' ? 'help' : 'done', reply: result.reply };
+}

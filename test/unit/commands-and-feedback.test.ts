@@ -1,0 +1,195 @@
+import {
+  environmentId,
+  hourlyCost,
+  onCommand,
+  onPullRequest,
+  parseCommand,
+  publishFeedback,
+  statusReport,
+  sweep,
+} from '@matinee/core';
+import { describe, expect, it } from 'vitest';
+import { facts } from '../support/environments.ts';
+import { harness } from '../support/harness.ts';
+
+const ID = environmentId('acme/web', 42);
+
+describe('parsing comment commands', () => {
+  it.each([
+    ['/matinee wake', { kind: 'wake' }],
+    ['/matinee sleep', { kind: 'sleep' }],
+    ['Thanks!\n/matinee redeploy\nmore text', { kind: 'redeploy' }],
+    [
+      '/matinee env API_URL=https://api.example.com/v1?a=b',
+      { kind: 'env-set', key: 'API_URL', value: 'https://api.example.com/v1?a=b' },
+    ],
+    ['/matinee env EMPTY=', { kind: 'env-set', key: 'EMPTY', value: '' }],
+    ['/matinee env --unset API_URL', { kind: 'env-unset', key: 'API_URL' }],
+    ['/matinee keep-awake 4h', { kind: 'keep-awake', seconds: 14_400 }],
+    ['/matinee', { kind: 'help' }],
+  ])('reads %j', (body, command) => {
+    expect(parseCommand(body)).toEqual(command);
+  });
+
+  it.each([
+    ['/matinee deploy', 'unknown command `deploy`'],
+    ['/matinee env 1BAD=x', 'usage: `/matinee env KEY=VALUE`'],
+    ['/matinee keep-awake forever', 'usage: `/matinee keep-awake 4h` (a duration like 90m, 4h, 1d)'],
+    ['/matinee keep-awake 30d', 'at most 7d'],
+    ['/matinee wake now', '`wake` takes no arguments'],
+  ])('answers %j with help that says what is wrong', (body, problem) => {
+    expect(parseCommand(body)).toEqual({ kind: 'help', problem });
+  });
+
+  it('ignores comments not addressed to Matinee', () => {
+    expect(parseCommand('LGTM, but see /matinee docs')).toBeUndefined();
+    expect(parseCommand('/matineewake')).toBeUndefined();
+  });
+});
+
+describe('commands', () => {
+  async function ready(h: ReturnType<typeof harness>) {
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    h.source.permissions.set('acme/web dev', 'write');
+  }
+  const say = (h: ReturnType<typeof harness>, body: string, user = 'dev') =>
+    onCommand(h.deps, { repo: 'acme/web', number: 42, commentId: 7, user, body });
+
+  it('puts the environment to sleep and wakes it on a writer’s command, with a thumbs-up', async () => {
+    const h = harness();
+    await ready(h);
+    expect(await say(h, '/matinee sleep')).toEqual({ status: 'done', reply: 'going to sleep' });
+    await h.drain();
+    expect((await h.store.get(ID))?.observed.phase).toBe('sleeping');
+    expect(await say(h, '/matinee wake')).toEqual({ status: 'done', reply: 'waking up' });
+    expect((await h.store.get(ID))?.desired.phase).toBe('running');
+    expect(h.source.reactions.map((r) => r.reaction)).toEqual(['+1', '+1']);
+  });
+
+  it('refuses someone without write access, changes nothing else, and says why', async () => {
+    const h = harness();
+    await ready(h);
+    const before = await h.store.get(ID);
+    expect(await say(h, '/matinee sleep', 'passer-by')).toMatchObject({ status: 'refused' });
+    const after = await h.store.get(ID);
+    expect(after?.desired).toEqual(before?.desired);
+    expect(after?.lastCommand?.reply).toBe(
+      '@passer-by needs write access to the repository to use Matinee commands',
+    );
+    expect(h.source.reactions).toEqual([{ repo: 'acme/web', commentId: 7, reaction: 'confused' }]);
+  });
+
+  it('deploys an environment variable set by command, and removes it again', async () => {
+    const h = harness();
+    await ready(h);
+    await say(h, '/matinee env FEATURE_X=on');
+    await h.drain();
+    const app = () => {
+      const deployed = [...h.cloud.services.values()][0]?.taskDefinitionArn;
+      const revisions = [...h.cloud.taskDefinitions.values()][0] ?? [];
+      return revisions.find((revision) => revision.arn === deployed)?.spec.containers[0];
+    };
+    expect(app()?.env.FEATURE_X).toBe('on');
+
+    await say(h, '/matinee env --unset FEATURE_X');
+    await h.drain();
+    expect(app()?.env.FEATURE_X).toBeUndefined();
+  });
+
+  it('redeploys the same commit as a new revision', async () => {
+    const h = harness();
+    await ready(h);
+    await say(h, '/matinee redeploy');
+    await h.drain();
+    expect([...h.cloud.taskDefinitions.values()][0]).toHaveLength(2);
+  });
+
+  it('keeps an environment awake past its idle window, then lets it sleep', async () => {
+    const h = harness();
+    await ready(h);
+    await say(h, '/matinee keep-awake 2h');
+    h.clock.advance(90 * 60_000);
+    expect((await sweep(h.deps)).slept).toEqual([]);
+    h.clock.advance(61 * 60_000);
+    expect((await sweep(h.deps)).slept).toEqual([ID]);
+  });
+});
+
+describe('what the pull request shows', () => {
+  it('goes building → ready → asleep → removed, publishing each change once', async () => {
+    const h = harness();
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    expect(await publishFeedback(h.deps, ID)).toBe('published');
+    expect(await publishFeedback(h.deps, ID)).toBe('unchanged');
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    await publishFeedback(h.deps, ID);
+    h.clock.advance(31 * 60_000);
+    await sweep(h.deps);
+    await h.drain();
+    await publishFeedback(h.deps, ID);
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'closed',
+      facts: facts({ open: false, updatedAt: '2026-11-02T10:00:00Z' }),
+    });
+    await h.drain();
+    await publishFeedback(h.deps, ID);
+
+    expect(h.source.published.map((r) => r.state)).toEqual(['building', 'ready', 'asleep', 'removed']);
+    expect(h.source.published[1]).toMatchObject({
+      url: 'https://fix-login-pr42.preview.example.com',
+      environment: 'preview/pr-42',
+      sleepsAt: '2026-11-02T09:30:00.000Z',
+    });
+  });
+
+  it('estimates the cost so far from the time awake and the task size', async () => {
+    const h = harness();
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    h.clock.advance(3_600_000);
+    const env = await h.store.get(ID);
+    const report = env && statusReport(env, h.clock.now());
+    const perHour = hourlyCost({ cpu: 512, memory: 1024 }, true);
+    expect(report?.costSoFar).toBeCloseTo(perHour, 2);
+    expect(perHour).toBeCloseTo(0.5 * 0.012144 + 1 * 0.0013335, 6);
+  });
+
+  it('stays silent for a repository without .matinee.yml', async () => {
+    const h = harness();
+    h.source.files.clear();
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    expect(await publishFeedback(h.deps, ID)).toBe('silent');
+    expect(h.source.published).toEqual([]);
+  });
+
+  it('shows an invalid config as not deployed, with every problem', async () => {
+    const h = harness();
+    h.source.setConfig('acme/web', 'app: { port: 0 }');
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    await publishFeedback(h.deps, ID);
+    expect(h.source.published[0]).toMatchObject({
+      state: 'not-deployed',
+      reason: expect.stringMatching(/app\.image.*\n- app\.port/s),
+    });
+  });
+
+  it('does not lose an update GitHub refused: the next attempt publishes it', async () => {
+    const h = harness();
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    h.source.failPublishes = 1;
+    expect(await publishFeedback(h.deps, ID)).toBe('failed');
+    expect((await h.store.get(ID))?.observed.phase).toBe('starting');
+    expect(await publishFeedback(h.deps, ID)).toBe('published');
+    expect(h.source.published).toHaveLength(1);
+  });
+});
