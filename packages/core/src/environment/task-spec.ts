@@ -39,7 +39,14 @@ export function taskSpec(
     host: env.host,
     url: `https://${env.host}`,
   };
-  const shared = renderAll(config.env, values);
+  // Every container can tell which preview it is part of.
+  const shared = {
+    MATINEE_PR: values.pr,
+    MATINEE_BRANCH: values.branch,
+    MATINEE_SHA: sha,
+    MATINEE_URL: values.url,
+    ...renderAll(config.env, values),
+  };
   const app: ContainerSpec = {
     name: 'app',
     image: render(config.app.image, values),

@@ -1,0 +1,152 @@
+import { execSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { environmentId, onPullRequest, reconcile, type TaskEvent } from '@matinee/core';
+import { ProcessCloud } from '@matinee/local';
+import { afterEach, describe, expect, it } from 'vitest';
+import { facts, SHA_B } from '../support/environments.ts';
+import {
+  FakeSourceControl,
+  InMemoryStore,
+  ManualClock,
+  MemoryLogger,
+  RecordingBus,
+} from '../support/fakes.ts';
+
+const HELLO = resolve(import.meta.dirname, '../../examples/hello');
+const ID = environmentId('acme/web', 42);
+const HOST = 'fix-login-pr42.localhost';
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const clouds: ProcessCloud[] = [];
+afterEach(async () => {
+  await Promise.all(clouds.splice(0).map((cloud) => cloud.shutdown()));
+});
+
+function setup(
+  config = `app: { image: 'hello:{sha}', port: 3000, health: /health }\nlocal: { command: node server.js, cwd: ${HELLO} }`,
+) {
+  const events: TaskEvent[] = [];
+  const cloud = new ProcessCloud({
+    logDir: resolve(import.meta.dirname, '../../.matinee/test-logs'),
+    defaultCwd: HELLO,
+    stopGraceMs: 2000,
+    onTaskEvent: (event) => events.push(event),
+  });
+  clouds.push(cloud);
+  const source = new FakeSourceControl();
+  source.setConfig('acme/web', config);
+  const deps = {
+    store: new InMemoryStore(),
+    runtime: cloud,
+    router: cloud,
+    bus: new RecordingBus(),
+    clock: new ManualClock(),
+    source,
+    log: new MemoryLogger(),
+    settings: { stage: 'local', domain: 'localhost' },
+  };
+  return { cloud, deps, events };
+}
+
+describe('local processes as the runtime', () => {
+  it('runs the app, routes its host once healthy, and serves its branch and commit', async () => {
+    const { cloud, deps } = setup();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    await until('healthy', () => cloud.processes().find((p) => p.healthy));
+    await reconcile(deps, ID);
+
+    const port = cloud.route(HOST);
+    expect(port).toBeDefined();
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(page).toContain('fix-login');
+    expect(page).toContain(facts().headSha.slice(0, 7));
+    expect((await deps.store.get(ID))?.observed.phase).toBe('ready');
+  });
+
+  it('replaces the process on a push and stops every process when the environment goes', async () => {
+    const { cloud, deps } = setup();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    const first = await until('a process', () => cloud.processes()[0]);
+
+    await onPullRequest(deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'synchronize',
+      facts: facts({ headSha: SHA_B, updatedAt: '2026-11-02T09:05:00Z' }),
+    });
+    await reconcile(deps, ID);
+    const second = await until('the new process healthy', () =>
+      cloud.processes().find((p) => p.healthy && p.pid !== first.pid),
+    );
+    expect(alive(first.pid)).toBe(false);
+    expect(await (await fetch(`http://127.0.0.1:${second.port}/`)).text()).toContain(SHA_B.slice(0, 7));
+
+    await onPullRequest(deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'closed',
+      facts: facts({ headSha: SHA_B, open: false, updatedAt: '2026-11-02T09:06:00Z' }),
+    });
+    await reconcile(deps, ID);
+    expect(cloud.processes()).toEqual([]);
+    expect(alive(second.pid)).toBe(false);
+    expect(await cloud.listOwned()).toEqual([]);
+  });
+
+  it('reports a crashing app as stopped tasks and restarts it with back-off', async () => {
+    const { deps, events } = setup(
+      `app: { image: x, port: 3000 }\nlocal: { command: 'echo starting; exit 3' }`,
+    );
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    await until(
+      'two crashes',
+      () => events.filter((e) => e.lastStatus === 'STOPPED').length >= 2 || undefined,
+    );
+    expect(events[0]).toMatchObject({
+      service: 'matinee-local-fix-login-pr42',
+      lastStatus: 'STOPPED',
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: expect.stringContaining('code 3'),
+    });
+  });
+
+  it('leaves no process behind on shutdown, children of the shell included', async () => {
+    const { cloud, deps } = setup(
+      `app: { image: x, port: 3000 }\nlocal: { command: 'sleep 313 & node server.js', cwd: ${HELLO} }`,
+    );
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    const { pid } = await until('healthy', () => cloud.processes().find((p) => p.healthy));
+    expect(execSync('pgrep -f "sleep 31[3]" || true').toString().trim()).not.toBe('');
+    await cloud.shutdown();
+    expect(alive(pid)).toBe(false);
+    expect(execSync('pgrep -f "sleep 31[3]" || true').toString().trim()).toBe('');
+    expect(cloud.processes()).toEqual([]);
+  });
+});
