@@ -212,7 +212,8 @@ describe('deploy policy', () => {
     });
     expect(env?.observed).toMatchObject({
       phase: 'skipped',
-      reason: 'the label matinee:deploy was added by @triager, who has no write access: a maintainer must add it',
+      reason:
+        'the label matinee:deploy was added by @triager, who has no write access: a maintainer must add it',
     });
   });
 

@@ -55,7 +55,7 @@ export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promis
   const now = deps.clock.now().toISOString();
   const reason = event.stoppedReason ?? event.stopCode ?? 'task stopped';
   const { env, written } = await updateEnvironment(deps.store, found.id, (env) => {
-    if (!env || env.desired.phase !== 'running' || currentFailure(env)) return { result: undefined };
+    if (env?.desired.phase !== 'running' || currentFailure(env)) return { result: undefined };
     const sha = env.desired.sha;
     const count = env.observed.crashes?.sha === sha ? env.observed.crashes.count + 1 : 1;
     const observed: Environment['observed'] = { ...env.observed, crashes: { sha, count }, lastError: reason };
