@@ -169,4 +169,12 @@ export interface Settings {
   stage: string;
   /** Previews live at `<slug>.<domain>`. */
   domain: string;
+  /** How previews are reached: https on AWS; http and a port locally. */
+  scheme?: 'http' | 'https';
+  port?: number;
+}
+
+/** The address people open for `host`. */
+export function publicUrl(settings: Pick<Settings, 'scheme' | 'port'>, host: string): string {
+  return `${settings.scheme ?? 'https'}://${host}${settings.port ? `:${settings.port}` : ''}`;
 }

@@ -30,6 +30,7 @@ export function taskSpec(
   sha: string,
   config: MatineeConfig,
   digest: string,
+  url = `https://${env.host}`,
 ): TaskSpec {
   const values = {
     sha,
@@ -37,7 +38,7 @@ export function taskSpec(
     pr: String(env.number),
     branch: env.pr.branch,
     host: env.host,
-    url: `https://${env.host}`,
+    url,
   };
   // Every container can tell which preview it is part of.
   const shared = {

@@ -1,6 +1,6 @@
 import type { FargatePrices } from '../environment/cost.ts';
 import type { EnvironmentId } from '../environment/environment.ts';
-import type { Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
+import type { Clock, EnvironmentStore, Logger, Settings, SourceControl } from '../ports.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
 import { statusReport } from './status-report.ts';
 
@@ -10,6 +10,7 @@ export interface FeedbackDeps {
   clock: Clock;
   log: Logger;
   prices?: FargatePrices;
+  settings?: Pick<Settings, 'scheme' | 'port'>;
 }
 
 /**
@@ -23,7 +24,7 @@ export async function publishFeedback(
 ): Promise<'published' | 'unchanged' | 'silent' | 'failed'> {
   const env = await deps.store.get(id);
   if (!env) return 'silent';
-  const report = statusReport(env, deps.clock.now(), deps.prices);
+  const report = statusReport(env, deps.clock.now(), deps);
   if (!report) return 'silent';
   if (env.reported === report.key) return 'unchanged';
   try {
@@ -36,7 +37,7 @@ export async function publishFeedback(
     return 'failed';
   }
   await updateEnvironment(deps.store, id, (current) => {
-    const now = current && statusReport(current, deps.clock.now(), deps.prices);
+    const now = current && statusReport(current, deps.clock.now(), deps);
     // Record only if what was published is still what the environment says.
     return current && now?.key === report.key
       ? { env: { ...current, reported: report.key }, result: undefined }

@@ -1,6 +1,7 @@
 import { costOf, DEFAULT_PRICES, type FargatePrices, hourlyCost } from '../environment/cost.ts';
 import { awakeSecondsUntil } from '../environment/desire.ts';
 import { currentFailure, type Environment } from '../environment/environment.ts';
+import { publicUrl, type Settings } from '../ports.ts';
 import { idleSeconds } from '../use-cases/idle.ts';
 
 /** What the pull request shows: the state in words a reviewer understands. */
@@ -61,8 +62,9 @@ function publicState(env: Environment): PublicState {
 export function statusReport(
   env: Environment,
   now: Date,
-  prices: FargatePrices = DEFAULT_PRICES,
+  options: { prices?: FargatePrices; settings?: Pick<Settings, 'scheme' | 'port'> } = {},
 ): StatusReport | undefined {
+  const prices = options.prices ?? DEFAULT_PRICES;
   if (env.config?.status === 'missing' && !env.pr.fork) return undefined;
   const state = publicState(env);
   const config = env.config?.status === 'ok' ? env.config.value : undefined;
@@ -90,7 +92,7 @@ export function statusReport(
     repo: env.repo,
     number: env.number,
     environment: `preview/pr-${env.number}`,
-    url: `https://${env.host}`,
+    url: publicUrl(options.settings ?? {}, env.host),
     state,
     sha: env.desired.sha,
     reason,

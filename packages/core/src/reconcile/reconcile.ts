@@ -21,6 +21,7 @@ import type {
   Settings,
   SourceControl,
 } from '../ports.ts';
+import { publicUrl } from '../ports.ts';
 import { isServing, type Observed, plan, type Step, type Target } from './plan.ts';
 
 export interface ReconcileDeps {
@@ -98,7 +99,7 @@ async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Enviro
   return next;
 }
 
-function decide(env: Environment): { target: Target; skipped?: string } {
+function decide(env: Environment, settings: Settings): { target: Target; skipped?: string } {
   if (env.desired.phase === 'deleted') return { target: { phase: 'absent' } };
   const config = env.config;
   if (!config) throw new Error('config must be loaded before deciding');
@@ -108,7 +109,10 @@ function decide(env: Environment): { target: Target; skipped?: string } {
   }
   // A commit that failed stays down (scaled to zero, no rule) until a push or a retry.
   if (env.desired.phase === 'sleeping' || currentFailure(env)) return { target: { phase: 'sleeping' } };
-  return { target: { phase: 'running', spec: taskSpec(env, env.desired.sha, config.value, config.digest) } };
+  const url = publicUrl(settings, env.host);
+  return {
+    target: { phase: 'running', spec: taskSpec(env, env.desired.sha, config.value, config.digest, url) },
+  };
 }
 
 /** Removes every resource of `ref`, whether or not an environment record still exists for it. */
@@ -226,7 +230,7 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   const now = deps.clock.now().toISOString();
   const env = read.desired.phase === 'deleted' ? read : await withConfig(deps, read);
   const ref = environmentRef(deps.settings, env);
-  const { target, skipped } = decide(env);
+  const { target, skipped } = decide(env, deps.settings);
   const observed = await observe(deps, ref);
   const steps = plan(target, observed);
 
