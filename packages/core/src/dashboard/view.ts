@@ -1,0 +1,100 @@
+import type { FargatePrices } from '../environment/cost.ts';
+import { desire } from '../environment/desire.ts';
+import type { Environment, EnvironmentId } from '../environment/environment.ts';
+import { type PublicState, statusReport } from '../feedback/status-report.ts';
+import type { Bus, Clock, EnvironmentStore, Settings } from '../ports.ts';
+import { publicUrl } from '../ports.ts';
+import { applyCommand } from '../use-cases/command.ts';
+import { updateEnvironment } from '../use-cases/update.ts';
+
+export interface EnvironmentView {
+  id: EnvironmentId;
+  repo: string;
+  number: number;
+  branch: string;
+  sha: string;
+  state: PublicState;
+  reason?: string;
+  url: string;
+  lastRequestAt?: string;
+  sleepsAt?: string;
+  wakes: { startedAt: string; seconds?: number }[];
+  costSoFar: number;
+  costPerHour: number;
+  updatedAt: string;
+}
+
+export interface DashboardDeps {
+  store: EnvironmentStore;
+  bus: Bus;
+  clock: Clock;
+  settings: Settings;
+  prices?: FargatePrices;
+}
+
+export function environmentView(
+  env: Environment,
+  deps: Pick<DashboardDeps, 'clock' | 'settings' | 'prices'>,
+): EnvironmentView {
+  const report = statusReport(env, deps.clock.now(), deps);
+  return {
+    id: env.id,
+    repo: env.repo,
+    number: env.number,
+    branch: env.pr.branch,
+    sha: env.desired.sha,
+    state: report?.state ?? 'not-deployed',
+    reason: report ? report.reason : env.observed.reason,
+    url: publicUrl(deps.settings, env.host),
+    lastRequestAt: env.lastRequestAt,
+    sleepsAt: report?.sleepsAt,
+    wakes: env.wakes.map((wake) => ({
+      startedAt: wake.startedAt,
+      seconds: wake.readyAt
+        ? Math.round((Date.parse(wake.readyAt) - Date.parse(wake.startedAt)) / 1000)
+        : undefined,
+    })),
+    costSoFar: report?.costSoFar ?? 0,
+    costPerHour: report?.costPerHour ?? 0,
+    updatedAt: env.updatedAt,
+  };
+}
+
+/** Every environment, open pull requests first, most recently changed first. */
+export async function listEnvironmentViews(deps: DashboardDeps): Promise<EnvironmentView[]> {
+  const all = await deps.store.listAll();
+  return all
+    .map((env) => environmentView(env, deps))
+    .sort(
+      (a, b) =>
+        Number(a.state === 'removed') - Number(b.state === 'removed') ||
+        b.updatedAt.localeCompare(a.updatedAt),
+    );
+}
+
+export const dashboardActions = ['wake', 'sleep', 'redeploy', 'remove'] as const;
+export type DashboardAction = (typeof dashboardActions)[number];
+
+/** What the dashboard's buttons do: the same changes as the comment commands, plus remove. */
+export async function dashboardAction(
+  deps: DashboardDeps,
+  id: EnvironmentId,
+  action: DashboardAction,
+): Promise<{ found: boolean; message: string }> {
+  const now = deps.clock.now().toISOString();
+  const { env, result, written } = await updateEnvironment(deps.store, id, (current) => {
+    if (!current) return { result: 'no such environment' };
+    if (action === 'remove') {
+      return current.desired.phase === 'deleted'
+        ? { result: 'already removed' }
+        : {
+            env: desire(current, { phase: 'deleted', reason: 'removed from the dashboard' }, now),
+            result: 'removing',
+          };
+    }
+    const applied = applyCommand(current, { kind: action }, now);
+    return applied.env ? { env: applied.env, result: applied.reply } : { result: applied.reply };
+  });
+  if (written) await deps.bus.requestReconcile([id], `dashboard: ${action}`);
+  return { found: Boolean(env), message: result };
+}

@@ -1,0 +1,189 @@
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { connect } from 'node:net';
+import {
+  type DashboardAction,
+  type DashboardDeps,
+  dashboardAction,
+  dashboardActions,
+  dashboardPage,
+  type EnvironmentId,
+  environmentView,
+  type HttpResponse,
+  hostOnly,
+  listEnvironmentViews,
+  respondToWake,
+  type WakeHttpDeps,
+} from '@matinee/core';
+import type { ProcessCloud } from './process-cloud.ts';
+
+export interface RouterDeps {
+  cloud: ProcessCloud;
+  wake: WakeHttpDeps;
+  dashboard: DashboardDeps;
+  /** `POST /webhooks/github`: the same receiver as the Lambda, given lowercase headers and the raw body. */
+  webhook: (headers: Record<string, string | undefined>, body: string) => Promise<HttpResponse>;
+  /** Largest webhook body accepted (GitHub caps payloads at 25 MB). */
+  maxBodyBytes?: number;
+}
+
+const apexHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function send(response: ServerResponse, result: HttpResponse): void {
+  response.writeHead(result.status, result.headers).end(result.body);
+}
+
+function json(status: number, value: unknown): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(value),
+  };
+}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw Object.assign(new Error('request body too large'), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headersOf(request: IncomingMessage): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(', ') : value,
+    ]),
+  );
+}
+
+/** Matinee's own pages and API, on the bare `localhost` host. */
+async function control(deps: RouterDeps, request: IncomingMessage): Promise<HttpResponse> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = request.method ?? 'GET';
+  if (method === 'GET' && url.pathname === '/') {
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+      body: dashboardPage({ title: 'Matinee (local)' }),
+    };
+  }
+  if (method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true });
+  if (method === 'POST' && url.pathname === '/webhooks/github') {
+    return deps.webhook(headersOf(request), await readBody(request, deps.maxBodyBytes ?? 25 * 1024 * 1024));
+  }
+  if (method === 'GET' && url.pathname === '/api/environments')
+    return json(200, await listEnvironmentViews(deps.dashboard));
+  const one = /^\/api\/environments\/([^/]+)(?:\/([a-z-]+))?$/.exec(url.pathname);
+  if (one?.[1]) {
+    const id = decodeURIComponent(one[1]) as EnvironmentId;
+    if (method === 'GET' && !one[2]) {
+      const env = await deps.dashboard.store.get(id);
+      return env
+        ? json(200, environmentView(env, deps.dashboard))
+        : json(404, { message: 'no such environment' });
+    }
+    if (method === 'POST' && one[2]) {
+      if (!(dashboardActions as readonly string[]).includes(one[2])) {
+        return json(400, { message: `unknown action ${one[2]}; one of ${dashboardActions.join(', ')}` });
+      }
+      const result = await dashboardAction(deps.dashboard, id, one[2] as DashboardAction);
+      return json(result.found ? 202 : 404, { message: result.message });
+    }
+  }
+  return json(404, { message: 'not found' });
+}
+
+/** Streams a request to the environment's process, as the ALB would. */
+function proxy(request: IncomingMessage, response: ServerResponse, port: number): void {
+  const upstream = httpRequest(
+    {
+      host: '127.0.0.1',
+      port,
+      method: request.method,
+      path: request.url,
+      headers: {
+        ...request.headers,
+        'x-forwarded-for': request.socket.remoteAddress ?? '',
+        'x-forwarded-proto': 'http',
+      },
+    },
+    (reply) => {
+      response.writeHead(reply.statusCode ?? 502, reply.headers);
+      reply.pipe(response);
+    },
+  );
+  upstream.on('error', () => {
+    if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' });
+    response.end('the preview did not answer');
+  });
+  request.pipe(upstream);
+}
+
+/**
+ * One HTTP server for everything local: `http://localhost:<port>/` is Matinee (dashboard, API, webhooks);
+ * `http://<slug>.localhost:<port>/` is a preview, proxied to its process when awake (WebSockets and
+ * streams included) and answered by the same wake path as on AWS when not.
+ */
+export function createRouter(deps: RouterDeps): Server {
+  const server = createServer(async (request, response) => {
+    const host = hostOnly(request.headers.host ?? 'localhost');
+    try {
+      if (apexHosts.has(host)) return send(response, await control(deps, request));
+      const port = deps.cloud.route(host);
+      if (port) {
+        deps.cloud.countRequest(host);
+        return proxy(request, response, port);
+      }
+      deps.cloud.countRequest(host);
+      send(
+        response,
+        await respondToWake(deps.wake, {
+          method: request.method ?? 'GET',
+          host,
+          path: request.url ?? '/',
+          accept: request.headers.accept,
+        }),
+      );
+    } catch (error) {
+      const status = (error as { status?: number }).status ?? 500;
+      deps.wake.log.error('local router failed', {
+        host,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      if (!response.headersSent)
+        send(
+          response,
+          json(status, { message: status === 500 ? 'internal error' : (error as Error).message }),
+        );
+    }
+  });
+  server.on('upgrade', (request, socket, head) => {
+    const port = deps.cloud.route(hostOnly(request.headers.host ?? ''));
+    if (!port) return socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+    const upstream = connect(port, '127.0.0.1', () => {
+      const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
+      for (let i = 0; i < request.rawHeaders.length; i += 2)
+        lines.push(`${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket).pipe(upstream);
+    });
+    const close = () => {
+      upstream.destroy();
+      socket.destroy();
+    };
+    upstream.on('error', close);
+    socket.on('error', close);
+  });
+  return server;
+}

@@ -1,0 +1,187 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { resolve } from 'node:path';
+import {
+  type EnvironmentId,
+  environmentId,
+  onPullRequest,
+  publishFeedback,
+  reconcile,
+  type Settings,
+} from '@matinee/core';
+import { createRouter, InProcessBus, ProcessCloud } from '@matinee/local';
+import { afterEach, describe, expect, it } from 'vitest';
+import { facts } from '../support/environments.ts';
+import { FakeSourceControl, InMemoryStore, MemoryLogger } from '../support/fakes.ts';
+import { hostRequest } from '../support/http.ts';
+
+const HELLO = resolve(import.meta.dirname, '../../examples/hello');
+const ID = environmentId('acme/web', 42);
+const HOST = 'fix-login-pr42.localhost';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function start() {
+  const log = new MemoryLogger();
+  const store = new InMemoryStore();
+  const source = new FakeSourceControl();
+  source.setConfig(
+    'acme/web',
+    `app: { image: x, port: 3000, health: /health }\nidle: 20s\nlocal: { command: node server.js, cwd: ${HELLO} }`,
+  );
+  const clock = { now: () => new Date() };
+  let port = 0;
+  const settings: Settings = { stage: 'local', domain: 'localhost', scheme: 'http' };
+  const deps = {
+    store,
+    source,
+    clock,
+    log,
+    settings,
+    bus: undefined as unknown as InProcessBus,
+    runtime: undefined as unknown as ProcessCloud,
+    router: undefined as unknown as ProcessCloud,
+  };
+  const cloud = new ProcessCloud({
+    logDir: resolve(import.meta.dirname, '../../.matinee/test-logs'),
+    defaultCwd: HELLO,
+    stopGraceMs: 2000,
+    onTaskEvent: () => void bus.requestReconcile([ID]),
+  });
+  const bus = new InProcessBus(async (id: EnvironmentId) => {
+    await reconcile(deps, id);
+    await publishFeedback(deps, id);
+  }, log);
+  Object.assign(deps, { bus, runtime: cloud, router: cloud });
+  const server = createRouter({
+    cloud,
+    wake: deps,
+    dashboard: deps,
+    webhook: async () => ({ status: 202, headers: {}, body: '{"status":"stub"}' }),
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  port = (server.address() as AddressInfo).port;
+  settings.port = port;
+  cleanups.push(async () => {
+    await bus.close();
+    await cloud.shutdown();
+    await new Promise((done) => server.close(done));
+  });
+  return { deps, cloud, bus, port, store, source };
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the local router', () => {
+  it('serves a preview through its host once it is ready, and counts the request', async () => {
+    const { deps, port, cloud } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+
+    const page = await hostRequest(port, `${HOST}:${port}`);
+
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Hello from <code>fix-login</code>');
+    const counts = await cloud.requestCounts(
+      [{ id: ID, host: HOST } as never],
+      new Date(0),
+      new Date(Date.now() + 1000),
+    );
+    expect(counts.get(ID)).toBe(1);
+  });
+
+  it('answers a host without an environment with 404, and a closed one with 410', async () => {
+    const { deps, port, bus } = await start();
+    expect((await hostRequest(port, 'nobody-pr1.localhost')).status).toBe(404);
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await onPullRequest(deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'closed',
+      facts: facts({ open: false, updatedAt: '2026-11-02T10:00:00Z' }),
+    });
+    await bus.idle();
+    expect((await hostRequest(port, HOST, '/', { headers: { accept: 'text/html' } })).status).toBe(410);
+  });
+
+  it('wakes a sleeping preview: a waking page for browsers, 503 + Retry-After for others, then the app', async () => {
+    const { deps, port, bus, cloud } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const env = await deps.store.get(ID);
+    if (!env) throw new Error('no environment');
+    await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
+    await bus.requestReconcile([ID]);
+    await bus.idle();
+    expect(cloud.processes()).toEqual([]);
+
+    const api = await hostRequest(port, HOST, '/', { headers: { accept: 'application/json' } });
+    expect(api.status).toBe(503);
+    expect(api.headers['retry-after']).toBeDefined();
+    const browser = await hostRequest(port, HOST, '/', { headers: { accept: 'text/html' } });
+    expect(browser.body).toContain('Waking up');
+
+    await eventually(async () => (await hostRequest(port, HOST)).body.includes('Hello from') || undefined);
+  });
+
+  it('lists environments and runs dashboard actions through the JSON API', async () => {
+    const { deps, port } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+
+    const list = JSON.parse((await hostRequest(port, `localhost:${port}`, '/api/environments')).body);
+    expect(list).toEqual([
+      expect.objectContaining({ id: ID, state: 'ready', url: `http://${HOST}:${port}` }),
+    ]);
+
+    const sleep = await hostRequest(port, 'localhost', `/api/environments/${encodeURIComponent(ID)}/sleep`, {
+      method: 'POST',
+    });
+    expect(sleep.status).toBe(202);
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'sleeping');
+    expect(
+      (
+        await hostRequest(port, 'localhost', `/api/environments/${encodeURIComponent(ID)}/explode`, {
+          method: 'POST',
+        })
+      ).status,
+    ).toBe(400);
+    expect((await hostRequest(port, 'localhost', '/')).body).toContain('<table>');
+  });
+
+  it('passes WebSocket upgrades through to the preview', async () => {
+    const { deps, port } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    // examples/hello does not speak WebSocket: it answers the upgrade with a plain HTTP response, which
+    // proves the handshake reached the app through the router.
+    const answer = await new Promise<string>((done, fail) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `GET /ws HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+        if (text.includes('\r\n\r\n')) {
+          socket.destroy();
+          done(text);
+        }
+      });
+      socket.on('error', fail);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 \d{3}/);
+  });
+});
