@@ -3,13 +3,14 @@ import {
   hourlyCost,
   onCommand,
   onPullRequest,
+  onWorkflowRun,
   parseCommand,
   publishFeedback,
   statusReport,
   sweep,
 } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
-import { facts } from '../support/environments.ts';
+import { facts, SHA_B } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
 
 const ID = environmentId('acme/web', 42);
@@ -191,5 +192,82 @@ describe('what the pull request shows', () => {
     expect((await h.store.get(ID))?.observed.phase).toBe('starting');
     expect(await publishFeedback(h.deps, ID)).toBe('published');
     expect(h.source.published).toHaveLength(1);
+  });
+});
+
+describe('waiting for the image build', () => {
+  const CONFIG = `app: { image: 'ghcr.io/acme/web:{sha}', port: 3000 }\nworkflow: build-image`;
+
+  it('holds a commit until its workflow succeeds, then deploys it', async () => {
+    const h = harness();
+    h.source.setConfig('acme/web', CONFIG);
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    expect((await h.store.get(ID))?.observed).toMatchObject({
+      phase: 'pending',
+      reason: 'waiting for workflow build-image to build aaaaaaa',
+    });
+    expect(h.cloud.inventory()).toEqual([]);
+
+    await onWorkflowRun(h.deps, {
+      repo: 'acme/web',
+      headSha: facts().headSha,
+      workflow: 'lint',
+      conclusion: 'success',
+    });
+    await h.drain();
+    expect(h.cloud.inventory()).toEqual([]);
+
+    await onWorkflowRun(h.deps, {
+      repo: 'acme/web',
+      headSha: facts().headSha,
+      workflow: 'build-image',
+      conclusion: 'success',
+    });
+    await h.drain();
+    expect((await h.store.get(ID))?.observed.phase).toBe('starting');
+  });
+
+  it('keeps serving the previous commit while the next one builds', async () => {
+    const h = harness();
+    h.source.setConfig('acme/web', CONFIG);
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await onWorkflowRun(h.deps, {
+      repo: 'acme/web',
+      headSha: facts().headSha,
+      workflow: 'build-image',
+      conclusion: 'success',
+    });
+    await h.drain();
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'synchronize',
+      facts: facts({ headSha: SHA_B, updatedAt: '2026-11-02T09:05:00Z' }),
+    });
+    await h.drain();
+    expect(h.cloud.rules.size).toBe(1);
+    expect([...h.cloud.services.values()][0]?.desiredCount).toBe(1);
+  });
+
+  it('shows a failed build as the reason the commit is not deployed', async () => {
+    const h = harness();
+    h.source.setConfig('acme/web', CONFIG);
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await onWorkflowRun(h.deps, {
+      repo: 'acme/web',
+      headSha: facts().headSha,
+      workflow: 'build-image',
+      conclusion: 'failure',
+      url: 'https://github.com/acme/web/actions/runs/1',
+    });
+    await h.drain();
+    await publishFeedback(h.deps, ID);
+    expect(h.source.published.at(-1)).toMatchObject({
+      state: 'failed',
+      reason: 'workflow build-image failure: https://github.com/acme/web/actions/runs/1',
+    });
   });
 });

@@ -27,3 +27,4 @@ export * from './use-cases/sweep.ts';
 export * from './use-cases/task-event.ts';
 export * from './use-cases/update.ts';
 export * from './use-cases/wake.ts';
+export * from './use-cases/workflow-run.ts';

@@ -95,6 +95,8 @@ export const configSchema = z.strictObject({
       label: z.string().min(1).default('matinee:deploy'),
     })
     .default({ policy: 'label', label: 'matinee:deploy' }),
+  /** Deploy a commit only after this GitHub Actions workflow (its name) succeeded for it: it builds the image. */
+  workflow: z.string().min(1).optional(),
   /** Fargate Spot (cheaper, may be interrupted) unless false. */
   spot: z.boolean().default(true),
   /** How `npm start` runs the app without containers. */

@@ -126,6 +126,8 @@ export interface Environment {
   awakeSeconds?: number;
   /** Most recent first, at most a few: the waking page's estimate comes from these. */
   wakes: WakeRecord[];
+  /** Completed GitHub Actions runs by `<sha> <workflow name>`: the image exists once the config's one succeeded. */
+  builds?: Record<string, { conclusion: string; url?: string }>;
   /** `/matinee env` variables for this environment, on top of `.matinee.yml`. */
   overrides?: Record<string, string>;
   /** `/matinee keep-awake`: the sweep leaves the environment awake until then. */

@@ -1,13 +1,19 @@
 import type { LoadedConfig } from '../config/config.ts';
 import { CONFIG_FILE } from '../config/config.ts';
 import { matchesGlob } from '../config/glob.ts';
-import type { PullRequestFacts } from './environment.ts';
+import type { Environment, PullRequestFacts } from './environment.ts';
+
+/** Where the run of `workflow` for `sha` is recorded in `Environment.builds`. */
+export function buildKey(sha: string, workflow: string): string {
+  return `${sha} ${workflow}`;
+}
 
 function invalid(problems: string[]): string {
   return `${CONFIG_FILE} is invalid:\n${problems.map((problem) => `- ${problem}`).join('\n')}`;
 }
 
-export type Gate = { deploy: true } | { deploy: false; reason: string };
+/** `failed`: the commit itself cannot be deployed (its image build failed), as opposed to being held back. */
+export type Gate = { deploy: true } | { deploy: false; reason: string; failed?: boolean; waiting?: boolean };
 
 /**
  * Whether an open pull request may have an environment. `config` is the file at the head commit; `policy`
@@ -19,6 +25,7 @@ export function gate(
   config: LoadedConfig,
   policy: LoadedConfig = config,
   approval?: { user: string; allowed: boolean },
+  builds?: Environment['builds'],
 ): Gate {
   if (policy.status === 'missing') return { deploy: false, reason: `no ${CONFIG_FILE} in the repository` };
   if (policy.status === 'invalid') return { deploy: false, reason: invalid(policy.problems) };
@@ -45,5 +52,20 @@ export function gate(
   if (config.status === 'missing')
     return { deploy: false, reason: `no ${CONFIG_FILE} at ${config.sha.slice(0, 7)}` };
   if (config.status === 'invalid') return { deploy: false, reason: invalid(config.problems) };
+  const { workflow } = config.value;
+  const build = workflow ? builds?.[buildKey(config.sha, workflow)] : undefined;
+  if (workflow && build?.conclusion !== 'success') {
+    return build
+      ? {
+          deploy: false,
+          failed: true,
+          reason: `workflow ${workflow} ${build.conclusion}${build.url ? `: ${build.url}` : ''}`,
+        }
+      : {
+          deploy: false,
+          waiting: true,
+          reason: `waiting for workflow ${workflow} to build ${config.sha.slice(0, 7)}`,
+        };
+  }
   return { deploy: true };
 }

@@ -72,11 +72,7 @@ export function statusReport(
   const spot = config?.spot ?? true;
   const lastWake = env.wakes.find((wake) => wake.readyAt);
   const reason =
-    state === 'failed'
-      ? currentFailure(env)?.reason
-      : state === 'not-deployed'
-        ? env.observed.reason
-        : undefined;
+    state === 'failed' ? currentFailure(env)?.reason : state === 'ready' ? undefined : env.observed.reason;
   const sleepsAt =
     state === 'ready'
       ? new Date(

@@ -6,7 +6,9 @@ export type Target =
   /** Service at 0 tasks, no host rule; the target group and task definitions stay for a quick wake. */
   | { phase: 'sleeping' }
   /** Nothing at all. */
-  | { phase: 'absent' };
+  | { phase: 'absent' }
+  /** Leave everything as it is (waiting for the commit's image to be built). */
+  | { phase: 'hold' };
 
 /** What the cloud holds, as described by the runtime and router just before planning. */
 export interface Observed {
@@ -39,6 +41,8 @@ export type Step =
  */
 export function plan(target: Target, observed: Observed): Step[] {
   switch (target.phase) {
+    case 'hold':
+      return [];
     case 'running': {
       const steps: Step[] = [];
       if (!observed.targetGroupArn) steps.push({ kind: 'ensureTargetGroup' });

@@ -99,11 +99,28 @@ async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Enviro
   return next;
 }
 
-function decide(env: Environment, settings: Settings): { target: Target; skipped?: string } {
+interface Decision {
+  target: Target;
+  /** Not deployed by policy, and why. */
+  skipped?: string;
+  /** Held until the image exists, and why. */
+  waiting?: string;
+  /** The desired commit cannot run (its build failed). */
+  failure?: string;
+}
+
+function decide(env: Environment, settings: Settings): Decision {
   if (env.desired.phase === 'deleted') return { target: { phase: 'absent' } };
   const config = env.config;
   if (!config) throw new Error('config must be loaded before deciding');
-  const verdict = gate(env.pr, config, env.policy ?? config, env.forkApproval);
+  const verdict = gate(env.pr, config, env.policy ?? config, env.forkApproval, env.builds);
+  if (!verdict.deploy && verdict.failed) return { target: { phase: 'sleeping' }, failure: verdict.reason };
+  if (!verdict.deploy && verdict.waiting) {
+    return {
+      target: env.desired.phase === 'running' ? { phase: 'hold' } : { phase: 'sleeping' },
+      waiting: verdict.reason,
+    };
+  }
   if (!verdict.deploy || config.status !== 'ok') {
     return { target: { phase: 'absent' }, skipped: verdict.deploy ? 'config not loaded' : verdict.reason };
   }
@@ -222,15 +239,23 @@ function phaseAfter(
 ): ObservedPhase {
   if (target.phase === 'absent') return skipped ? 'skipped' : 'deleted';
   if (currentFailure(env)) return 'failed';
+  if (target.phase === 'hold') return 'pending';
   if (target.phase === 'sleeping') return 'sleeping';
   return isServing(target, observed, steps) ? 'ready' : 'starting';
 }
 
 async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<Environment> {
   const now = deps.clock.now().toISOString();
-  const env = read.desired.phase === 'deleted' ? read : await withConfig(deps, read);
+  const loaded = read.desired.phase === 'deleted' ? read : await withConfig(deps, read);
+  const { target, skipped, waiting, failure } = decide(loaded, deps.settings);
+  const env: Environment =
+    failure && !currentFailure(loaded)
+      ? {
+          ...loaded,
+          observed: { ...loaded.observed, failure: { sha: loaded.desired.sha, reason: failure, at: now } },
+        }
+      : loaded;
   const ref = environmentRef(deps.settings, env);
-  const { target, skipped } = decide(env, deps.settings);
   const observed = await observe(deps, ref);
   const steps = plan(target, observed);
 
@@ -272,7 +297,7 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       sha: served ? target.spec.sha : env.observed.sha,
       configDigest: served && env.config?.status === 'ok' ? env.config.digest : env.observed.configDigest,
       resources,
-      reason: skipped,
+      reason: skipped ?? waiting,
       failure: currentFailure(env),
       crashes: env.observed.crashes?.sha === env.desired.sha ? env.observed.crashes : undefined,
       since: phase === env.observed.phase ? env.observed.since : now,
