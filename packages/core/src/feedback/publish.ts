@@ -10,7 +10,7 @@ export interface FeedbackDeps {
   clock: Clock;
   log: Logger;
   prices?: FargatePrices;
-  settings?: Pick<Settings, 'scheme' | 'port'>;
+  settings?: Settings;
 }
 
 /**

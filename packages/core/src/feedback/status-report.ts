@@ -62,7 +62,7 @@ function publicState(env: Environment): PublicState {
 export function statusReport(
   env: Environment,
   now: Date,
-  options: { prices?: FargatePrices; settings?: Pick<Settings, 'scheme' | 'port'> } = {},
+  options: { prices?: FargatePrices; settings?: Settings } = {},
 ): StatusReport | undefined {
   const prices = options.prices ?? DEFAULT_PRICES;
   if (env.config?.status === 'missing' && !env.pr.fork) return undefined;

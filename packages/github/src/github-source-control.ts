@@ -1,0 +1,233 @@
+import {
+  CONFIG_FILE,
+  MatineeError,
+  type OpenPullRequest,
+  type RepoPermission,
+  type SourceControl,
+  type StatusReport,
+  TransientError,
+} from '@matinee/core';
+import { App } from '@octokit/app';
+import { Octokit } from '@octokit/core';
+import { RequestError } from '@octokit/request-error';
+import { COMMENT_MARKER, renderComment } from './comment.ts';
+
+export type GithubAuth =
+  /** A GitHub App: installation tokens are minted per repository and cached until shortly before expiry. */
+  | { kind: 'app'; appId: string; privateKey: string }
+  /** A token for one repository, for those who do not want an App (fine-grained PAT). */
+  | { kind: 'token'; token: string };
+
+export interface GithubOptions {
+  auth: GithubAuth;
+  /** For GitHub Enterprise Server, or a stand-in in tests. */
+  baseUrl?: string;
+}
+
+type Client = InstanceType<typeof Octokit>;
+
+const deploymentState: Partial<
+  Record<StatusReport['state'], 'in_progress' | 'success' | 'failure' | 'inactive'>
+> = {
+  building: 'in_progress',
+  waking: 'in_progress',
+  ready: 'success',
+  asleep: 'success',
+  failed: 'failure',
+  removed: 'inactive',
+};
+
+function split(repo: string): { owner: string; repo: string } {
+  const [owner = '', name = ''] = repo.split('/');
+  return { owner, repo: name };
+}
+
+/** GitHub's own errors at this edge: rate limits and 5xx may pass, so the caller retries; the rest explain. */
+function mapped(error: unknown, what: string): Error {
+  if (error instanceof RequestError) {
+    const limited =
+      error.status === 429 ||
+      (error.status === 403 && error.response?.headers['x-ratelimit-remaining'] === '0');
+    if (limited || error.status >= 500)
+      return new TransientError(`GitHub ${what}: ${error.status}`, { cause: error });
+    return new MatineeError(`GitHub ${what}: ${error.status} ${error.message}`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The `SourceControl` port on GitHub's REST API. */
+export class GithubSourceControl implements SourceControl {
+  private readonly app?: App;
+  private readonly single?: Client;
+  private readonly installations = new Map<string, Promise<Client>>();
+
+  constructor(options: GithubOptions) {
+    const Configured = Octokit.defaults({
+      baseUrl: options.baseUrl ?? 'https://api.github.com',
+      userAgent: 'matinee',
+    });
+    if (options.auth.kind === 'app') {
+      this.app = new App({
+        appId: options.auth.appId,
+        privateKey: options.auth.privateKey,
+        Octokit: Configured,
+      });
+    } else {
+      this.single = new Configured({ auth: options.auth.token });
+    }
+  }
+
+  private client(repo: string): Promise<Client> {
+    if (this.single) return Promise.resolve(this.single);
+    const app = this.app as App;
+    let client = this.installations.get(repo);
+    if (!client) {
+      client = (async () => {
+        const { data } = await app.octokit.request('GET /repos/{owner}/{repo}/installation', split(repo));
+        return (await app.getInstallationOctokit(data.id)) as unknown as Client;
+      })();
+      client.catch(() => this.installations.delete(repo));
+      this.installations.set(repo, client);
+    }
+    return client;
+  }
+
+  private async call<T>(repo: string, what: string, run: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      return await run(await this.client(repo));
+    } catch (error) {
+      throw mapped(error, what);
+    }
+  }
+
+  async readConfig(repo: string, sha: string): Promise<string | undefined> {
+    return this.call(repo, `reading ${CONFIG_FILE}`, async (client) => {
+      try {
+        const { data } = await client.request('GET /repos/{owner}/{repo}/contents/{path}', {
+          ...split(repo),
+          path: CONFIG_FILE,
+          ref: sha,
+          mediaType: { format: 'raw' },
+        });
+        return String(data);
+      } catch (error) {
+        if (error instanceof RequestError && error.status === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async listOpenPullRequests(repo: string): Promise<OpenPullRequest[]> {
+    return this.call(repo, 'listing pull requests', async (client) => {
+      const open: OpenPullRequest[] = [];
+      for (let page = 1; ; page++) {
+        const { data } = await client.request('GET /repos/{owner}/{repo}/pulls', {
+          ...split(repo),
+          state: 'open',
+          per_page: 100,
+          page,
+        });
+        open.push(...data.map((pr) => ({ number: pr.number, headSha: pr.head.sha })));
+        if (data.length < 100) return open;
+      }
+    });
+  }
+
+  async permission(repo: string, user: string): Promise<RepoPermission> {
+    return this.call(repo, 'reading a permission', async (client) => {
+      try {
+        const { data } = await client.request(
+          'GET /repos/{owner}/{repo}/collaborators/{username}/permission',
+          {
+            ...split(repo),
+            username: user,
+          },
+        );
+        const role = (data.role_name ?? data.permission) as string;
+        return (['admin', 'maintain', 'write', 'triage', 'read'] as const).find((r) => r === role) ?? 'none';
+      } catch (error) {
+        if (error instanceof RequestError && error.status === 404) return 'none';
+        throw error;
+      }
+    });
+  }
+
+  async publish(report: StatusReport): Promise<void> {
+    await this.call(report.repo, 'updating the pull request', async (client) => {
+      await this.upsertComment(client, report);
+      await this.recordDeployment(client, report);
+    });
+  }
+
+  async react(repo: string, commentId: number, reaction: '+1' | 'confused'): Promise<void> {
+    await this.call(repo, 'reacting to a comment', async (client) => {
+      await client.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
+        ...split(repo),
+        comment_id: commentId,
+        content: reaction,
+      });
+    });
+  }
+
+  /** One comment per pull request, found by its marker and edited in place. */
+  private async upsertComment(client: Client, report: StatusReport): Promise<void> {
+    const where = { ...split(report.repo), issue_number: report.number };
+    const body = renderComment(report);
+    for (let page = 1; ; page++) {
+      const { data } = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        ...where,
+        per_page: 100,
+        page,
+      });
+      const mine = data.find((comment) => comment.body?.includes(COMMENT_MARKER));
+      if (mine) {
+        if (mine.body === body) return;
+        await client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+          ...split(report.repo),
+          comment_id: mine.id,
+          body,
+        });
+        return;
+      }
+      if (data.length < 100) break;
+    }
+    await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...where, body });
+  }
+
+  /** A transient deployment per pull request, one deployment per commit, a status per change. */
+  private async recordDeployment(client: Client, report: StatusReport): Promise<void> {
+    const state = deploymentState[report.state];
+    if (!state) return;
+    const repo = split(report.repo);
+    const { data: existing } = await client.request('GET /repos/{owner}/{repo}/deployments', {
+      ...repo,
+      environment: report.environment,
+      ...(state === 'inactive' ? {} : { sha: report.sha }),
+      per_page: 1,
+    });
+    let id = existing[0] ? Number(existing[0].id) : undefined;
+    if (!id) {
+      if (state === 'inactive') return;
+      const { data } = await client.request('POST /repos/{owner}/{repo}/deployments', {
+        ...repo,
+        ref: report.sha,
+        environment: report.environment,
+        transient_environment: true,
+        production_environment: false,
+        auto_merge: false,
+        required_contexts: [],
+        description: 'Matinee preview',
+      });
+      if (!('id' in data))
+        throw new MatineeError(`GitHub did not create a deployment: ${JSON.stringify(data)}`);
+      id = Number(data.id);
+    }
+    await client.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+      ...repo,
+      deployment_id: id,
+      state,
+      environment_url: state === 'inactive' ? undefined : report.url,
+      description: (report.reason ?? report.state).slice(0, 140),
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './comment.ts';
+export * from './github-source-control.ts';

@@ -1,0 +1,159 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+interface Comment {
+  id: number;
+  body: string;
+  issue: number;
+}
+
+/**
+ * A stand-in for api.github.com over real HTTP, holding comments, deployments and statuses in memory.
+ * It answers only what Matinee calls, with GitHub's shapes, and can rate-limit or fail on demand.
+ */
+export class FakeGithub {
+  readonly files = new Map<string, string>();
+  readonly permissions = new Map<string, string>();
+  readonly pulls: { number: number; head: { sha: string } }[] = [];
+  readonly comments: Comment[] = [];
+  readonly deployments: { id: number; sha: string; environment: string; transient: boolean }[] = [];
+  readonly statuses: { deployment: number; state: string; environment_url?: string; description?: string }[] =
+    [];
+  readonly reactions: { comment: number; content: string }[] = [];
+  readonly requests: { method: string; path: string; auth?: string }[] = [];
+  /** Answer the next n requests with 403 rate-limited, or 502. */
+  rateLimited = 0;
+  failing = 0;
+  tokensIssued = 0;
+  private serial = 100;
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.handle(req)
+        .then(([status, body, headers]) => {
+          res.writeHead(status, {
+            'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+            ...headers,
+          });
+          res.end(typeof body === 'string' ? body : JSON.stringify(body));
+        })
+        .catch((error) => res.writeHead(500).end(String(error)));
+    });
+    await new Promise<void>((ready) => this.server?.listen(0, '127.0.0.1', ready));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((done) => this.server?.close(done));
+  }
+
+  private async body(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
+  }
+
+  private async handle(req: IncomingMessage): Promise<[number, unknown, Record<string, string>?]> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    this.requests.push({ method, path, auth: req.headers.authorization });
+    if (this.rateLimited > 0) {
+      this.rateLimited--;
+      return [
+        403,
+        { message: 'API rate limit exceeded' },
+        { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' },
+      ];
+    }
+    if (this.failing > 0) {
+      this.failing--;
+      return [502, { message: 'Server Error' }];
+    }
+    const json = method === 'GET' ? {} : await this.body(req);
+    let m: RegExpExecArray | null;
+    if ((m = /^\/repos\/([^/]+\/[^/]+)\/installation$/.exec(path)))
+      return [200, { id: 4242, account: { login: m[1] } }];
+    if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
+      this.tokensIssued++;
+      const expires = new Date(Date.now() + 3600_000).toISOString();
+      return [
+        201,
+        {
+          token: `ghs_installation${this.tokensIssued}`,
+          expires_at: expires,
+          permissions: {},
+          repository_selection: 'all',
+        },
+      ];
+    }
+    if ((m = /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/.exec(path))) {
+      const text = this.files.get(`${m[1]}@${url.searchParams.get('ref')}:${decodeURIComponent(m[2] ?? '')}`);
+      return text === undefined ? [404, { message: 'Not Found' }] : [200, text];
+    }
+    if ((m = /^\/repos\/([^/]+\/[^/]+)\/pulls$/.exec(path))) {
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const size = Number(url.searchParams.get('per_page') ?? 30);
+      return [200, this.pulls.slice((page - 1) * size, page * size)];
+    }
+    if ((m = /^\/repos\/([^/]+\/[^/]+)\/collaborators\/([^/]+)\/permission$/.exec(path))) {
+      const role = this.permissions.get(`${m[1]} ${m[2]}`);
+      if (!role) return [404, { message: 'Not Found' }];
+      const legacy = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+      return [200, { permission: legacy, role_name: role, user: { login: m[2] } }];
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path))) {
+      const issue = Number(m[1]);
+      if (method === 'POST') {
+        const comment = { id: ++this.serial, body: String(json.body), issue };
+        this.comments.push(comment);
+        return [201, comment];
+      }
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const size = Number(url.searchParams.get('per_page') ?? 30);
+      return [200, this.comments.filter((c) => c.issue === issue).slice((page - 1) * size, page * size)];
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path)) && method === 'PATCH') {
+      const comment = this.comments.find((c) => c.id === Number(m?.[1]));
+      if (!comment) return [404, { message: 'Not Found' }];
+      comment.body = String(json.body);
+      return [200, comment];
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)\/reactions$/.exec(path))) {
+      this.reactions.push({ comment: Number(m[1]), content: String(json.content) });
+      return [201, { id: ++this.serial, content: json.content }];
+    }
+    if (/^\/repos\/[^/]+\/[^/]+\/deployments$/.test(path)) {
+      if (method === 'POST') {
+        const deployment = {
+          id: ++this.serial,
+          sha: String(json.ref),
+          environment: String(json.environment),
+          transient: Boolean(json.transient_environment),
+        };
+        this.deployments.push(deployment);
+        return [201, deployment];
+      }
+      const sha = url.searchParams.get('sha');
+      const environment = url.searchParams.get('environment');
+      const found = this.deployments
+        .filter((d) => (!sha || d.sha === sha) && (!environment || d.environment === environment))
+        .reverse();
+      return [200, found.slice(0, Number(url.searchParams.get('per_page') ?? 30))];
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/deployments\/(\d+)\/statuses$/.exec(path)) && method === 'POST') {
+      const status = {
+        deployment: Number(m[1]),
+        state: String(json.state),
+        environment_url: json.environment_url as string | undefined,
+        description: json.description as string | undefined,
+      };
+      this.statuses.push(status);
+      return [201, { id: ++this.serial, ...status }];
+    }
+    return [404, { message: `fake GitHub has no ${method} ${path}` }];
+  }
+}
