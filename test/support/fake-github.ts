@@ -75,9 +75,10 @@ export class FakeGithub {
     }
     const json = method === 'GET' ? {} : await this.body(req);
     let m: RegExpExecArray | null;
-    if ((m = /^\/repos\/([^/]+\/[^/]+)\/installation$/.exec(path)))
-      return [200, { id: 4242, account: { login: m[1] } }];
-    if ((m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path)) && method === 'POST') {
+    m = /^\/repos\/([^/]+\/[^/]+)\/installation$/.exec(path);
+    if (m) return [200, { id: 4242, account: { login: m[1] } }];
+    m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
+    if (m && method === 'POST') {
       this.tokensIssued++;
       const expires = new Date(Date.now() + 3600_000).toISOString();
       return [
@@ -90,22 +91,26 @@ export class FakeGithub {
         },
       ];
     }
-    if ((m = /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/.exec(path))) {
+    m = /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/.exec(path);
+    if (m) {
       const text = this.files.get(`${m[1]}@${url.searchParams.get('ref')}:${decodeURIComponent(m[2] ?? '')}`);
       return text === undefined ? [404, { message: 'Not Found' }] : [200, text];
     }
-    if ((m = /^\/repos\/([^/]+\/[^/]+)\/pulls$/.exec(path))) {
+    m = /^\/repos\/([^/]+\/[^/]+)\/pulls$/.exec(path);
+    if (m) {
       const page = Number(url.searchParams.get('page') ?? 1);
       const size = Number(url.searchParams.get('per_page') ?? 30);
       return [200, this.pulls.slice((page - 1) * size, page * size)];
     }
-    if ((m = /^\/repos\/([^/]+\/[^/]+)\/collaborators\/([^/]+)\/permission$/.exec(path))) {
+    m = /^\/repos\/([^/]+\/[^/]+)\/collaborators\/([^/]+)\/permission$/.exec(path);
+    if (m) {
       const role = this.permissions.get(`${m[1]} ${m[2]}`);
       if (!role) return [404, { message: 'Not Found' }];
       const legacy = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
       return [200, { permission: legacy, role_name: role, user: { login: m[2] } }];
     }
-    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path))) {
+    m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path);
+    if (m) {
       const issue = Number(m[1]);
       if (method === 'POST') {
         const comment = { id: ++this.serial, body: String(json.body), issue };
@@ -116,13 +121,15 @@ export class FakeGithub {
       const size = Number(url.searchParams.get('per_page') ?? 30);
       return [200, this.comments.filter((c) => c.issue === issue).slice((page - 1) * size, page * size)];
     }
-    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path)) && method === 'PATCH') {
+    m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
+    if (m && method === 'PATCH') {
       const comment = this.comments.find((c) => c.id === Number(m?.[1]));
       if (!comment) return [404, { message: 'Not Found' }];
       comment.body = String(json.body);
       return [200, comment];
     }
-    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)\/reactions$/.exec(path))) {
+    m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)\/reactions$/.exec(path);
+    if (m) {
       this.reactions.push({ comment: Number(m[1]), content: String(json.content) });
       return [201, { id: ++this.serial, content: json.content }];
     }
@@ -144,7 +151,8 @@ export class FakeGithub {
         .reverse();
       return [200, found.slice(0, Number(url.searchParams.get('per_page') ?? 30))];
     }
-    if ((m = /^\/repos\/[^/]+\/[^/]+\/deployments\/(\d+)\/statuses$/.exec(path)) && method === 'POST') {
+    m = /^\/repos\/[^/]+\/[^/]+\/deployments\/(\d+)\/statuses$/.exec(path);
+    if (m && method === 'POST') {
       const status = {
         deployment: Number(m[1]),
         state: String(json.state),

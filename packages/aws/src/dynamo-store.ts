@@ -1,0 +1,260 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  ConflictError,
+  type Environment,
+  type EnvironmentId,
+  type EnvironmentStore,
+  isAwake,
+  MatineeError,
+} from '@matinee/core';
+import { aws } from './errors.ts';
+import { TABLE } from './table.ts';
+
+export interface DynamoStoreOptions {
+  /** Built with `marshallOptions: { removeUndefinedValues: true }` (see `documentClient`). */
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock?: () => Date;
+}
+
+const AWAKE = 'AWAKE';
+
+function environmentKey(id: EnvironmentId | string): { pk: string; sk: string } {
+  const hash = id.lastIndexOf('#');
+  return { pk: `ENV#${id.slice(0, hash)}`, sk: `PR#${id.slice(hash + 1).padStart(10, '0')}` };
+}
+
+const hostKey = (host: string) => ({ pk: `HOST#${host}`, sk: 'HOST' });
+const deliveryKey = (id: string) => ({ pk: `DELIVERY#${id}`, sk: 'DELIVERY' });
+const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** The environment as one item: the document under `env`, plus the attributes keys and indexes need. */
+function toItem(env: Environment): Record<string, unknown> {
+  const awake = isAwake(env)
+    ? {
+        [TABLE.awakePartitionKey]: AWAKE,
+        [TABLE.awakeSortKey]: env.lastRequestAt ?? env.awakeSince ?? env.updatedAt,
+      }
+    : {};
+  const ttl = env.expiresAt ? { [TABLE.ttlAttribute]: epochSeconds(env.expiresAt) } : {};
+  return { ...environmentKey(env.id), kind: 'environment', version: env.version, env, ...awake, ...ttl };
+}
+
+function fromItem(item: Record<string, unknown> | undefined): Environment | undefined {
+  return item ? (item.env as Environment) : undefined;
+}
+
+/** The `EnvironmentStore` on DynamoDB (and on DynamoDB-compatible embedded stores: no transactions used). */
+export class DynamoEnvironmentStore implements EnvironmentStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly now: () => Date;
+
+  constructor(options: DynamoStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.now = options.clock ?? (() => new Date());
+  }
+
+  async get(id: EnvironmentId): Promise<Environment | undefined> {
+    const { Item } = await aws('GetItem environment', () =>
+      this.client.send(
+        new GetCommand({ TableName: this.table, Key: environmentKey(id), ConsistentRead: true }),
+      ),
+    );
+    return fromItem(Item);
+  }
+
+  async getByHost(host: string): Promise<Environment | undefined> {
+    const { Item } = await aws('GetItem host', () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: hostKey(host), ConsistentRead: true })),
+    );
+    return Item ? this.get(Item.envId as EnvironmentId) : undefined;
+  }
+
+  async listByRepo(repo: string): Promise<Environment[]> {
+    return this.query({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `ENV#${repo}` },
+      ConsistentRead: true,
+    });
+  }
+
+  async listAwake(): Promise<Environment[]> {
+    return this.query({
+      TableName: this.table,
+      IndexName: TABLE.awakeIndex,
+      KeyConditionExpression: '#awake = :awake',
+      ExpressionAttributeNames: { '#awake': TABLE.awakePartitionKey },
+      ExpressionAttributeValues: { ':awake': AWAKE },
+    });
+  }
+
+  async listAll(): Promise<Environment[]> {
+    const found: Environment[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await aws('Scan environments', () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.table,
+            FilterExpression: 'begins_with(pk, :env)',
+            ExpressionAttributeValues: { ':env': 'ENV#' },
+            ExclusiveStartKey,
+          }),
+        ),
+      );
+      found.push(...(page.Items ?? []).flatMap((item) => fromItem(item) ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return found;
+  }
+
+  private async query(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Environment[]> {
+    const found: Environment[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await aws('Query environments', () =>
+        this.client.send(new QueryCommand({ ...input, ExclusiveStartKey })),
+      );
+      found.push(...(page.Items ?? []).flatMap((item) => fromItem(item) ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return found;
+  }
+
+  /**
+   * Claims the first free host, then writes the environment. Two writes, each conditional and each safe
+   * to repeat: a host already claimed by this id counts as ours, so a retry after a crash in between works.
+   */
+  async create(
+    draft: Omit<Environment, 'slug' | 'host' | 'version'>,
+    slugs: string[],
+    domain: string,
+  ): Promise<Environment> {
+    for (const slug of slugs) {
+      const host = `${slug}.${domain}`;
+      if (!(await this.claimHost(host, draft.id))) continue;
+      const env: Environment = { ...draft, slug, host, version: 1 };
+      try {
+        await aws('PutItem new environment', () =>
+          this.client.send(
+            new PutCommand({
+              TableName: this.table,
+              Item: toItem(env),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        );
+      } catch (error) {
+        if (error instanceof ConflictError)
+          throw new ConflictError(`environment ${draft.id} already exists`, { cause: error });
+        throw error;
+      }
+      return env;
+    }
+    throw new MatineeError(
+      `every host for ${draft.id} is taken: ${slugs.map((s) => `${s}.${domain}`).join(', ')}`,
+    );
+  }
+
+  private async claimHost(host: string, id: EnvironmentId): Promise<boolean> {
+    try {
+      await aws('PutItem host', () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...hostKey(host), kind: 'host', envId: id },
+            // Free, ours already (a retried create), or an expired tombstone DynamoDB has not deleted yet.
+            ConditionExpression: 'attribute_not_exists(pk) OR envId = :id OR #ttl < :now',
+            ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
+            ExpressionAttributeValues: { ':id': id, ':now': Math.floor(this.now().getTime() / 1000) },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  async save(env: Environment): Promise<Environment> {
+    const next: Environment = { ...env, version: env.version + 1 };
+    try {
+      await aws('PutItem environment', () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: toItem(next),
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': env.version },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        throw new ConflictError(`environment ${env.id} changed since version ${env.version}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    // The host of a deleted environment expires with it, so the name can be used again afterwards.
+    if (next.expiresAt) {
+      await aws('PutItem host expiry', () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              ...hostKey(next.host),
+              kind: 'host',
+              envId: next.id,
+              [TABLE.ttlAttribute]: epochSeconds(next.expiresAt as string),
+            },
+            ConditionExpression: 'envId = :id',
+            ExpressionAttributeValues: { ':id': next.id },
+          }),
+        ),
+      ).catch((error) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    }
+    return next;
+  }
+
+  async claimDelivery(deliveryId: string, ttlSeconds: number): Promise<boolean> {
+    const now = Math.floor(this.now().getTime() / 1000);
+    try {
+      await aws('PutItem delivery', () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...deliveryKey(deliveryId), kind: 'delivery', [TABLE.ttlAttribute]: now + ttlSeconds },
+            ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+            ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    await aws('DeleteItem delivery', () =>
+      this.client.send(new DeleteCommand({ TableName: this.table, Key: deliveryKey(deliveryId) })),
+    );
+  }
+}
