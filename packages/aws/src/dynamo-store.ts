@@ -5,6 +5,7 @@ import {
   PutCommand,
   QueryCommand,
   ScanCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   ConflictError,
@@ -76,7 +77,10 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     const { Item } = await aws('GetItem host', () =>
       this.client.send(new GetCommand({ TableName: this.table, Key: hostKey(host), ConsistentRead: true })),
     );
-    return Item ? this.get(Item.envId as EnvironmentId) : undefined;
+    if (!Item) return undefined;
+    const env = await this.get(Item.envId as EnvironmentId);
+    // A host claimed by a create that then lost (or never finished) is not that environment's host.
+    return env?.host === host ? env : undefined;
   }
 
   async listByRepo(repo: string): Promise<Environment[]> {
@@ -189,17 +193,20 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
 
   async save(env: Environment): Promise<Environment> {
     const next: Environment = { ...env, version: env.version + 1 };
+    const item = toItem(next);
+    let previous: Record<string, unknown> | undefined;
     try {
-      await aws('PutItem environment', () =>
+      ({ Attributes: previous } = await aws('PutItem environment', () =>
         this.client.send(
           new PutCommand({
             TableName: this.table,
-            Item: toItem(next),
+            Item: item,
             ConditionExpression: 'version = :expected',
             ExpressionAttributeValues: { ':expected': env.version },
+            ReturnValues: 'ALL_OLD',
           }),
         ),
-      );
+      ));
     } catch (error) {
       if (error instanceof ConflictError) {
         throw new ConflictError(`environment ${env.id} changed since version ${env.version}`, {
@@ -208,27 +215,32 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
       }
       throw error;
     }
-    // The host of a deleted environment expires with it, so the name can be used again afterwards.
-    if (next.expiresAt) {
-      await aws('PutItem host expiry', () =>
+    // The host expires with its tombstone, so the name can be taken again afterwards; an environment
+    // brought back from deletion keeps its host for good again.
+    const ttl = item[TABLE.ttlAttribute] as number | undefined;
+    if (ttl !== undefined || previous?.[TABLE.ttlAttribute] !== undefined) await this.expireHost(next, ttl);
+    return next;
+  }
+
+  /** Sets (or, with no `ttl`, removes) the expiry of the environment's host item, if it is still its own. */
+  private async expireHost(env: Environment, ttl: number | undefined): Promise<void> {
+    try {
+      await aws('UpdateItem host expiry', () =>
         this.client.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: this.table,
-            Item: {
-              ...hostKey(next.host),
-              kind: 'host',
-              envId: next.id,
-              [TABLE.ttlAttribute]: epochSeconds(next.expiresAt as string),
-            },
+            Key: hostKey(env.host),
+            UpdateExpression: ttl === undefined ? 'REMOVE #ttl' : 'SET #ttl = :ttl',
             ConditionExpression: 'envId = :id',
-            ExpressionAttributeValues: { ':id': next.id },
+            ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
+            ExpressionAttributeValues: { ':id': env.id, ...(ttl === undefined ? {} : { ':ttl': ttl }) },
           }),
         ),
-      ).catch((error) => {
-        if (!(error instanceof ConflictError)) throw error;
-      });
+      );
+    } catch (error) {
+      // Gone or taken by another environment after expiring: nothing of ours left to change.
+      if (!(error instanceof ConflictError)) throw error;
     }
-    return next;
   }
 
   async claimDelivery(deliveryId: string, ttlSeconds: number): Promise<boolean> {

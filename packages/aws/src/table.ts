@@ -2,34 +2,38 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
-  ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { isAwsError } from './errors.ts';
 
 /**
  * Matinee's one table, as data: the store reads and writes it, the infrastructure stack creates it from
- * this, and tests create it on DynamoDB Local.
+ * this, and local mode and tests create it with `createTable`.
  *
  * - environment: pk `ENV#<owner/repo>`, sk `PR#<number, zero-padded>` (a repository's environments are one Query)
  * - host:        pk `HOST#<host>`,      sk `HOST`  (uniqueness of hosts; points at the environment)
  * - delivery:    pk `DELIVERY#<id>`,    sk `DELIVERY` (webhook redelivery guard, expires by TTL)
  * - GSI `awake`: only items with `awakePk` (environments whose desired phase is running), sorted by
- *   `lastActiveAt`: the sweep reads awake environments and nothing else.
+ *   `lastActiveAt`, every attribute projected: the sweep reads awake environments and nothing else.
+ * - TTL on `ttl` (epoch seconds): deliveries, and tombstones of deleted environments with their hosts.
  */
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
+  billingMode: 'PAY_PER_REQUEST',
   awakeIndex: 'awake',
   awakePartitionKey: 'awakePk',
   awakeSortKey: 'lastActiveAt',
+  awakeProjection: 'ALL',
   ttlAttribute: 'ttl',
 } as const;
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
+    BillingMode: TABLE.billingMode,
     AttributeDefinitions: [
       { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
       { AttributeName: TABLE.sortKey, AttributeType: 'S' },
@@ -47,28 +51,43 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: TABLE.awakePartitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE.awakeSortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: TABLE.awakeProjection },
       },
     ],
   };
 }
 
-/** Creates the table unless it exists, and waits until it is usable. For local mode and tests. */
+/** Creates the table unless it exists, waits until it and its index are usable, and turns TTL on. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
+    if (!isAwsError(error, 'ResourceInUseException')) throw error;
   }
-  for (let attempt = 0; attempt < 100; attempt++) {
+  await waitUntilActive(client, tableName);
+  await enableTtl(client, tableName);
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every(
-      (index) => index.IndexStatus === 'ACTIVE',
-    );
-    if (Table?.TableStatus === 'ACTIVE' && indexesReady) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Date.now() > deadline)
+      throw new Error(`table ${tableName} is not ACTIVE after 60 s (status ${Table?.TableStatus})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+async function enableTtl(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
+    // Asked first because enabling it twice is an error (a ValidationException, on AWS and DynamoDB Local).
+    const { TimeToLiveDescription: ttl } = await client.send(
+      new DescribeTimeToLiveCommand({ TableName: tableName }),
+    );
+    const on = ttl?.TimeToLiveStatus === 'ENABLED' || ttl?.TimeToLiveStatus === 'ENABLING';
+    if (on && ttl?.AttributeName === TABLE.ttlAttribute) return;
     await client.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
@@ -76,9 +95,8 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
       }),
     );
   } catch (error) {
-    // Embedded stores (dynalite) do not implement TTL, and DynamoDB Local answers a repeat with an error;
-    // expiry is also checked on read, so the store stays correct without it.
-    const name = (error as { name?: string }).name ?? '';
-    if (!/UnknownOperation|ValidationException|UnrecognizedClient/.test(name)) throw error;
+    // dynalite (local mode) has no TTL operations at all. The store never relies on expired items being
+    // gone: its conditions treat an expired delivery or host as absent.
+    if (!isAwsError(error, 'UnknownOperationException')) throw error;
   }
 }
