@@ -1,2 +1,4 @@
 export * from './comment.ts';
 export * from './github-source-control.ts';
+export * from './receive-webhook.ts';
+export * from './webhook-events.ts';

@@ -3,6 +3,7 @@ import {
   type Environment,
   type EnvironmentId,
   environmentId,
+  normalizeRepo,
   type PullRequestFacts,
 } from '../environment/environment.ts';
 import { slugCandidates } from '../environment/naming.ts';
@@ -141,7 +142,7 @@ export async function onBranchDeleted(
   branch: string,
 ): Promise<EnvironmentId[]> {
   const now = deps.clock.now().toISOString();
-  const affected = (await deps.store.listByRepo(repo)).filter(
+  const affected = (await deps.store.listByRepo(normalizeRepo(repo))).filter(
     (env) => env.pr.branch === branch && !env.pr.fork && env.desired.phase !== 'deleted',
   );
   const deleted: EnvironmentId[] = [];

@@ -1,4 +1,4 @@
-import type { EnvironmentId } from '../environment/environment.ts';
+import { type EnvironmentId, normalizeRepo } from '../environment/environment.ts';
 import { buildKey } from '../environment/policy.ts';
 import type { RecordDeps } from './pull-request.ts';
 import { updateEnvironment } from './update.ts';
@@ -18,7 +18,7 @@ export interface WorkflowRunCompleted {
  */
 export async function onWorkflowRun(deps: RecordDeps, run: WorkflowRunCompleted): Promise<EnvironmentId[]> {
   const key = buildKey(run.headSha, run.workflow);
-  const waiting = (await deps.store.listByRepo(run.repo)).filter(
+  const waiting = (await deps.store.listByRepo(normalizeRepo(run.repo))).filter(
     (env) => env.desired.phase !== 'deleted' && env.desired.sha === run.headSha,
   );
   const recorded: EnvironmentId[] = [];
