@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * Everything a function needs from its deployment, read in one place and validated. On AWS the values come
+ * from SST links (`Resource.X`, see stacks/); `parseSettings` takes them as plain data so tests give their own.
+ * The names of the linked resources are the contract with stacks/functions.ts.
+ */
+export const LINKS = {
+  table: 'MatineeTable',
+  bus: 'MatineeBus',
+  settings: 'MatineeSettings',
+  githubAppId: 'GithubAppId',
+  githubPrivateKey: 'GithubPrivateKey',
+  githubToken: 'GithubToken',
+  webhookSecret: 'GithubWebhookSecret',
+  dashboardPassword: 'DashboardPassword',
+} as const;
+
+const nonEmpty = z.string().min(1);
+
+/** The `MatineeSettings` linkable: the stage's shared infrastructure and defaults. */
+export const stageSettingsSchema = z.object({
+  stage: nonEmpty,
+  /** Previews are `<slug>.<domain>`; the dashboard is the domain itself. */
+  domain: nonEmpty,
+  region: nonEmpty,
+  cluster: z.object({ name: nonEmpty, arn: nonEmpty }),
+  loadBalancer: z.object({
+    /** CloudWatch's `LoadBalancer` dimension: `app/<name>/<id>`. */
+    fullName: nonEmpty,
+    listenerArn: nonEmpty,
+  }),
+  network: z.object({
+    vpcId: nonEmpty,
+    subnets: z.array(nonEmpty).min(1),
+    securityGroups: z.array(nonEmpty).min(1),
+    assignPublicIp: z.boolean(),
+  }),
+  roles: z.object({ executionRoleArn: nonEmpty, taskRoleArn: nonEmpty }),
+  logGroup: nonEmpty,
+  /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
+  maxAwake: z.number().int().min(1).max(100),
+});
+export type StageSettings = z.infer<typeof stageSettingsSchema>;
+
+const linkedSchema = z.object({
+  [LINKS.table]: z.object({ name: nonEmpty }),
+  [LINKS.bus]: z.object({ name: nonEmpty }),
+  [LINKS.settings]: stageSettingsSchema,
+  [LINKS.githubAppId]: z.object({ value: z.string() }),
+  [LINKS.githubPrivateKey]: z.object({ value: z.string() }),
+  [LINKS.githubToken]: z.object({ value: z.string() }),
+  [LINKS.webhookSecret]: z.object({ value: nonEmpty }),
+  [LINKS.dashboardPassword]: z.object({ value: z.string() }),
+});
+
+export type GithubCredentials =
+  | { kind: 'app'; appId: string; privateKey: string }
+  | { kind: 'token'; token: string };
+
+export interface FunctionSettings {
+  stage: StageSettings;
+  tableName: string;
+  busName: string;
+  github: GithubCredentials;
+  webhookSecret: string;
+  /** Empty: the dashboard is off on AWS (it is never open to the world). */
+  dashboardPassword: string;
+}
+
+export class SettingsError extends Error {}
+
+/**
+ * Validates what SST linked to a function. Only the links the function uses need to be present:
+ * `needs` names them, so a function linked to less than another still gets an error naming what is missing.
+ */
+export function parseSettings(linked: Record<string, unknown>, needs: readonly (keyof typeof LINKS)[]) {
+  const shape = Object.fromEntries(needs.map((key) => [LINKS[key], linkedSchema.shape[LINKS[key]]]));
+  const parsed = z.object(shape).safeParse(
+    pick(
+      linked,
+      needs.map((key) => LINKS[key]),
+    ),
+  );
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new SettingsError(
+      `Matinee is misconfigured (check sst.config.ts links and secrets): ${problems.join('; ')}`,
+    );
+  }
+  return parsed.data as Partial<z.infer<typeof linkedSchema>>;
+}
+
+function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    // SST's Resource throws for names not linked to this function; treat that as missing.
+    try {
+      if (key in source) out[key] = source[key];
+    } catch {}
+  }
+  return out;
+}
+
+/** GitHub credentials: an App (id and private key) or, failing that, a token. Neither is an error. */
+export function githubCredentials(appId: string, privateKey: string, token: string): GithubCredentials {
+  if (appId && privateKey) return { kind: 'app', appId, privateKey: privateKey.replace(/\\n/g, '\n') };
+  if (token) return { kind: 'token', token };
+  if (appId || privateKey)
+    throw new SettingsError(
+      `GitHub App is half configured: set both secrets ${LINKS.githubAppId} and ${LINKS.githubPrivateKey}`,
+    );
+  throw new SettingsError(
+    `no GitHub credentials: set secrets ${LINKS.githubAppId} and ${LINKS.githubPrivateKey} (a GitHub App), or ${LINKS.githubToken}`,
+  );
+}
