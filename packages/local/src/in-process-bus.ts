@@ -17,7 +17,7 @@ export class InProcessBus implements Bus {
     private readonly maxAttempts = 8,
   ) {}
 
-  async requestReconcile(ids: EnvironmentId[]): Promise<void> {
+  async requestReconcile(ids: EnvironmentId[], _reason?: string): Promise<void> {
     for (const id of ids) this.kick(id);
   }
 

@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { parseDuration } from '@matinee/core';
+
+/** What `npm start` can be told, read from the environment in this one place and validated. */
+export interface LocalSettings {
+  port: number;
+  /** The `.matinee.yml` every repository gets. */
+  configPath: string;
+  /** Overrides the config's idle timeout (`20s` for a demo), as written. */
+  idle?: string;
+  sweepEverySeconds: number;
+  resyncEverySeconds: number;
+  webhookSecret: string;
+  /** Everything local mode keeps: the embedded database, app logs. */
+  dataDir: string;
+}
+
+/** Documented in README: fine on one machine, where the webhook endpoint listens on loopback only. */
+export const DEFAULT_LOCAL_WEBHOOK_SECRET = 'matinee-local-secret';
+
+export class LocalSettingsError extends Error {}
+
+/** Reads `MATINEE_*` variables; every problem is named with the variable it comes from. */
+export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSettings {
+  const problems: string[] = [];
+  const seconds = (name: string, fallback: string): number => {
+    const text = env[name] || fallback;
+    const value = parseDuration(text);
+    if (!value) problems.push(`${name}=${text} is not a duration like 20s, 5m or 1h`);
+    return value ?? 0;
+  };
+  const portText = env.MATINEE_PORT || '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65_535)
+    problems.push(`MATINEE_PORT=${portText} is not a TCP port (1-65535)`);
+  const idle = env.MATINEE_IDLE || undefined;
+  if (idle && !parseDuration(idle))
+    problems.push(`MATINEE_IDLE=${idle} is not a duration like 20s, 5m or 1h`);
+  const settings: LocalSettings = {
+    port,
+    configPath: resolve(cwd, env.MATINEE_CONFIG || 'examples/hello/.matinee.yml'),
+    idle,
+    sweepEverySeconds: seconds('MATINEE_SWEEP_EVERY', '1m'),
+    resyncEverySeconds: seconds('MATINEE_RESYNC_EVERY', '10m'),
+    webhookSecret: env.MATINEE_WEBHOOK_SECRET || DEFAULT_LOCAL_WEBHOOK_SECRET,
+    dataDir: resolve(cwd, env.MATINEE_DATA_DIR || '.matinee'),
+  };
+  if (problems.length) throw new LocalSettingsError(`Cannot start Matinee:\n  ${problems.join('\n  ')}`);
+  return settings;
+}

@@ -1,0 +1,155 @@
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import {
+  type EnvironmentId,
+  type Logger,
+  onTaskEvent,
+  publishFeedback,
+  reconcile,
+  resync,
+  type Settings,
+  sweep,
+} from '@matinee/core';
+import { createWebhookReceiver } from '@matinee/github';
+import { ConsoleLogger } from './console-logger.ts';
+import { startEmbeddedDynamo } from './embedded-dynamo.ts';
+import { InProcessBus } from './in-process-bus.ts';
+import type { LocalSettings } from './local-settings.ts';
+import { LocalSourceControl } from './local-source-control.ts';
+import { ProcessCloud } from './process-cloud.ts';
+import { createRouter } from './router.ts';
+
+export interface LocalMatinee {
+  /** The dashboard, e.g. http://localhost:8080 */
+  url: string;
+  port: number;
+  settings: Settings;
+  store: Awaited<ReturnType<typeof startEmbeddedDynamo>>['store'];
+  source: LocalSourceControl;
+  cloud: ProcessCloud;
+  /** Runs one sweep now, as the timer would. */
+  sweepNow(): ReturnType<typeof sweep>;
+  /** Resolves once no reconcile is running or asked for. */
+  settled(): Promise<void>;
+  /** Stops every app process, the server and the database; nothing is left running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Matinee on one machine: the same core, store adapter, webhook receiver and waking page as on AWS, with
+ * local processes for Fargate, one HTTP server for the ALB, an in-process queue for EventBridge and timers
+ * for the schedules.
+ */
+export async function startLocal(
+  local: LocalSettings,
+  log: Logger = new ConsoleLogger(),
+): Promise<LocalMatinee> {
+  const dynamo = await startEmbeddedDynamo(join(local.dataDir, 'db'));
+  const settings: Settings = { stage: 'local', domain: 'localhost', scheme: 'http', port: local.port };
+  const store = dynamo.store;
+  const source = new LocalSourceControl({ configPath: local.configPath, idle: local.idle, store, log });
+  const clock = { now: () => new Date() };
+  const cloud = new ProcessCloud({
+    logDir: join(local.dataDir, 'logs'),
+    defaultCwd: dirname(local.configPath),
+    onTaskEvent: (event) => {
+      onTaskEvent(deps, event).catch((error) =>
+        log.error('task event failed', { service: event.service, error: String(error) }),
+      );
+    },
+  });
+  const bus = new InProcessBus(async (id: EnvironmentId) => {
+    await reconcile(deps, id);
+    await publishFeedback(deps, id);
+  }, log);
+  const deps = {
+    store,
+    source,
+    clock,
+    log,
+    settings,
+    bus,
+    runtime: cloud,
+    router: cloud,
+    activity: cloud,
+    inventory: cloud,
+  };
+  const receive = createWebhookReceiver(local.webhookSecret);
+
+  const server = createRouter({
+    cloud,
+    wake: { ...deps, reconcileNow: (id) => reconcile(deps, id) },
+    dashboard: deps,
+    webhook: async (headers, body) => {
+      const response = await receive(deps, { headers, body });
+      return {
+        status: response.status,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(response.body),
+      };
+    },
+  });
+  try {
+    await new Promise<void>((ready, fail) => {
+      server.once('error', fail);
+      server.listen(local.port, '127.0.0.1', () => ready());
+    });
+  } catch (error) {
+    await dynamo.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(`port ${local.port} is in use: set MATINEE_PORT to another port`);
+    throw error;
+  }
+  settings.port = (server.address() as AddressInfo).port;
+
+  const every = (seconds: number, what: string, run: () => Promise<unknown>) => {
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        await run();
+      } catch (error) {
+        log.error(`${what} failed`, { error: error instanceof Error ? error.message : String(error) });
+      } finally {
+        running = false;
+      }
+    }, seconds * 1000);
+    timer.unref();
+    return timer;
+  };
+  const timers = [
+    every(local.sweepEverySeconds, 'sweep', () => sweep(deps)),
+    every(local.resyncEverySeconds, 'resync', () => resync(deps, { dryRun: false })),
+  ];
+
+  // Processes do not outlive Matinee, so whatever the store says is awake is started again.
+  const unfinished = (await store.listAll()).filter((env) => env.observed.phase !== 'deleted');
+  await bus.requestReconcile(
+    unfinished.map((env) => env.id),
+    'Matinee started',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://localhost:${settings.port}`,
+    port: settings.port,
+    settings,
+    store,
+    source,
+    cloud,
+    sweepNow: () => sweep(deps),
+    settled: () => bus.idle(),
+    stop() {
+      stopping ??= (async () => {
+        for (const timer of timers) clearInterval(timer);
+        await bus.close();
+        await cloud.shutdown();
+        server.closeAllConnections();
+        await new Promise<void>((done) => server.close(() => done()));
+        await dynamo.close();
+      })();
+      return stopping;
+    },
+  };
+}
