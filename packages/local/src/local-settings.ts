@@ -31,8 +31,8 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
   };
   const portText = env.MATINEE_PORT || '8080';
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65_535)
-    problems.push(`MATINEE_PORT=${portText} is not a TCP port (1-65535)`);
+  if (!/^\d+$/.test(portText) || port > 65_535)
+    problems.push(`MATINEE_PORT=${portText} is not a TCP port (0-65535; 0 picks a free one)`);
   const idle = env.MATINEE_IDLE || undefined;
   if (idle && !parseDuration(idle))
     problems.push(`MATINEE_IDLE=${idle} is not a duration like 20s, 5m or 1h`);

@@ -78,7 +78,7 @@ button:hover, button:focus-visible { border-color: var(--accent); }
       const list = await response.json();
       rows.replaceChildren(...list.map(row));
       const awake = list.filter((e) => e.state === 'ready' || e.state === 'waking' || e.state === 'building').length;
-      summary.textContent = list.length ? list.length + ' environments, ' + awake + ' awake' : 'No environments yet: open a pull request.';
+      summary.textContent = list.length ? list.length + (list.length === 1 ? ' environment, ' : ' environments, ') + awake + ' awake' : 'No environments yet: open a pull request.';
     } catch (e) { summary.textContent = 'Cannot reach Matinee.'; }
   }
   load(); setInterval(load, 3000);

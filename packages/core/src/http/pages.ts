@@ -48,6 +48,9 @@ function layout(heading: string, context: PageContext, body: string, script = ''
 <body><main><h1>${escapeHtml(heading)}</h1>${about}${body}</main>${script}</body></html>`;
 }
 
+/** Marks Matinee's own status answers, as opposed to the app's once its host rule is on. */
+export const STATUS_HEADER = 'x-matinee';
+
 export function wakingPage(
   context: PageContext,
   progress: { elapsedSeconds: number; estimateSeconds: number; note?: string },
@@ -68,6 +71,8 @@ ${progress.note ? `<p class="muted">${escapeHtml(progress.note)}</p>` : ''}
   async function poll() {
     try {
       const response = await fetch('/__matinee/status', { cache: 'no-store', headers: { accept: 'application/json' } });
+      // Not Matinee answering: the host rule is on and the app itself is serving this host.
+      if (response.headers.get('${STATUS_HEADER}') !== 'status') return location.reload();
       const s = await response.json();
       if (s.ready) return location.reload();
       if (s.state === 'failed' || s.state === 'gone' || s.state === 'unknown') {

@@ -1,7 +1,15 @@
 import type { Environment, EnvironmentId } from '../environment/environment.ts';
 import { retryFailed } from '../use-cases/retry.ts';
 import { type WakeDeps, type WakeState, wake, wakeState } from '../use-cases/wake.ts';
-import { failedPage, gonePage, notDeployedPage, type PageContext, unknownPage, wakingPage } from './pages.ts';
+import {
+  failedPage,
+  gonePage,
+  notDeployedPage,
+  type PageContext,
+  STATUS_HEADER,
+  unknownPage,
+  wakingPage,
+} from './pages.ts';
 
 export const STATUS_PATH = '/__matinee/status';
 export const RETRY_PATH = '/__matinee/retry';
@@ -101,7 +109,11 @@ export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest
   if (pathname === STATUS_PATH) {
     // Read-only: polling must not wake anything the page has not already woken.
     const env = await deps.store.getByHost(host);
-    return json(200, statusOf(env ? wakeState(env, false) : { kind: 'unknown' }, now));
+    // The header tells the waking page this answer is Matinee's: once the host rule exists the app answers
+    // this path instead, which is how the page knows the app is reachable.
+    return json(200, statusOf(env ? wakeState(env, false) : { kind: 'unknown' }, now), {
+      [STATUS_HEADER]: 'status',
+    });
   }
   if (pathname === RETRY_PATH && request.method === 'POST') {
     const env = await deps.store.getByHost(host);
