@@ -7,16 +7,10 @@ import {
 } from 'node:http';
 import { connect } from 'node:net';
 import {
-  type DashboardAction,
   type DashboardDeps,
-  dashboardAction,
-  dashboardActions,
-  dashboardPage,
-  type EnvironmentId,
-  environmentView,
   type HttpResponse,
   hostOnly,
-  listEnvironmentViews,
+  respondToDashboard,
   respondToWake,
   type WakeHttpDeps,
 } from '@matinee/core';
@@ -66,41 +60,20 @@ function headersOf(request: IncomingMessage): Record<string, string | undefined>
   );
 }
 
-/** Matinee's own pages and API, on the bare `localhost` host. */
+/** Matinee's own pages and API, on the bare `localhost` host (loopback only: no sign-in locally). */
 async function control(deps: RouterDeps, request: IncomingMessage): Promise<HttpResponse> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
-  if (method === 'GET' && url.pathname === '/') {
-    return {
-      status: 200,
-      headers: { 'content-type': 'text/html; charset=utf-8' },
-      body: dashboardPage({ title: 'Matinee (local)' }),
-    };
-  }
   if (method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true });
   if (method === 'POST' && url.pathname === '/webhooks/github') {
     return deps.webhook(headersOf(request), await readBody(request, deps.maxBodyBytes ?? 25 * 1024 * 1024));
   }
-  if (method === 'GET' && url.pathname === '/api/environments')
-    return json(200, await listEnvironmentViews(deps.dashboard));
-  const one = /^\/api\/environments\/([^/]+)(?:\/([a-z-]+))?$/.exec(url.pathname);
-  if (one?.[1]) {
-    const id = decodeURIComponent(one[1]) as EnvironmentId;
-    if (method === 'GET' && !one[2]) {
-      const env = await deps.dashboard.store.get(id);
-      return env
-        ? json(200, environmentView(env, deps.dashboard))
-        : json(404, { message: 'no such environment' });
-    }
-    if (method === 'POST' && one[2]) {
-      if (!(dashboardActions as readonly string[]).includes(one[2])) {
-        return json(400, { message: `unknown action ${one[2]}; one of ${dashboardActions.join(', ')}` });
-      }
-      const result = await dashboardAction(deps.dashboard, id, one[2] as DashboardAction);
-      return json(result.found ? 202 : 404, { message: result.message });
-    }
-  }
-  return json(404, { message: 'not found' });
+  const dashboard = await respondToDashboard(deps.dashboard, {
+    method,
+    path: request.url ?? '/',
+    title: 'Matinee (local)',
+  });
+  return dashboard ?? json(404, { message: 'not found' });
 }
 
 /** Streams a request to the environment's process, as the ALB would. */

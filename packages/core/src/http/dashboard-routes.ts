@@ -1,0 +1,55 @@
+import {
+  type DashboardAction,
+  type DashboardDeps,
+  dashboardAction,
+  dashboardActions,
+  environmentView,
+  listEnvironmentViews,
+} from '../dashboard/view.ts';
+import type { EnvironmentId } from '../environment/environment.ts';
+import { dashboardPage } from './dashboard-page.ts';
+import type { HttpResponse } from './wake-response.ts';
+
+function json(status: number, value: unknown): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(value),
+  };
+}
+
+/**
+ * The dashboard and its JSON API, the same in both modes: `GET /`, `GET /api/environments`,
+ * `GET /api/environments/:id`, `POST /api/environments/:id/<action>`. Undefined for any other path, which
+ * the caller answers itself. Who may call it is the caller's to decide (see dashboard-access.ts).
+ */
+export async function respondToDashboard(
+  deps: DashboardDeps,
+  request: { method: string; path: string; title: string },
+): Promise<HttpResponse | undefined> {
+  const url = new URL(request.path, 'http://dashboard');
+  const { method } = request;
+  if (method === 'GET' && url.pathname === '/') {
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+      body: dashboardPage({ title: request.title }),
+    };
+  }
+  if (method === 'GET' && url.pathname === '/api/environments')
+    return json(200, await listEnvironmentViews(deps));
+  const one = /^\/api\/environments\/([^/]+)(?:\/([a-z-]+))?$/.exec(url.pathname);
+  if (!one?.[1]) return undefined;
+  const id = decodeURIComponent(one[1]) as EnvironmentId;
+  if (method === 'GET' && !one[2]) {
+    const env = await deps.store.get(id);
+    return env ? json(200, environmentView(env, deps)) : json(404, { message: 'no such environment' });
+  }
+  if (method === 'POST' && one[2]) {
+    if (!(dashboardActions as readonly string[]).includes(one[2]))
+      return json(400, { message: `unknown action ${one[2]}; one of ${dashboardActions.join(', ')}` });
+    const result = await dashboardAction(deps, id, one[2] as DashboardAction);
+    return json(result.found ? 202 : 404, { message: result.message });
+  }
+  return json(405, { message: `${method} is not allowed here` });
+}
