@@ -7,6 +7,17 @@ const throttles = new Set([
   'RequestLimitExceeded',
   'ProvisionedThroughputExceededException',
   'LimitExceededException',
+  // The tagging API's spelling of throttling.
+  'ThrottledException',
+  // ELBv2: another change to the same resource is still being applied.
+  'PriorRequestNotCompleteException',
+  // Server-side faults by name: a mocked or re-thrown error may carry no HTTP status.
+  'ServerException',
+  'InternalFailure',
+  'InternalException',
+  'InternalServiceException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
 ]);
 
 /**

@@ -1,0 +1,351 @@
+import {
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  type Rule,
+  type RuleCondition,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  type EnvironmentRef,
+  MatineeError,
+  type Router,
+  shortHash,
+  TAG_ENVIRONMENT,
+  TAG_STAGE,
+  type TargetHealth,
+  TransientError,
+} from '@matinee/core';
+import { elbTags, environmentTagValue, tagRecord } from './aws-tags.ts';
+import { aws, fromAws, isAwsError } from './errors.ts';
+
+export interface ElbRouterOptions {
+  elb: ElasticLoadBalancingV2Client;
+  vpcId: string;
+  /** The shared ALB's HTTPS listener; its default action wakes environments. */
+  listenerArn: string;
+}
+
+const MAX_PRIORITY = 50_000;
+const CREATE_RULE_ATTEMPTS = 5;
+/** DescribeRules' largest page: one call covers a listener at its (adjustable) limit of 100 rules. */
+const RULES_PAGE = 400;
+/**
+ * No TCP client has the broadcast address as its source: a rule that also requires it never matches.
+ * See `ElbRouter` for why a rule that never matches is needed.
+ */
+const UNMATCHABLE: RuleCondition = { Field: 'source-ip', SourceIpConfig: { Values: ['255.255.255.255/32'] } };
+
+const TARGET_GROUP_ABSENT = ['TargetGroupNotFoundException', 'TargetGroupNotFound'];
+const RULE_ABSENT = ['RuleNotFoundException', 'RuleNotFound'];
+const PRIORITY_TAKEN = ['PriorityInUseException', 'PriorityInUse'];
+
+/** Fast checks: a preview is judged healthy about 10 s after its app answers. */
+const HEALTH_CHECK = {
+  HealthCheckEnabled: true,
+  HealthCheckProtocol: 'HTTP',
+  HealthCheckIntervalSeconds: 5,
+  HealthCheckTimeoutSeconds: 4,
+  HealthyThresholdCount: 2,
+  UnhealthyThresholdCount: 2,
+  Matcher: { HttpCode: '200-399' },
+} as const;
+
+function hostOf(rule: Rule): string | undefined {
+  const condition = rule.Conditions?.find((c) => c.Field === 'host-header');
+  const values = condition?.HostHeaderConfig?.Values ?? condition?.Values ?? [];
+  return values.length === 1 ? values[0]?.toLowerCase() : undefined;
+}
+
+function isWarming(rule: Rule): boolean {
+  return Boolean(rule.Conditions?.some((c) => c.Field === 'source-ip'));
+}
+
+function forwardsTo(rule: Rule): string | undefined {
+  const forward = rule.Actions?.find((action) => action.Type === 'forward');
+  return forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
+}
+
+function conditions(host: string, mode: 'live' | 'warming'): RuleCondition[] {
+  const byHost: RuleCondition = { Field: 'host-header', HostHeaderConfig: { Values: [host] } };
+  return mode === 'live' ? [byHost] : [byHost, UNMATCHABLE];
+}
+
+/** Where an environment's rule goes first: the same host always tries the same priority, so two reconciles
+ * racing to create it collide (and the loser finds the winner's rule) instead of making two rules. */
+export function preferredPriority(host: string): number {
+  return (Number.parseInt(shortHash(host, 8), 16) % MAX_PRIORITY) + 1;
+}
+
+/** The first free priority at or after `start`, wrapping around. */
+function freePriority(start: number, taken: ReadonlySet<number>): number | undefined {
+  for (let step = 0; step < MAX_PRIORITY; step++) {
+    const candidate = ((start - 1 + step) % MAX_PRIORITY) + 1;
+    if (!taken.has(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * The `Router` on the shared ALB: a target group per environment and one listener rule per environment,
+ * found by its host-header condition.
+ *
+ * ALB only health-checks a target group that a listener rule forwards to (targets of an unattached group
+ * stay `unused`), and ECS refuses to create a service for a group without a load balancer. So the rule is
+ * made together with the target group, first in a "warming" form that also requires an impossible source
+ * address: the group is attached and checked while nobody's requests reach it. `ensureRule` drops that
+ * condition once targets are healthy; `removeRule` puts it back (the waking page takes the host again);
+ * `deleteTargetGroup` deletes the rule with the group. `describe` reports only a live rule.
+ */
+export class ElbRouter implements Router {
+  private readonly options: ElbRouterOptions;
+
+  constructor(options: ElbRouterOptions) {
+    this.options = options;
+  }
+
+  private get elb(): ElasticLoadBalancingV2Client {
+    return this.options.elb;
+  }
+
+  async describe(
+    ref: EnvironmentRef,
+  ): Promise<{ targetGroupArn?: string; ruleArn?: string; health: TargetHealth }> {
+    const [group, rules] = await Promise.all([this.findTargetGroup(ref), this.listRules()]);
+    const live = this.hostRules(ref, rules).find((rule) => !isWarming(rule));
+    const health = group?.TargetGroupArn ? await this.health(group.TargetGroupArn) : 'none';
+    return { targetGroupArn: group?.TargetGroupArn, ruleArn: live?.RuleArn, health };
+  }
+
+  async ensureTargetGroup(
+    ref: EnvironmentRef,
+    input: { port: number; healthPath: string },
+  ): Promise<{ targetGroupArn: string }> {
+    const name = ref.names.targetGroup;
+    let targetGroupArn: string;
+    try {
+      // Idempotent on AWS: the same name with the same settings returns the existing group.
+      const { TargetGroups } = await this.elb.send(
+        new CreateTargetGroupCommand({
+          Name: name,
+          TargetType: 'ip',
+          Protocol: 'HTTP',
+          Port: input.port,
+          VpcId: this.options.vpcId,
+          HealthCheckPath: input.healthPath,
+          ...HEALTH_CHECK,
+          Tags: elbTags(ref.tags),
+        }),
+      );
+      const arn = TargetGroups?.[0]?.TargetGroupArn;
+      if (!arn) throw new MatineeError(`CreateTargetGroup ${name} returned no target group`);
+      targetGroupArn = arn;
+    } catch (error) {
+      if (!isAwsError(error, 'DuplicateTargetGroupNameException', 'DuplicateTargetGroupName'))
+        throw fromAws(error, `CreateTargetGroup ${name}`);
+      // Same name, other settings (the health path changed): adopt it if it is this environment's.
+      targetGroupArn = await this.adoptTargetGroup(ref, input.healthPath);
+    }
+    await aws(`ModifyTargetGroupAttributes ${name}`, () =>
+      this.elb.send(
+        new ModifyTargetGroupAttributesCommand({
+          TargetGroupArn: targetGroupArn,
+          // Previews need no graceful connection draining; a replaced task should leave at once.
+          Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
+        }),
+      ),
+    );
+    await this.ensureHostRule(ref, targetGroupArn, 'warming');
+    return { targetGroupArn };
+  }
+
+  async ensureRule(ref: EnvironmentRef, targetGroupArn: string): Promise<{ ruleArn: string }> {
+    return { ruleArn: await this.ensureHostRule(ref, targetGroupArn, 'live') };
+  }
+
+  async removeRule(ref: EnvironmentRef): Promise<void> {
+    const [first, ...duplicates] = this.hostRules(ref, await this.listRules());
+    // The waking page takes the host back; the group stays attached for the next wake's health checks.
+    if (first && !isWarming(first) && first.RuleArn) {
+      const ruleArn = first.RuleArn;
+      await this.modifyRule(ruleArn, { Conditions: conditions(ref.host, 'warming') });
+    }
+    for (const rule of duplicates) await this.deleteRule(rule.RuleArn);
+  }
+
+  async deleteTargetGroup(ref: EnvironmentRef): Promise<void> {
+    const group = await this.findTargetGroup(ref);
+    const arn = group?.TargetGroupArn;
+    if (!arn) return;
+    const rules = await this.listRules();
+    const attached = rules.filter(
+      (rule) => !rule.IsDefault && (forwardsTo(rule) === arn || hostOf(rule) === ref.host.toLowerCase()),
+    );
+    for (const rule of attached) await this.deleteRule(rule.RuleArn);
+    try {
+      await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+    } catch (error) {
+      if (isAwsError(error, ...TARGET_GROUP_ABSENT)) return;
+      if (isAwsError(error, 'ResourceInUseException', 'ResourceInUse')) {
+        throw new TransientError(`target group ${ref.names.targetGroup} is still in use; try again`, {
+          cause: error,
+        });
+      }
+      throw fromAws(error, `DeleteTargetGroup ${ref.names.targetGroup}`);
+    }
+  }
+
+  /** The rule for `ref.host` in `mode`, forwarding to `targetGroupArn`; a warming request never demotes a live rule. */
+  private async ensureHostRule(
+    ref: EnvironmentRef,
+    targetGroupArn: string,
+    mode: 'live' | 'warming',
+  ): Promise<string> {
+    const failed = new Set<number>();
+    for (let attempt = 1; attempt <= CREATE_RULE_ATTEMPTS; attempt++) {
+      const rules = await this.listRules();
+      const existing = this.hostRules(ref, rules)[0];
+      if (existing?.RuleArn) {
+        const wanted = mode === 'live' || !isWarming(existing) ? 'live' : 'warming';
+        const retarget = forwardsTo(existing) !== targetGroupArn;
+        if (retarget || (mode === 'live' && isWarming(existing))) {
+          await this.modifyRule(existing.RuleArn, {
+            Conditions: conditions(ref.host, wanted),
+            Actions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+          });
+        }
+        return existing.RuleArn;
+      }
+      const taken = new Set([
+        ...failed,
+        ...rules.map((rule) => Number(rule.Priority)).filter(Number.isFinite),
+      ]);
+      const priority = freePriority(preferredPriority(ref.host), taken);
+      if (priority === undefined)
+        throw new MatineeError(`listener ${this.options.listenerArn} has no free priority`);
+      try {
+        const { Rules } = await this.elb.send(
+          new CreateRuleCommand({
+            ListenerArn: this.options.listenerArn,
+            Priority: priority,
+            Conditions: conditions(ref.host, mode),
+            Actions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+            Tags: elbTags(ref.tags),
+          }),
+        );
+        const ruleArn = Rules?.[0]?.RuleArn;
+        if (!ruleArn) throw new MatineeError(`CreateRule for ${ref.host} returned no rule`);
+        return ruleArn;
+      } catch (error) {
+        if (!isAwsError(error, ...PRIORITY_TAKEN)) throw fromAws(error, `CreateRule ${ref.host}`);
+        // Someone took it since the listing, perhaps a concurrent reconcile of this very host: look again.
+        failed.add(priority);
+      }
+    }
+    throw new TransientError(`no free rule priority for ${ref.host} after ${CREATE_RULE_ATTEMPTS} attempts`);
+  }
+
+  private async modifyRule(
+    ruleArn: string,
+    change: { Conditions?: RuleCondition[]; Actions?: { Type: 'forward'; TargetGroupArn: string }[] },
+  ): Promise<void> {
+    await aws(`ModifyRule ${ruleArn}`, () =>
+      this.elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, ...change })),
+    );
+  }
+
+  private async deleteRule(ruleArn: string | undefined): Promise<void> {
+    if (!ruleArn) return;
+    try {
+      await this.elb.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
+    } catch (error) {
+      if (!isAwsError(error, ...RULE_ABSENT)) throw fromAws(error, `DeleteRule ${ruleArn}`);
+    }
+  }
+
+  /** Every rule of Matinee's own listener (the one listing Matinee makes that is not filtered by tag). */
+  private async listRules(): Promise<Rule[]> {
+    const rules: Rule[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await aws('DescribeRules', () =>
+        this.elb.send(
+          new DescribeRulesCommand({
+            ListenerArn: this.options.listenerArn,
+            PageSize: RULES_PAGE,
+            Marker: marker,
+          }),
+        ),
+      );
+      rules.push(...(page.Rules ?? []));
+      marker = page.NextMarker;
+    } while (marker);
+    return rules;
+  }
+
+  /** The environment's rules, lowest priority first (more than one only after a lost race). */
+  private hostRules(ref: EnvironmentRef, rules: Rule[]): Rule[] {
+    const host = ref.host.toLowerCase();
+    return rules
+      .filter((rule) => !rule.IsDefault && hostOf(rule) === host)
+      .sort((a, b) => Number(a.Priority) - Number(b.Priority));
+  }
+
+  private async findTargetGroup(ref: EnvironmentRef): Promise<TargetGroup | undefined> {
+    try {
+      const { TargetGroups } = await this.elb.send(
+        new DescribeTargetGroupsCommand({ Names: [ref.names.targetGroup] }),
+      );
+      return TargetGroups?.[0];
+    } catch (error) {
+      if (isAwsError(error, ...TARGET_GROUP_ABSENT)) return undefined;
+      throw fromAws(error, `DescribeTargetGroups ${ref.names.targetGroup}`);
+    }
+  }
+
+  /** The existing group of this name, if its tags say it is this environment's; its health check made current. */
+  private async adoptTargetGroup(ref: EnvironmentRef, healthPath: string): Promise<string> {
+    const name = ref.names.targetGroup;
+    const arn = (await this.findTargetGroup(ref))?.TargetGroupArn;
+    // Deleted between the two calls: the next reconcile creates it.
+    if (!arn) throw new TransientError(`target group ${name} vanished while being created; try again`);
+    const { TagDescriptions } = await aws(`DescribeTags ${name}`, () =>
+      this.elb.send(new DescribeTagsCommand({ ResourceArns: [arn] })),
+    );
+    const tags = tagRecord(TagDescriptions?.[0]?.Tags);
+    const ours =
+      tags[TAG_STAGE] === ref.tags[TAG_STAGE] && tags[TAG_ENVIRONMENT] === environmentTagValue(ref.id);
+    if (!ours) {
+      throw new MatineeError(
+        `target group name ${name} is taken by a target group that is not environment ${ref.id}'s`,
+      );
+    }
+    await aws(`ModifyTargetGroup ${name}`, () =>
+      this.elb.send(
+        new ModifyTargetGroupCommand({ TargetGroupArn: arn, HealthCheckPath: healthPath, ...HEALTH_CHECK }),
+      ),
+    );
+    return arn;
+  }
+
+  /** One word for the group's targets: any healthy one serves; `unused` means checks have not begun. */
+  private async health(targetGroupArn: string): Promise<TargetHealth> {
+    const { TargetHealthDescriptions } = await aws('DescribeTargetHealth', () =>
+      this.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
+    );
+    const states = (TargetHealthDescriptions ?? []).map((target) => target.TargetHealth?.State);
+    if (states.length === 0) return 'none';
+    if (states.includes('healthy')) return 'healthy';
+    if (states.some((state) => state === 'initial' || state === 'unused')) return 'initial';
+    return 'unhealthy';
+  }
+}
