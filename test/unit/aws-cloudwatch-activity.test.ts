@@ -1,0 +1,138 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchActivity } from '@matinee/aws';
+import { type EnvironmentRef, environmentId, environmentRef, TransientError } from '@matinee/core';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+
+const LB = 'app/matinee-test/50dc6c495c0c9188';
+const SINCE = new Date('2026-11-02T09:00:00Z');
+const tgArn = (n: number) =>
+  `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/mt-pr${n}-x/${n.toString(16).padStart(16, '0')}`;
+
+function ref(number: number, withTargetGroup = true): EnvironmentRef {
+  return environmentRef(
+    { stage: 'test', domain: 'preview.example.com' },
+    {
+      id: environmentId('acme/web', number),
+      slug: `pr${number}`,
+      host: `pr${number}.preview.example.com`,
+      observed: { resources: withTargetGroup ? { targetGroupArn: tgArn(number) } : {} },
+    },
+  );
+}
+
+function setup() {
+  const cloudwatch = new CloudWatchClient({ region: 'eu-west-1' });
+  const mock = mockClient(cloudwatch);
+  return { mock, activity: new CloudWatchActivity({ cloudwatch, loadBalancerFullName: LB }) };
+}
+
+describe('CloudWatchActivity', () => {
+  it("sums RequestCount of each environment's target group behind the ALB over the window, in whole minutes", async () => {
+    const { mock, activity } = setup();
+    mock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'q0', Values: [4, 3] }] });
+    const until = new Date(SINCE.getTime() + 3601_000);
+
+    const counts = await activity.requestCounts([ref(42)], SINCE, until);
+
+    expect(counts).toEqual(new Map([[environmentId('acme/web', 42), 7]]));
+    expect(mock.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toEqual({
+      MetricDataQueries: [
+        {
+          Id: 'q0',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ApplicationELB',
+              MetricName: 'RequestCount',
+              Dimensions: [
+                { Name: 'TargetGroup', Value: 'targetgroup/mt-pr42-x/000000000000002a' },
+                { Name: 'LoadBalancer', Value: LB },
+              ],
+            },
+            Period: 3660,
+            Stat: 'Sum',
+          },
+          ReturnData: true,
+        },
+      ],
+      StartTime: SINCE,
+      EndTime: until,
+      NextToken: undefined,
+    });
+  });
+
+  it('counts environments without a target group, or without datapoints, as zero', async () => {
+    const { mock, activity } = setup();
+    mock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'q0', Values: [] }] });
+
+    const counts = await activity.requestCounts(
+      [ref(1), ref(2, false)],
+      SINCE,
+      new Date(SINCE.getTime() + 60_000),
+    );
+
+    expect(counts).toEqual(
+      new Map([
+        [environmentId('acme/web', 1), 0],
+        [environmentId('acme/web', 2), 0],
+      ]),
+    );
+    expect(mock.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries).toHaveLength(1);
+  });
+
+  it('asks nothing when no environment has a target group', async () => {
+    const { mock, activity } = setup();
+
+    await activity.requestCounts([ref(1, false)], SINCE, new Date());
+
+    expect(mock.calls()).toHaveLength(0);
+  });
+
+  it('asks about 500 target groups per call', async () => {
+    const { mock, activity } = setup();
+    mock.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: { Id: string }[] }) => ({
+      MetricDataResults: input.MetricDataQueries.map(({ Id }) => ({ Id, Values: [1] })),
+    }));
+    const refs = Array.from({ length: 1200 }, (_, i) => ref(i + 1));
+
+    const counts = await activity.requestCounts(refs, SINCE, new Date(SINCE.getTime() + 3_600_000));
+
+    const calls = mock
+      .commandCalls(GetMetricDataCommand)
+      .map((call) => call.args[0].input.MetricDataQueries ?? []);
+    expect(calls.map((queries) => queries.length)).toEqual([500, 500, 200]);
+    expect(calls[1]?.[499]?.Id).toBe('q499');
+    expect([...counts.values()].every((count) => count === 1)).toBe(true);
+    expect(counts.size).toBe(1200);
+  });
+
+  it('follows NextToken until the results end', async () => {
+    const { mock, activity } = setup();
+    mock
+      .on(GetMetricDataCommand)
+      .resolvesOnce({ MetricDataResults: [{ Id: 'q0', Values: [2] }], NextToken: 'more' })
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: 'q0', Values: [5] },
+          { Id: 'q1', Values: [1] },
+        ],
+      });
+
+    const counts = await activity.requestCounts([ref(1), ref(2)], SINCE, new Date(SINCE.getTime() + 120_000));
+
+    expect(mock.commandCalls(GetMetricDataCommand)[1]?.args[0].input.NextToken).toBe('more');
+    expect(counts.get(environmentId('acme/web', 1))).toBe(7);
+    expect(counts.get(environmentId('acme/web', 2))).toBe(1);
+  });
+
+  it('turns throttling into a TransientError', async () => {
+    const { mock, activity } = setup();
+    mock
+      .on(GetMetricDataCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
+      );
+
+    await expect(activity.requestCounts([ref(1)], SINCE, new Date())).rejects.toBeInstanceOf(TransientError);
+  });
+});
