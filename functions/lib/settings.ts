@@ -38,6 +38,8 @@ export const stageSettingsSchema = z.object({
   }),
   roles: z.object({ executionRoleArn: nonEmpty, taskRoleArn: nonEmpty }),
   logGroup: nonEmpty,
+  /** GitHub's REST API: api.github.com unless GitHub Enterprise Server. */
+  githubApiUrl: z.string().url().optional(),
   /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
   maxAwake: z.number().int().min(1).max(100),
 });
@@ -62,39 +64,62 @@ export interface FunctionSettings {
   stage: StageSettings;
   tableName: string;
   busName: string;
-  github: GithubCredentials;
-  webhookSecret: string;
-  /** Empty: the dashboard is off on AWS (it is never open to the world). */
-  dashboardPassword: string;
+  /** Only for functions that talk to GitHub. */
+  github?: GithubCredentials;
+  webhookSecret?: string;
+  /** Empty: the dashboard is off on AWS (it is never open to the world without one). */
+  dashboardPassword?: string;
+}
+
+/** Secrets a function is linked to; the others are not read (and not linked: least privilege). */
+export interface SecretNeeds {
+  github?: boolean;
+  webhookSecret?: boolean;
+  dashboardPassword?: boolean;
 }
 
 export class SettingsError extends Error {}
 
 /**
- * Validates what SST linked to a function. Only the links the function uses need to be present:
- * `needs` names them, so a function linked to less than another still gets an error naming what is missing.
+ * Validates what SST linked to a function (`Resource` on AWS, plain data in tests) and names every
+ * missing or malformed link in one error.
  */
-export function parseSettings(linked: Record<string, unknown>, needs: readonly (keyof typeof LINKS)[]) {
-  const shape = Object.fromEntries(needs.map((key) => [LINKS[key], linkedSchema.shape[LINKS[key]]]));
+export function readSettings(linked: Record<string, unknown>, needs: SecretNeeds = {}): FunctionSettings {
+  const keys: (keyof typeof LINKS)[] = ['table', 'bus', 'settings'];
+  if (needs.github) keys.push('githubAppId', 'githubPrivateKey', 'githubToken');
+  if (needs.webhookSecret) keys.push('webhookSecret');
+  if (needs.dashboardPassword) keys.push('dashboardPassword');
+  const shape = Object.fromEntries(keys.map((key) => [LINKS[key], linkedSchema.shape[LINKS[key]]]));
   const parsed = z.object(shape).safeParse(
     pick(
       linked,
-      needs.map((key) => LINKS[key]),
+      keys.map((key) => LINKS[key]),
     ),
   );
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new SettingsError(
-      `Matinee is misconfigured (check sst.config.ts links and secrets): ${problems.join('; ')}`,
+      `Matinee is misconfigured (check the links and secrets in sst.config.ts): ${problems.join('; ')}`,
     );
   }
-  return parsed.data as Partial<z.infer<typeof linkedSchema>>;
+  const data = parsed.data as Partial<z.infer<typeof linkedSchema>>;
+  const value = (key: keyof typeof LINKS) => (data[LINKS[key]] as { value: string } | undefined)?.value ?? '';
+  return {
+    stage: data[LINKS.settings] as StageSettings,
+    tableName: (data[LINKS.table] as { name: string }).name,
+    busName: (data[LINKS.bus] as { name: string }).name,
+    github: needs.github
+      ? githubCredentials(value('githubAppId'), value('githubPrivateKey'), value('githubToken'))
+      : undefined,
+    webhookSecret: needs.webhookSecret ? value('webhookSecret') : undefined,
+    dashboardPassword: needs.dashboardPassword ? value('dashboardPassword') : undefined,
+  };
 }
 
 function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
-    // SST's Resource throws for names not linked to this function; treat that as missing.
+    // SST's Resource throws for a name not linked to this function; that is a missing link here.
     try {
       if (key in source) out[key] = source[key];
     } catch {}
@@ -104,13 +129,14 @@ function pick(source: Record<string, unknown>, keys: string[]): Record<string, u
 
 /** GitHub credentials: an App (id and private key) or, failing that, a token. Neither is an error. */
 export function githubCredentials(appId: string, privateKey: string, token: string): GithubCredentials {
+  // A PEM pasted into one line keeps its line breaks as \n.
   if (appId && privateKey) return { kind: 'app', appId, privateKey: privateKey.replace(/\\n/g, '\n') };
   if (token) return { kind: 'token', token };
   if (appId || privateKey)
     throw new SettingsError(
-      `GitHub App is half configured: set both secrets ${LINKS.githubAppId} and ${LINKS.githubPrivateKey}`,
+      `the GitHub App is half configured: set both secrets ${LINKS.githubAppId} and ${LINKS.githubPrivateKey}`,
     );
   throw new SettingsError(
-    `no GitHub credentials: set secrets ${LINKS.githubAppId} and ${LINKS.githubPrivateKey} (a GitHub App), or ${LINKS.githubToken}`,
+    `no GitHub credentials: set the secrets ${LINKS.githubAppId} and ${LINKS.githubPrivateKey} (a GitHub App), or ${LINKS.githubToken}`,
   );
 }

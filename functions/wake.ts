@@ -1,0 +1,47 @@
+import { checkDashboardAccess, hostOnly, reconcile, respondToDashboard, respondToWake } from '@matinee/core';
+import { albEvent } from './lib/events.ts';
+import { type AlbResult, albResult } from './lib/http.ts';
+import { fromLinks, type Platform } from './lib/platform.ts';
+
+/**
+ * The ALB's default rule: every request whose host has no rule, i.e. sleeping, starting, failed, closed
+ * or unknown previews, and the dashboard at the preview domain itself.
+ */
+export async function serveDefaultRule(platform: Platform, event: unknown): Promise<AlbResult> {
+  const parsed = albEvent.safeParse(event);
+  if (!parsed.success)
+    return albResult({ status: 400, headers: { 'content-type': 'text/plain' }, body: 'not an ALB request' });
+  const request = parsed.data;
+  const host = hostOnly(request.headers.host ?? '');
+  const query = new URLSearchParams(request.queryStringParameters ?? {}).toString();
+  const path = `${request.path}${query ? `?${query}` : ''}`;
+
+  if (host === platform.settings.domain) {
+    const access = checkDashboardAccess(
+      { method: request.httpMethod, headers: request.headers, origin: `https://${host}` },
+      platform.config.dashboardPassword ?? '',
+    );
+    if (!access.allowed)
+      return albResult({
+        status: access.status,
+        headers: { 'content-type': 'text/plain; charset=utf-8', ...access.headers },
+        body: access.message,
+      });
+    const page = await respondToDashboard(platform, {
+      method: request.httpMethod,
+      path,
+      title: `Matinee · ${platform.settings.stage}`,
+    });
+    return albResult(page ?? { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found' });
+  }
+
+  return albResult(
+    await respondToWake(
+      { ...platform, reconcileNow: (id) => reconcile(platform, id) },
+      { method: request.httpMethod, host, path, accept: request.headers.accept },
+    ),
+  );
+}
+
+export const handler = (event: unknown) =>
+  serveDefaultRule(fromLinks({ github: true, dashboardPassword: true }), event);
