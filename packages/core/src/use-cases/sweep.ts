@@ -15,6 +15,17 @@ export interface SweepDeps {
   settings: Settings;
 }
 
+/** Sleep decisions written in parallel; DynamoDB takes far more, this keeps a burst polite. */
+const SLEEP_WRITES_AT_ONCE = 16;
+
+async function eachLimited<T>(items: T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await run(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
 function latest(...times: (string | undefined)[]): number {
   return Math.max(0, ...times.filter((t): t is string => Boolean(t)).map((t) => Date.parse(t)));
 }
@@ -50,24 +61,33 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     }
   }
   const slept: EnvironmentId[] = [];
-  for (const candidate of candidates) {
-    if ((counts.get(candidate.id) ?? 0) > 0) continue;
+  const idle = candidates.filter((candidate) => (counts.get(candidate.id) ?? 0) === 0);
+  // Independent conditional writes, a few at a time: the sweep's time grows with awake environments / width.
+  await eachLimited(idle, SLEEP_WRITES_AT_ONCE, async (candidate) => {
     const stamp = now.toISOString();
-    const { written } = await updateEnvironment(deps.store, candidate.id, (current) => {
-      // Decide again on what is stored now: a wake or a push since the listing keeps it awake.
-      if (current?.desired.phase !== 'running') return { result: undefined };
-      if (!idleLongEnough(current)) return { result: undefined };
-      return {
-        env: desire(
-          current,
-          { phase: 'sleeping', reason: `idle for ${formatDuration(idleSeconds(current))}` },
-          stamp,
-        ),
-        result: undefined,
-      };
-    });
+    const { written } = await updateEnvironment(
+      deps.store,
+      candidate.id,
+      (current) => {
+        // Decide again on what is stored now: a wake or a push since the listing keeps it awake.
+        if (current?.desired.phase !== 'running') return { result: undefined };
+        if (!idleLongEnough(current)) return { result: undefined };
+        return {
+          env: desire(
+            current,
+            { phase: 'sleeping', reason: `idle for ${formatDuration(idleSeconds(current))}` },
+            stamp,
+          ),
+          result: undefined,
+        };
+      },
+      { read: candidate },
+    );
     if (written) slept.push(candidate.id);
-  }
+  });
+  // Reported in listing order (least recently active first), whatever order the writes finished in.
+  const order = new Map(idle.map((candidate, index) => [candidate.id, index]));
+  slept.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   if (slept.length) {
     deps.log.info('putting idle environments to sleep', { ids: slept });
     await deps.bus.requestReconcile(slept, 'idle');

@@ -12,10 +12,15 @@ export async function updateEnvironment<T>(
   store: EnvironmentStore,
   id: EnvironmentId,
   decide: (current: Environment | undefined) => Change<T> | Promise<Change<T>>,
-  attempts = 5,
+  options: {
+    attempts?: number /** A copy just read elsewhere (a listing): tried first, saving a read. */;
+    read?: Environment;
+  } = {},
 ): Promise<{ env?: Environment; result: T; written: boolean }> {
+  const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
-    const current = await store.get(id);
+    // The conditional write checks the version, so a stale copy only costs a lost race and a fresh read.
+    const current = attempt === 1 && options.read ? options.read : await store.get(id);
     const change = await decide(current);
     if (!change.env) return { env: current, result: change.result, written: false };
     try {
