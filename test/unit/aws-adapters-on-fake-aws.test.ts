@@ -124,9 +124,9 @@ describe('the adapters through a life on (fake) AWS', () => {
     expect(steps).toEqual({
       ensureTargetGroup: [
         'ELB:CreateTargetGroup',
-        'ELB:ModifyTargetGroupAttributes',
         'ELB:DescribeRules',
         'ELB:CreateRule',
+        'ELB:ModifyTargetGroupAttributes',
       ],
       registerRevision: ['ECS:DescribeTaskDefinition', 'ECS:RegisterTaskDefinition'],
       ensureService: ['ECS:CreateService'],

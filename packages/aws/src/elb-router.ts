@@ -105,6 +105,10 @@ function freePriority(start: number, taken: ReadonlySet<number>): number | undef
  * address: the group is attached and checked while nobody's requests reach it. `ensureRule` drops that
  * condition once targets are healthy; `removeRule` puts it back (the waking page takes the host again);
  * `deleteTargetGroup` deletes the rule with the group. `describe` reports only a live rule.
+ *
+ * Known gap: if CreateRule fails right after CreateTargetGroup (throttling, no free priority, the rule
+ * limit), the group exists unattached; the plan skips `ensureTargetGroup` for an existing group, so ECS
+ * keeps refusing the service until the plan also asks for attachment (a core change).
  */
 export class ElbRouter implements Router {
   private readonly options: ElbRouterOptions;
@@ -155,6 +159,9 @@ export class ElbRouter implements Router {
       // Same name, other settings (the health path changed): adopt it if it is this environment's.
       targetGroupArn = await this.adoptTargetGroup(ref, input.healthPath);
     }
+    // Attached before anything else can fail: a reconcile that observes the group skips this step, so a
+    // group left without its rule would stay unattached (see the class comment).
+    await this.ensureHostRule(ref, targetGroupArn, 'warming');
     await aws(`ModifyTargetGroupAttributes ${name}`, () =>
       this.elb.send(
         new ModifyTargetGroupAttributesCommand({
@@ -164,7 +171,6 @@ export class ElbRouter implements Router {
         }),
       ),
     );
-    await this.ensureHostRule(ref, targetGroupArn, 'warming');
     return { targetGroupArn };
   }
 
