@@ -192,6 +192,23 @@ describe('the adapters through a life on (fake) AWS', () => {
     expect(aws.targetGroups.get(REF.names.targetGroup)?.input.HealthCheckPath).toBe('/ready');
   });
 
+  it('finishes deleting revisions that a throttled teardown only deregistered', async () => {
+    const aws = fakeAws({ autoTick: true });
+    const { runtime } = adapters(aws);
+    await runtime.registerRevision(REF, SPEC);
+    aws.injectFault(
+      'ECS:DeleteTaskDefinitions',
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }),
+    );
+    await expect(runtime.deregisterRevisions(REF)).rejects.toBeInstanceOf(TransientError);
+
+    expect(await runtime.describe(REF)).toEqual({ revisions: 1 });
+    await runtime.deregisterRevisions(REF);
+
+    expect(await runtime.describe(REF)).toEqual({ revisions: 0 });
+    expect(aws.tagged('matinee:host', HOST)).toEqual([]);
+  });
+
   it('reports why the tasks of a service stopped', async () => {
     const aws = fakeAws();
     const { runtime, router } = adapters(aws);

@@ -304,6 +304,15 @@ describe('EcsRuntime.describe', () => {
     ]);
   });
 
+  it('counts deregistered revisions not yet deleted when nothing else is left, so a teardown finishes', async () => {
+    const { mock, runtime } = setup();
+    mock.on(DescribeServicesCommand).resolves({ services: [] });
+    mock.on(ListTaskDefinitionsCommand, { status: 'ACTIVE' }).resolves({ taskDefinitionArns: [] });
+    mock.on(ListTaskDefinitionsCommand, { status: 'INACTIVE' }).resolves({ taskDefinitionArns: [TD(1)] });
+
+    expect(await runtime.describe(ref())).toEqual({ revisions: 1 });
+  });
+
   it('treats a draining service as gone', async () => {
     const { mock, runtime } = setup();
     mock
@@ -465,9 +474,10 @@ describe('EcsRuntime scaling and removal', () => {
     expect(mock.commandCalls(DeregisterTaskDefinitionCommand).map((call) => call.args[0].input)).toEqual(
       active.map((taskDefinition) => ({ taskDefinition })),
     );
+    // The ones just deregistered first (a listing may lag), then leftovers not among them.
     expect(mock.commandCalls(DeleteTaskDefinitionsCommand).map((call) => call.args[0].input)).toEqual([
-      { taskDefinitions: inactive.slice(0, 10) },
-      { taskDefinitions: inactive.slice(10) },
+      { taskDefinitions: [...active, ...inactive.slice(0, 8)] },
+      { taskDefinitions: inactive.slice(8, 10) },
     ]);
   });
 

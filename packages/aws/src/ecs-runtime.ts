@@ -93,11 +93,17 @@ export class EcsRuntime implements Runtime {
   }
 
   async describe(ref: EnvironmentRef): Promise<{ service?: ServiceState; revisions: number }> {
-    const [service, revisions] = await Promise.all([
+    const [service, active] = await Promise.all([
       this.findService(ref),
       this.listRevisions(ref.names.family, 'ACTIVE'),
     ]);
-    if (!service?.serviceArn) return { revisions: revisions.length };
+    if (!service?.serviceArn) {
+      // Deregistered revisions keep their tags until deleted. Counting them when nothing else is left
+      // lets a teardown cut short between deregistering and deleting be finished by the next one.
+      const left = active.length > 0 ? active : await this.listRevisions(ref.names.family, 'INACTIVE');
+      return { revisions: left.length };
+    }
+    const revisions = active;
     // The primary deployment is the revision being rolled out; tasks of the one it replaces do not count.
     const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
     const taskDefinitionArn = primary?.taskDefinition ?? service.taskDefinition ?? '';
@@ -196,7 +202,8 @@ export class EcsRuntime implements Runtime {
 
   async deregisterRevisions(ref: EnvironmentRef): Promise<void> {
     const family = ref.names.family;
-    for (const arn of await this.listRevisions(family, 'ACTIVE')) {
+    const deregistered = await this.listRevisions(family, 'ACTIVE');
+    for (const arn of deregistered) {
       try {
         await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
       } catch (error) {
@@ -206,8 +213,10 @@ export class EcsRuntime implements Runtime {
         throw fromAws(error, `DeregisterTaskDefinition ${arn}`);
       }
     }
-    // Deregistered revisions stay (and stay tagged) until deleted; leftovers of an interrupted run go too.
-    const inactive = await this.listRevisions(family, 'INACTIVE');
+    // Deregistered revisions stay (and stay tagged) until deleted. The ones just deregistered are named
+    // directly (a listing may not show them as inactive yet); leftovers of an interrupted run go too.
+    const listed = await this.listRevisions(family, 'INACTIVE');
+    const inactive = [...new Set([...deregistered, ...listed])];
     for (let start = 0; start < inactive.length; start += DELETE_BATCH) {
       const batch = inactive.slice(start, start + DELETE_BATCH);
       try {
