@@ -181,6 +181,22 @@ describe('the adapters through a life on (fake) AWS', () => {
     ]);
   });
 
+  it('ends with one target group and one rule when two reconciles create them at once', async () => {
+    const aws = fakeAws();
+    const { router } = adapters(aws);
+    const input = { port: 3000, healthPath: '/health' };
+
+    const [a, b] = await Promise.all([
+      router.ensureTargetGroup(REF, input),
+      router.ensureTargetGroup(REF, input),
+    ]);
+
+    expect(a).toEqual(b);
+    expect([aws.targetGroups.size, aws.rules.size]).toEqual([1, 1]);
+    // Both tried the priority the host hashes to; the loser found the winner's rule.
+    expect(aws.calls().filter((call) => call === 'ELB:CreateRule')).toHaveLength(2);
+  });
+
   it('finds a group of the same name made with another health path, and keeps it', async () => {
     const aws = fakeAws();
     const { router } = adapters(aws);
