@@ -131,15 +131,10 @@ describe('the adapters through a life on (fake) AWS', () => {
       registerRevision: ['ECS:DescribeTaskDefinition', 'ECS:RegisterTaskDefinition'],
       ensureService: ['ECS:CreateService'],
       ensureRule: ['ELB:DescribeRules', 'ELB:ModifyRule'],
-      removeRule: ['ELB:DescribeRules', 'ELB:ModifyRule'],
+      removeRule: ['ELB:DescribeRules', 'ELB:DeleteRule'],
       scaleService: ['ECS:UpdateService'],
       deleteService: ['ECS:DeleteService'],
-      deleteTargetGroup: [
-        'ELB:DescribeTargetGroups',
-        'ELB:DescribeRules',
-        'ELB:DeleteRule',
-        'ELB:DeleteTargetGroup',
-      ],
+      deleteTargetGroup: ['ELB:DescribeTargetGroups', 'ELB:DescribeRules', 'ELB:DeleteTargetGroup'],
       deregisterRevisions: [
         'ECS:ListTaskDefinitions',
         'ECS:DeregisterTaskDefinition',

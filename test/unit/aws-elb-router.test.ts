@@ -300,29 +300,29 @@ describe('ElbRouter.ensureRule', () => {
 });
 
 describe('ElbRouter.removeRule', () => {
-  it('hands the host back to the waking page, keeping the group attached', async () => {
+  it('deletes the host rule, detaching the group while the environment sleeps', async () => {
     const { mock, router } = setup();
-    mock.on(DescribeRulesCommand).resolves({ Rules: [liveRule(), DEFAULT_RULE] });
-    mock.on(ModifyRuleCommand).resolves({});
+    mock.on(DescribeRulesCommand).resolves({ Rules: [liveRule(), otherRule(9), DEFAULT_RULE] });
+    mock.on(DeleteRuleCommand).resolves({});
 
     await router.removeRule(REF);
 
-    expect(mock.commandCalls(ModifyRuleCommand)[0]?.args[0].input).toEqual({
-      RuleArn: RULE,
-      Conditions: [BY_HOST, UNMATCHABLE],
-    });
+    expect(mock.commandCalls(DeleteRuleCommand).map((call) => call.args[0].input)).toEqual([
+      { RuleArn: RULE },
+    ]);
+    expect(mock.commandCalls(ModifyRuleCommand)).toHaveLength(0);
   });
 
-  it('does nothing when there is no live rule', async () => {
+  it('does nothing but look when the host has no rule', async () => {
     const { mock, router } = setup();
-    mock.on(DescribeRulesCommand).resolves({ Rules: [warmingRule(), otherRule(9)] });
+    mock.on(DescribeRulesCommand).resolves({ Rules: [otherRule(9), DEFAULT_RULE] });
 
     await router.removeRule(REF);
 
     expect(mock.calls()).toHaveLength(1);
   });
 
-  it('deletes rules a lost race duplicated, even ones already gone', async () => {
+  it('deletes every rule a lost race duplicated, warming ones too, even ones already gone', async () => {
     const { mock, router } = setup();
     mock.on(DescribeRulesCommand).resolves({
       Rules: [liveRule({ RuleArn: `${RULE}-b`, Priority: '12' }), warmingRule({ Priority: '3' })],
@@ -331,8 +331,7 @@ describe('ElbRouter.removeRule', () => {
 
     await router.removeRule(REF);
 
-    expect(mock.commandCalls(DeleteRuleCommand)[0]?.args[0].input).toEqual({ RuleArn: `${RULE}-b` });
-    expect(mock.commandCalls(ModifyRuleCommand)).toHaveLength(0);
+    expect(mock.commandCalls(DeleteRuleCommand)).toHaveLength(2);
   });
 });
 

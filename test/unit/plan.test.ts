@@ -60,14 +60,17 @@ describe('plan', () => {
     ]);
   });
 
-  it('wakes a sleeping environment by scaling its service, keeping its task definition', () => {
+  it('wakes a sleeping environment by re-attaching its target group, then scaling its service', () => {
     const asleep: Observed = {
       revisions: 1,
       targetGroupArn: 'tg',
       service: service({ desiredCount: 0, runningCount: 0 }),
       health: 'none',
     };
-    expect(plan({ phase: 'running', spec }, asleep)).toEqual([{ kind: 'scaleService', desiredCount: 1 }]);
+    expect(plan({ phase: 'running', spec }, asleep)).toEqual([
+      { kind: 'ensureTargetGroup' },
+      { kind: 'scaleService', desiredCount: 1 },
+    ]);
   });
 
   it('sleeps by removing the rule before scaling to zero', () => {

@@ -103,12 +103,10 @@ function freePriority(start: number, taken: ReadonlySet<number>): number | undef
  * stay `unused`), and ECS refuses to create a service for a group without a load balancer. So the rule is
  * made together with the target group, first in a "warming" form that also requires an impossible source
  * address: the group is attached and checked while nobody's requests reach it. `ensureRule` drops that
- * condition once targets are healthy; `removeRule` puts it back (the waking page takes the host again);
- * `deleteTargetGroup` deletes the rule with the group. `describe` reports only a live rule.
- *
- * Known gap: if CreateRule fails right after CreateTargetGroup (throttling, no free priority, the rule
- * limit), the group exists unattached; the plan skips `ensureTargetGroup` for an existing group, so ECS
- * keeps refusing the service until the plan also asks for attachment (a core change).
+ * condition once targets are healthy; `removeRule` deletes it, detaching the group while the environment
+ * sleeps; `deleteTargetGroup` deletes any rule left with the group. `describe` reports only a live rule.
+ * The plan calls `ensureTargetGroup` (which re-attaches) before every scale-up, so a group left detached by
+ * a failed CreateRule is attached by the next reconcile.
  */
 export class ElbRouter implements Router {
   private readonly options: ElbRouterOptions;
@@ -179,13 +177,10 @@ export class ElbRouter implements Router {
   }
 
   async removeRule(ref: EnvironmentRef): Promise<void> {
-    const [first, ...duplicates] = this.hostRules(ref, await this.listRules());
-    // The waking page takes the host back; the group stays attached for the next wake's health checks.
-    if (first && !isWarming(first) && first.RuleArn) {
-      const ruleArn = first.RuleArn;
-      await this.modifyRule(ruleArn, { Conditions: conditions(ref.host, 'warming') });
-    }
-    for (const rule of duplicates) await this.deleteRule(rule.RuleArn);
+    // Live or warming, the rule goes: a sleeping environment holds no rule and its group is detached, so
+    // it counts against neither the ALB's rules nor its 100 target groups. The plan attaches it again
+    // (ensureTargetGroup) before the next scale-up.
+    for (const rule of this.hostRules(ref, await this.listRules())) await this.deleteRule(rule.RuleArn);
   }
 
   async deleteTargetGroup(ref: EnvironmentRef): Promise<void> {

@@ -45,11 +45,15 @@ export function plan(target: Target, observed: Observed): Step[] {
       return [];
     case 'running': {
       const steps: Step[] = [];
-      if (!observed.targetGroupArn) steps.push({ kind: 'ensureTargetGroup' });
       const current = observed.service?.revision === target.spec.revision;
+      const scaleUp = current && observed.service?.desiredCount !== 1;
+      // The load balancer health-checks (and ECS accepts) only a target group a listener rule forwards to,
+      // and a sleeping environment's group is detached: ensureTargetGroup (re)attaches it before tasks start.
+      if (!observed.targetGroupArn || (!observed.ruleArn && (!current || scaleUp)))
+        steps.push({ kind: 'ensureTargetGroup' });
       if (!current) {
         steps.push({ kind: 'registerRevision' }, { kind: 'ensureService', desiredCount: 1 });
-      } else if (observed.service?.desiredCount !== 1) {
+      } else if (scaleUp) {
         steps.push({ kind: 'scaleService', desiredCount: 1 });
       }
       // A new revision rolls out behind an existing rule; without a rule, wait for this revision's health.
