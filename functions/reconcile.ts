@@ -1,15 +1,30 @@
 import { reconcileRequestedEvent } from '@matinee/aws';
 import { publishFeedback, reconcile } from '@matinee/core';
-import { fromLinks, type Platform } from './lib/platform.ts';
+import {
+  type BasePart,
+  basePart,
+  type CloudPart,
+  cloudPart,
+  type GithubPart,
+  githubPart,
+  linkedSettings,
+  once,
+} from './lib/platform.ts';
+
+type Deps = BasePart & CloudPart & GithubPart;
 
 /**
  * EventBridge `environment.reconcile-requested` → make AWS match, then tell the pull request. A thrown
  * error makes Lambda retry the event, then park it in the dead-letter queue.
  */
-export async function reconcileRequested(platform: Platform, event: unknown): Promise<void> {
+export async function reconcileRequested(platform: Deps, event: unknown): Promise<void> {
   const { detail } = reconcileRequestedEvent.parse(event);
   await reconcile(platform, detail.id);
   await publishFeedback(platform, detail.id);
 }
 
-export const handler = (event: unknown) => reconcileRequested(fromLinks({ github: true }), event);
+const deps = once(() => {
+  const config = linkedSettings({ github: true });
+  return { ...basePart(config), ...cloudPart(config), ...githubPart(config) };
+});
+export const handler = (event: unknown) => reconcileRequested(deps(), event);

@@ -1,16 +1,33 @@
 import { resync } from '@matinee/core';
 import { resyncInput } from './lib/events.ts';
-import { fromLinks, type Platform } from './lib/platform.ts';
+import {
+  type BasePart,
+  basePart,
+  type CloudPart,
+  cloudPart,
+  type GithubPart,
+  githubPart,
+  type InventoryPart,
+  inventoryPart,
+  linkedSettings,
+  once,
+} from './lib/platform.ts';
+
+type Deps = BasePart & CloudPart & GithubPart & InventoryPart;
 
 /**
  * Hourly: closes environments whose pull request closed without us hearing, re-asks stuck ones, removes
  * tagged resources nothing owns. Invoke with `{"dryRun": true}` to only report.
  */
-export async function resyncWithGithub(platform: Platform, event: unknown) {
+export async function resyncWithGithub(platform: Deps, event: unknown) {
   const { dryRun } = resyncInput.parse(event ?? {});
   const report = await resync(platform, { dryRun });
   platform.log.info('resync', { ...report });
   return report;
 }
 
-export const handler = (event: unknown) => resyncWithGithub(fromLinks({ github: true }), event);
+const deps = once(() => {
+  const config = linkedSettings({ github: true });
+  return { ...basePart(config), ...cloudPart(config), ...githubPart(config), ...inventoryPart(config) };
+});
+export const handler = (event: unknown) => resyncWithGithub(deps(), event);

@@ -1,11 +1,22 @@
 import { sweep } from '@matinee/core';
-import { fromLinks, type Platform } from './lib/platform.ts';
+import {
+  type ActivityPart,
+  activityPart,
+  type BasePart,
+  basePart,
+  linkedSettings,
+  once,
+} from './lib/platform.ts';
 
 /** Scheduled: puts idle awake environments to sleep. Reads only awake ones. */
-export async function sweepIdle(platform: Platform) {
+export async function sweepIdle(platform: BasePart & ActivityPart) {
   const report = await sweep(platform);
   platform.log.info('sweep', { examined: report.examined, slept: report.slept });
   return report;
 }
 
-export const handler = () => sweepIdle(fromLinks());
+const deps = once(() => {
+  const config = linkedSettings();
+  return { ...basePart(config), ...activityPart(config) };
+});
+export const handler = () => sweepIdle(deps());

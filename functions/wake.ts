@@ -1,13 +1,15 @@
-import { checkDashboardAccess, hostOnly, reconcile, respondToDashboard, respondToWake } from '@matinee/core';
+import { checkDashboardAccess, hostOnly, respondToDashboard, respondToWake } from '@matinee/core';
 import { albEvent } from './lib/events.ts';
 import { type AlbResult, albResult } from './lib/http.ts';
-import { fromLinks, type Platform } from './lib/platform.ts';
+import { type BasePart, basePart, linkedSettings, once } from './lib/platform.ts';
+
+type Deps = BasePart;
 
 /**
  * The ALB's default rule: every request whose host has no rule, i.e. sleeping, starting, failed, closed
  * or unknown previews, and the dashboard at the preview domain itself.
  */
-export async function serveDefaultRule(platform: Platform, event: unknown): Promise<AlbResult> {
+export async function serveDefaultRule(platform: Deps, event: unknown): Promise<AlbResult> {
   const parsed = albEvent.safeParse(event);
   if (!parsed.success)
     return albResult({ status: 400, headers: { 'content-type': 'text/plain' }, body: 'not an ALB request' });
@@ -36,12 +38,9 @@ export async function serveDefaultRule(platform: Platform, event: unknown): Prom
   }
 
   return albResult(
-    await respondToWake(
-      { ...platform, reconcileNow: (id) => reconcile(platform, id) },
-      { method: request.httpMethod, host, path, accept: request.headers.accept },
-    ),
+    await respondToWake(platform, { method: request.httpMethod, host, path, accept: request.headers.accept }),
   );
 }
 
-export const handler = (event: unknown) =>
-  serveDefaultRule(fromLinks({ github: true, dashboardPassword: true }), event);
+const deps = once(() => basePart(linkedSettings({ dashboardPassword: true })));
+export const handler = (event: unknown) => serveDefaultRule(deps(), event);

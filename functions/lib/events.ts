@@ -1,5 +1,5 @@
 import type { TaskEvent } from '@matinee/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The parts of Lambda's event formats Matinee reads; anything else in them is ignored. */
 

@@ -1,39 +1,68 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
-  type AwsClients,
-  awsClients,
   CloudWatchActivity,
   DynamoEnvironmentStore,
+  documentClient,
   EcsRuntime,
   ElbRouter,
   EventBridgeBus,
   TaggingInventory,
 } from '@matinee/aws';
-import type { Logger, Settings, SourceControl } from '@matinee/core';
+import type { Logger, Settings } from '@matinee/core';
 import { GithubSourceControl } from '@matinee/github';
 import { Resource } from 'sst';
 import { jsonLogger } from './log.ts';
 import { type FunctionSettings, readSettings, type SecretNeeds } from './settings.ts';
 
-/** Everything the core needs, on AWS. One per Lambda container, made on its first invocation. */
-export function platform(config: FunctionSettings, clients: AwsClients, log: Logger = jsonLogger()) {
+/**
+ * The core's ports on AWS, in parts: each function composes only the parts it uses, so its bundle holds
+ * only those SDK clients (see bench/RESULTS.md). Clients are made here unless a test gives its own.
+ * Retries: the SDK's standard strategy; control-plane calls get a few more attempts than the default 3,
+ * since ECS and ELBv2 throttle bursts of describes.
+ */
+const CONTROL_PLANE_ATTEMPTS = 5;
+
+/** Settings, log, clock, the store and the bus: what every function needs. */
+export function basePart(
+  config: FunctionSettings,
+  clients: { dynamo?: DynamoDBDocumentClient; eventbridge?: EventBridgeClient } = {},
+  log: Logger = jsonLogger(),
+) {
   const { stage } = config;
   const settings: Settings = { stage: stage.stage, domain: stage.domain, scheme: 'https' };
-  const source: SourceControl = config.github
-    ? new GithubSourceControl({ auth: config.github, baseUrl: stage.githubApiUrl })
-    : new Proxy({} as SourceControl, {
-        get() {
-          throw new Error('this function is not linked to the GitHub secrets');
-        },
-      });
   return {
+    config,
     settings,
     log,
     clock: { now: () => new Date() },
     capacity: stage.maxAwake,
-    store: new DynamoEnvironmentStore({ client: clients.dynamo, tableName: config.tableName }),
-    bus: new EventBridgeBus({ eventbridge: clients.eventbridge, busName: config.busName }),
+    store: new DynamoEnvironmentStore({
+      client: clients.dynamo ?? documentClient({ region: stage.region }),
+      tableName: config.tableName,
+    }),
+    bus: new EventBridgeBus({
+      eventbridge: clients.eventbridge ?? new EventBridgeClient({ region: stage.region }),
+      busName: config.busName,
+    }),
+  };
+}
+export type BasePart = ReturnType<typeof basePart>;
+
+/** ECS and the ALB: what reconcile changes. */
+export function cloudPart(
+  config: FunctionSettings,
+  clients: { ecs?: ECSClient; elb?: ElasticLoadBalancingV2Client } = {},
+) {
+  const { stage } = config;
+  const options = { region: stage.region, maxAttempts: CONTROL_PLANE_ATTEMPTS };
+  return {
     runtime: new EcsRuntime({
-      ecs: clients.ecs,
+      ecs: clients.ecs ?? new ECSClient(options),
       cluster: stage.cluster.arn,
       executionRoleArn: stage.roles.executionRoleArn,
       taskRoleArn: stage.roles.taskRoleArn,
@@ -44,28 +73,54 @@ export function platform(config: FunctionSettings, clients: AwsClients, log: Log
       assignPublicIp: stage.network.assignPublicIp,
     }),
     router: new ElbRouter({
-      elb: clients.elb,
+      elb: clients.elb ?? new ElasticLoadBalancingV2Client(options),
       vpcId: stage.network.vpcId,
       listenerArn: stage.loadBalancer.listenerArn,
     }),
-    activity: new CloudWatchActivity({
-      cloudwatch: clients.cloudwatch,
-      loadBalancerFullName: stage.loadBalancer.fullName,
-    }),
-    inventory: new TaggingInventory({ tagging: clients.tagging, stage: stage.stage }),
-    source,
-    config,
   };
 }
-export type Platform = ReturnType<typeof platform>;
+export type CloudPart = ReturnType<typeof cloudPart>;
 
-let cached: Platform | undefined;
+export function activityPart(config: FunctionSettings, clients: { cloudwatch?: CloudWatchClient } = {}) {
+  return {
+    activity: new CloudWatchActivity({
+      cloudwatch: clients.cloudwatch ?? new CloudWatchClient({ region: config.stage.region }),
+      loadBalancerFullName: config.stage.loadBalancer.fullName,
+    }),
+  };
+}
+export type ActivityPart = ReturnType<typeof activityPart>;
 
-/** The platform of this Lambda container, from its SST links; secrets beyond `needs` are never read. */
-export function fromLinks(needs: SecretNeeds = {}): Platform {
-  if (!cached) {
-    const config = readSettings(Resource as unknown as Record<string, unknown>, needs);
-    cached = platform(config, awsClients(config.stage.region));
-  }
-  return cached;
+export function inventoryPart(
+  config: FunctionSettings,
+  clients: { tagging?: ResourceGroupsTaggingAPIClient } = {},
+) {
+  const options = { region: config.stage.region, maxAttempts: CONTROL_PLANE_ATTEMPTS };
+  return {
+    inventory: new TaggingInventory({
+      tagging: clients.tagging ?? new ResourceGroupsTaggingAPIClient(options),
+      stage: config.stage.stage,
+    }),
+  };
+}
+export type InventoryPart = ReturnType<typeof inventoryPart>;
+
+export function githubPart(config: FunctionSettings) {
+  if (!config.github) throw new Error('this function is not linked to the GitHub secrets');
+  return { source: new GithubSourceControl({ auth: config.github, baseUrl: config.stage.githubApiUrl }) };
+}
+export type GithubPart = ReturnType<typeof githubPart>;
+
+/** This function's settings from its SST links; secrets beyond `needs` are never read. */
+export function linkedSettings(needs: SecretNeeds = {}): FunctionSettings {
+  return readSettings(Resource as unknown as Record<string, unknown>, needs);
+}
+
+/** Makes a value on first use and keeps it for the Lambda container's life. */
+export function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
 }

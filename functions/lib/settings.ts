@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Everything a function needs from its deployment, read in one place and validated. On AWS the values come

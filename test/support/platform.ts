@@ -4,8 +4,8 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { AwsClients } from '@matinee/aws';
-import { platform } from '../../functions/lib/platform.ts';
 import { readSettings } from '../../functions/lib/settings.ts';
+import { allParts } from './all-parts.ts';
 import { localTable } from './dynamo.ts';
 import { MemoryLogger } from './fakes.ts';
 import { links } from './stage.ts';
@@ -31,5 +31,5 @@ export async function testPlatform(
   linked.MatineeTable.name = tableName;
   const config = readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
   const log = new MemoryLogger();
-  return { platform: platform(config, { ...clients, dynamo: client }, log), log, tableName };
+  return { platform: allParts(config, { ...clients, dynamo: client }, log), log, tableName };
 }

@@ -72,15 +72,21 @@ describe('the wake path over HTTP', () => {
     h.cloud.startTasks();
     await h.reconcile(ID);
     const response = await respondToWake(h.deps, request({ path: '/__matinee/status' }));
-    expect(JSON.parse(response.body)).toMatchObject({ state: 'ready', ready: true });
+    // Matinee answering at all means the app does not serve the host yet: the page keeps polling.
+    expect(JSON.parse(response.body)).toMatchObject({ state: 'ready', ready: false });
+    expect(response.headers['x-matinee']).toBe('status');
   });
 
-  it('redirects to the same URL when the environment is ready and its rule is back', async () => {
+  it('asks for the missing host rule of a ready environment, showing the waking page meanwhile', async () => {
     const h = harness();
     await open(h);
     h.cloud.rules.clear();
-    const response = await respondToWake({ ...h.deps, reconcileNow: h.reconcile }, request());
-    expect(response).toMatchObject({ status: 307, headers: { location: '/dashboard?tab=1' } });
+
+    const response = await respondToWake(h.deps, request());
+    await h.drain();
+
+    expect(response.status).toBe(200);
+    expect(response.body).toContain('routing requests to it');
     expect(h.cloud.rules.has(HOST)).toBe(true);
   });
 

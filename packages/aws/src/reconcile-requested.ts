@@ -1,5 +1,5 @@
 import { type EnvironmentId, parseEnvironmentId } from '@matinee/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `source` of every event Matinee puts on its bus. */
 export const MATINEE_EVENT_SOURCE = 'matinee';

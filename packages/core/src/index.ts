@@ -1,6 +1,7 @@
 export * from './commands/command.ts';
 export * from './config/config.ts';
 export * from './config/duration.ts';
+export * from './config/file-name.ts';
 export * from './config/glob.ts';
 export * from './dashboard/view.ts';
 export * from './environment/cost.ts';

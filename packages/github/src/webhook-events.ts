@@ -1,5 +1,5 @@
 import type { CommentCommand, PullRequestChange, WorkflowRunCompleted } from '@matinee/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a verified webhook asks of Matinee. */
 export type WebhookAction =

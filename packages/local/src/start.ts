@@ -78,7 +78,7 @@ export async function startLocal(
 
   const server = createRouter({
     cloud,
-    wake: { ...deps, reconcileNow: (id) => reconcile(deps, id) },
+    wake: deps,
     dashboard: deps,
     webhook: async (headers, body) => {
       const response = await receive(deps, { headers, body });

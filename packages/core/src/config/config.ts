@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from './duration.ts';
-
-export const CONFIG_FILE = '.matinee.yml';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 const envVars = z

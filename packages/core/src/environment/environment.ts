@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LoadedConfig } from '../config/config.ts';
 
 /** `owner/repo#number`, lowercase: GitHub treats owner and repository names case-insensitively. */

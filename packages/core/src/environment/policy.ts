@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/config.ts';
-import { CONFIG_FILE } from '../config/config.ts';
+import { CONFIG_FILE } from '../config/file-name.ts';
 import { matchesGlob } from '../config/glob.ts';
 import type { Environment, PullRequestFacts } from './environment.ts';
 

@@ -1,4 +1,3 @@
-import type { Environment, EnvironmentId } from '../environment/environment.ts';
 import { retryFailed } from '../use-cases/retry.ts';
 import { type WakeDeps, type WakeState, wake, wakeState } from '../use-cases/wake.ts';
 import {
@@ -29,10 +28,10 @@ export interface HttpResponse {
   body: string;
 }
 
-export interface WakeHttpDeps extends WakeDeps {
-  /** Reconcile inline when a ready environment's host rule is missing, so the redirect lands on the app. */
-  reconcileNow?: (id: EnvironmentId) => Promise<Environment | undefined>;
-}
+/** The wake path only records and asks for a reconcile, like every entry point: it never calls the cloud. */
+export type WakeHttpDeps = WakeDeps;
+
+const ROUTING = 'Started; routing requests to it…';
 
 /** What a client should do next, as the waking page's script reads it from the status endpoint. */
 export interface WakeStatus {
@@ -56,7 +55,8 @@ function context(host: string, state: WakeState): PageContext {
 }
 
 function statusOf(state: WakeState, now: Date): WakeStatus {
-  const base = { state: state.kind, ready: state.kind === 'ready', elapsedSeconds: 0, estimateSeconds: 0 };
+  // Never ready here: a status request that reaches Matinee means the app does not serve its host yet.
+  const base = { state: state.kind, ready: false, elapsedSeconds: 0, estimateSeconds: 0 };
   switch (state.kind) {
     case 'unknown':
       return { ...base, message: 'No preview lives at this address.' };
@@ -67,7 +67,7 @@ function statusOf(state: WakeState, now: Date): WakeStatus {
     case 'failed':
       return { ...base, message: state.reason };
     case 'ready':
-      return { ...base, message: 'Ready.' };
+      return { ...base, message: ROUTING };
     case 'waking': {
       const elapsedSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000));
       const note = state.note ? ` ${state.note}` : '';
@@ -121,11 +121,7 @@ export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest
     return { status: 303, headers: { location: '/', ...noStore }, body: '' };
   }
 
-  let state = await wake(deps, host);
-  if (state.kind === 'ready' && deps.reconcileNow) {
-    const env = await deps.reconcileNow(state.env.id);
-    if (env) state = wakeState(env, false);
-  }
+  const state = await wake(deps, host);
   const status = statusOf(state, now);
   const page = context(host, state);
   const browser = wantsHtml(request.accept);
@@ -139,7 +135,11 @@ export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest
     case 'failed':
       return browser ? html(502, failedPage(page, state.reason)) : json(502, status);
     case 'ready':
-      return { status: 307, headers: { location: request.path, ...noStore }, body: '' };
+      // Healthy, but the request still reached Matinee: its host rule is being added (wake() asked for the
+      // reconcile that adds it). The page reloads into the app as soon as the app answers for the host.
+      return browser
+        ? html(200, wakingPage(page, { ...status, note: ROUTING }))
+        : json(503, status, { 'retry-after': '2' });
     case 'waking': {
       const retryAfter = String(Math.min(30, Math.max(2, status.estimateSeconds - status.elapsedSeconds)));
       return browser

@@ -15,7 +15,6 @@ import type {
   EnvironmentRef,
   EnvironmentStore,
   Logger,
-  RepoPermission,
   Router,
   Runtime,
   Settings,
@@ -34,8 +33,9 @@ export interface ReconcileDeps {
   settings: Settings;
 }
 
-/** Roles that may approve a fork's deploy and give commands. */
-export const WRITERS: ReadonlySet<RepoPermission> = new Set(['admin', 'maintain', 'write']);
+import { WRITERS } from '../environment/permissions.ts';
+
+export { WRITERS };
 
 /** How long a deleted environment's record is kept so that its URL answers 410 Gone. */
 export const TOMBSTONE_DAYS = 30;

@@ -2,8 +2,8 @@ import { COMMAND_HELP, type Command, parseCommand } from '../commands/command.ts
 import { formatDuration } from '../config/duration.ts';
 import { desire } from '../environment/desire.ts';
 import { type Environment, environmentId } from '../environment/environment.ts';
+import { WRITERS } from '../environment/permissions.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
-import { WRITERS } from '../reconcile/reconcile.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface CommentCommand {
