@@ -1,158 +1,23 @@
 import { environmentTagValue, MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '@matinee/aws';
-import { environmentId, TAG_ENVIRONMENT } from '@matinee/core';
+import { TAG_ENVIRONMENT } from '@matinee/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { receiveGithubWebhook } from '../../functions/github-webhook.ts';
-import { readSettings } from '../../functions/lib/settings.ts';
-import { reconcileRequested } from '../../functions/reconcile.ts';
 import { resyncWithGithub } from '../../functions/resync.ts';
 import { sweepIdle } from '../../functions/sweep.ts';
-import { taskStateChanged } from '../../functions/task-events.ts';
-import { serveDefaultRule } from '../../functions/wake.ts';
-import { allParts } from '../support/all-parts.ts';
-import { WEB_CONFIG } from '../support/configs.ts';
+import { awsDeployment, HOST, ID, pullRequest, SHA_1, SHA_2, serveRepo } from '../support/aws-deployment.ts';
 import { localTable } from '../support/dynamo.ts';
 import { type FakeAws, fakeAws } from '../support/fake-aws.ts';
 import { FakeGithub } from '../support/fake-github.ts';
-import { ManualClock, MemoryLogger } from '../support/fakes.ts';
-import { links } from '../support/stage.ts';
-import { delivery, example } from '../support/webhooks.ts';
 
-/**
- * The whole AWS side in one process: every Lambda handler, called with the events AWS would send it, over
- * one stateful fake of ECS, ELBv2, CloudWatch, EventBridge and the tagging API, with the store on DynamoDB
- * Local and GitHub's API served over HTTP by a stand-in. EventBridge events are delivered to the reconcile
- * function and ECS task state changes to the task-events function, as the rules in stacks/ route them.
- */
-const SECRET = 'webhook-secret';
-const REPO = 'acme/web';
-const ID = environmentId(REPO, 42);
-const HOST = 'fix-login-pr42.preview.example.com';
-const SHA_1 = '1'.repeat(40);
-const SHA_2 = '2'.repeat(40);
-const VERBOSE = Boolean(process.env.MATINEE_PRINT_AWS_CALLS);
-
+/** Every Lambda handler through a whole life on fake AWS (see test/support/aws-deployment.ts). */
 let github: FakeGithub;
 beforeEach(async () => {
   github = await new FakeGithub().start();
-  github.files.set(`${REPO}@${SHA_1}:.matinee.yml`, WEB_CONFIG);
-  github.files.set(`${REPO}@${SHA_2}:.matinee.yml`, WEB_CONFIG);
-  github.pulls.push({ number: 42, head: { sha: SHA_1 } });
+  serveRepo(github);
 });
 afterEach(() => github.stop());
 
-async function deployment(aws: FakeAws) {
-  const { client, tableName } = await localTable();
-  const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
-  linked.MatineeTable.name = tableName;
-  linked.MatineeBus.name = aws.config.busName;
-  Object.assign(linked.MatineeSettings, {
-    cluster: { name: 'matinee-test', arn: aws.config.cluster },
-    loadBalancer: { fullName: aws.config.loadBalancerFullName, listenerArn: aws.config.listenerArn },
-    network: { ...linked.MatineeSettings.network, vpcId: aws.config.vpcId },
-  });
-  const config = readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
-  const clock = new ManualClock(new Date());
-  const platform = { ...allParts(config, { ...aws.clients, dynamo: client }, new MemoryLogger()), clock };
-
-  let delivered = 0;
-  const reported = new Set<string>();
-  /** EventBridge → reconcile function; ECS → task-events function; until nothing more happens. */
-  async function settle(): Promise<void> {
-    for (let round = 0; round < 50; round++) {
-      const pending = aws.events.slice(delivered);
-      delivered = aws.events.length;
-      for (const entry of pending) {
-        const event = {
-          source: entry.Source,
-          'detail-type': entry.DetailType,
-          detail: JSON.parse(entry.Detail ?? '{}'),
-        };
-        // An event whose handler threw (throttling) is delivered again: Lambda's async retries, then the
-        // next reconcile request or the hourly resync.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await reconcileRequested(platform, event);
-            break;
-          } catch (error) {
-            if (attempt >= 10) throw error;
-          }
-        }
-      }
-      aws.tick();
-      let changes = 0;
-      for (const service of aws.services.values()) {
-        for (const task of service.tasks) {
-          const key = `${task.arn} ${task.lastStatus} ${task.health}`;
-          if (reported.has(key)) continue;
-          reported.add(key);
-          changes++;
-          await taskStateChanged(platform, {
-            source: 'aws.ecs',
-            'detail-type': 'ECS Task State Change',
-            detail: {
-              clusterArn: aws.config.cluster,
-              group: `service:${service.name}`,
-              taskDefinitionArn: task.taskDefinitionArn,
-              lastStatus: task.lastStatus,
-              desiredStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
-              ...(task.lastStatus === 'STOPPED' ? { stopCode: 'ServiceSchedulerInitiated' } : {}),
-            },
-          });
-        }
-      }
-      if (!pending.length && !changes && aws.events.length === delivered) return;
-    }
-    throw new Error('the fake cloud did not settle in 50 rounds');
-  }
-
-  const webhook = async (event: string, payload: unknown) => {
-    const signed = await delivery(event, payload, { secret: SECRET });
-    const response = await receiveGithubWebhook(platform, {
-      headers: signed.headers,
-      body: signed.body,
-      isBase64Encoded: false,
-    });
-    expect(response.statusCode).toBe(200);
-  };
-  const browse = (headers: Record<string, string> = {}) =>
-    serveDefaultRule(platform, {
-      requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:::targetgroup/wake/1' } },
-      httpMethod: 'GET',
-      path: '/',
-      headers: { host: HOST, accept: 'text/html', ...headers },
-      body: '',
-      isBase64Encoded: false,
-    });
-
-  /** The AWS calls `act` caused, all the way to a settled cloud. */
-  async function step(name: string, act: () => Promise<unknown>): Promise<string[]> {
-    const before = aws.calls().length;
-    await act();
-    await settle();
-    const calls = aws.calls().slice(before);
-    if (VERBOSE) console.log(`${name}: ${calls.length} AWS calls\n  ${calls.join('\n  ')}`);
-    return calls;
-  }
-  return { platform, clock, settle, webhook, browse, step };
-}
-
-function pullRequest(action: string, sha: string, updatedAt: string, extra: Record<string, unknown> = {}) {
-  const payload = example('pull_request', action === 'synchronize' ? 'synchronize' : 'opened');
-  payload.action = action;
-  payload.number = 42;
-  payload.repository.full_name = REPO;
-  Object.assign(payload.pull_request, {
-    number: 42,
-    state: 'open',
-    draft: false,
-    updated_at: updatedAt,
-    labels: [],
-    head: { ...payload.pull_request.head, ref: 'fix-login', sha, repo: { full_name: REPO } },
-    base: { ...payload.pull_request.base, repo: { full_name: REPO } },
-    ...extra,
-  });
-  return payload;
-}
+const deployment = async (aws: FakeAws) =>
+  awsDeployment(aws, github, await localTable(), { print: Boolean(process.env.MATINEE_PRINT_AWS_CALLS) });
 
 const writes = (calls: string[]) => calls.filter((call) => !/:(Describe|List|Get)/.test(call));
 

@@ -89,6 +89,21 @@ const notFound = () =>
 const priorityInUse = () => new PriorityInUseException({ message: 'Priority is in use', $metadata: {} });
 
 describe('ElbRouter.ensureTargetGroup', () => {
+  it('re-attaches a group it recorded with one CreateRule, creating no group', async () => {
+    const { mock, router } = setup();
+    mock.on(DescribeRulesCommand).resolves({ Rules: [DEFAULT_RULE] });
+    mock.on(CreateRuleCommand).resolves({ Rules: [{ RuleArn: RULE }] });
+    const recorded = { ...REF, known: { targetGroupArn: TG } };
+
+    expect(await router.ensureTargetGroup(recorded, { port: 3000, healthPath: '/health' })).toEqual({
+      targetGroupArn: TG,
+    });
+    expect(mock.commandCalls(CreateTargetGroupCommand)).toHaveLength(0);
+    expect(mock.commandCalls(CreateRuleCommand)[0]?.args[0].input.Actions).toEqual([
+      { Type: 'forward', TargetGroupArn: TG },
+    ]);
+  });
+
   it('creates an ip target group with fast health checks, a short deregistration delay, and a warming rule', async () => {
     const { mock, router } = setup();
     mock.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });

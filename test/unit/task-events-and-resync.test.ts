@@ -80,6 +80,23 @@ describe('task events', () => {
     expect((await h.store.get(ID))?.observed.crashes).toBeUndefined();
   });
 
+  it('asks for nothing when a task stops for scale-in, a deploy or Spot: ECS replaces what is wanted', async () => {
+    const h = harness();
+    await opened(h);
+    h.bus.requests.splice(0);
+
+    const outcomes = [
+      await crash(h, { stopCode: 'SpotInterruption' }),
+      await crash(h, {
+        stopCode: 'ServiceSchedulerInitiated',
+        stoppedReason: 'Scaling activity initiated by (deployment)',
+      }),
+    ];
+
+    expect(outcomes).toEqual(['ignored', 'ignored']);
+    expect(h.bus.requests).toEqual([]);
+  });
+
   it('counts failed health checks as crashes, and starts counting again for a new commit', async () => {
     const h = harness();
     await opened(h);

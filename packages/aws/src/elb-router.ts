@@ -133,6 +133,18 @@ export class ElbRouter implements Router {
     input: { port: number; healthPath: string },
   ): Promise<{ targetGroupArn: string }> {
     const name = ref.names.targetGroup;
+    const known = ref.known.targetGroupArn;
+    if (known) {
+      // Waking: the group was made before and only needs attaching again, one write instead of three.
+      try {
+        await this.ensureHostRule(ref, known, 'warming');
+        return { targetGroupArn: known };
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause;
+        if (!isAwsError(error, ...TARGET_GROUP_ABSENT) && !isAwsError(cause, ...TARGET_GROUP_ABSENT))
+          throw error;
+      }
+    }
     let targetGroupArn: string;
     try {
       // Idempotent on AWS: the same name with the same settings returns the existing group.

@@ -43,6 +43,8 @@ export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promis
   const found = slug && (await deps.store.getByHost(hostFor(slug, deps.settings.domain)));
   if (!found || found.desired.phase === 'deleted') return 'ignored';
   const current = found.observed.resources.taskDefinitionArn;
+  // A task stopped by scale-in, a deploy or Spot needs nothing from Matinee: ECS replaces what is wanted.
+  if (event.lastStatus === 'STOPPED' && !isCrash(event)) return 'ignored';
   if (
     !isCrash(event) ||
     found.desired.phase !== 'running' ||

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable, documentClient, MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '@matinee/aws';
+import { reconcileRequested } from '../functions/reconcile.ts';
+import { sweepIdle } from '../functions/sweep.ts';
+import { awsDeployment, pullRequest, SHA_1, serveRepo } from '../test/support/aws-deployment.ts';
+import { fakeAws } from '../test/support/fake-aws.ts';
+import { FakeGithub } from '../test/support/fake-github.ts';
+import type { Section } from './lib/report.ts';
+import { summarize } from './lib/stats.ts';
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
+ * A request on a sleeping environment until ECS is asked to scale it up: the wake function (conditional
+ * write on DynamoDB Local, PutEvents), then the reconcile function on that event (read, describe on the
+ * fake, UpdateService). EventBridge's own delivery latency is not included: it is AWS's, not ours.
+ */
+export async function wakeToScaleUp(endpoint: string, runs = 50): Promise<Section> {
+  const tableName = `matinee-bench-${randomUUID()}`;
+  const admin = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  await createTable(admin, tableName);
+  admin.destroy();
+  const github = await new FakeGithub().start();
+  serveRepo(github);
+  const aws = fakeAws();
+  const d = awsDeployment(aws, github, {
+    client: documentClient({ endpoint, region: 'us-east-1', credentials }),
+    tableName,
+  });
+  const samples: number[] = [];
+  try {
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-01-01T10:00:00Z')),
+    );
+    for (let i = -5; i < runs; i++) {
+      d.clock.advance(2 * 3600_000);
+      await d.step('sleep', () => sweepIdle(d.platform));
+      const seen = aws.events.length;
+      const started = performance.now();
+      const page = await d.browse();
+      if (page.statusCode !== 200) throw new Error(`wake answered ${page.statusCode}`);
+      const entry = aws.events[seen];
+      if (!entry) throw new Error('the wake asked for no reconcile');
+      const before = aws.calls().length;
+      await reconcileRequested(d.platform, {
+        source: MATINEE_EVENT_SOURCE,
+        'detail-type': RECONCILE_REQUESTED,
+        detail: JSON.parse(entry.Detail ?? '{}'),
+      });
+      const elapsed = performance.now() - started;
+      if (!aws.calls().slice(before).includes('ECS:UpdateService')) throw new Error('no scale-up was issued');
+      if (i >= 0) samples.push(elapsed);
+      await d.settle();
+    }
+  } finally {
+    await github.stop();
+  }
+  const s = summarize(samples);
+  return {
+    title: 'Wake',
+    intro: `${runs} wakes of one environment (after 5 warm-up), each from asleep.`,
+    rows: [
+      {
+        what: 'request on a sleeping environment → UpdateService issued',
+        summary: s,
+        unit: 'ms',
+        target: 'p99 ≤ 100 ms',
+        met: s.p99 <= 100,
+      },
+    ],
+  };
+}

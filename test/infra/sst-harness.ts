@@ -1,0 +1,352 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * Runs the real sst.config.ts `run()` the way `sst deploy` does, with SST's own platform (.sst/platform, made
+ * by `npm run sst:install`) and Pulumi's mocks instead of AWS:
+ *
+ * - `sst deploy` bundles sst.config.ts with esbuild, defining `$app`, `$cli` and `$dev`, injecting
+ *   platform/src/shim/run.js (`$config`, `$interpolate`, `$resolve`, `$jsonStringify`, `$util`, …) and
+ *   importing the providers (`aws`) and the components (`sst`) as globals, then calls platform/src/auto/run.ts
+ *   `run(mod.run)` inside a Pulumi program. Here the same globals go on `globalThis` and the same `run` runs
+ *   inside `runtime.runInPulumiStack`, with `runtime.setMocks` answering resources and data sources.
+ * - Components talk to the SST CLI over HTTP (`SST_SERVER`): `Provider.Aws.Bootstrap` for the asset bucket
+ *   and `Runtime.Build` to bundle a function. A small server here answers both; a build returns an empty
+ *   bundle and records what SST asked to build (handler, runtime, architecture, links).
+ */
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const PLATFORM = path.join(ROOT, '.sst', 'platform');
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+
+// biome-ignore lint/suspicious/noExplicitAny: resource inputs and state are whatever each provider defines
+type Props = Record<string, any>;
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Props;
+  state: Props;
+}
+
+export interface Build {
+  functionID: string;
+  handler: string;
+  runtime: string;
+  architecture?: string;
+  links: Record<string, Props>;
+}
+
+export interface Deployment {
+  resources: Registered[];
+  outputs: Props;
+  builds: Build[];
+  calls: { token: string; inputs: Props }[];
+  logs: string[];
+}
+
+export function platformInstalled(): boolean {
+  return existsSync(path.join(PLATFORM, 'src', 'components', 'index.ts'));
+}
+
+const hash = (value: string, length = 16) => createHash('sha256').update(value).digest('hex').slice(0, length);
+
+/** What AWS would report for a new resource: its physical name, ARN and the attributes the stacks read. */
+function created(type: string, name: string, inputs: Props): Props {
+  const id = hash(`${type}|${name}`);
+  const physical: string = inputs.name ?? `${name}-${id.slice(0, 7)}`;
+  const arn = (service: string, resource: string, region = REGION) =>
+    `arn:aws:${service}:${region}:${ACCOUNT}:${resource}`;
+  switch (type) {
+    case 'aws:ecs/cluster:Cluster':
+      return { name: physical, arn: arn('ecs', `cluster/${physical}`) };
+    case 'aws:lb/loadBalancer:LoadBalancer': {
+      const suffix = `app/${physical}/${id}`;
+      return {
+        name: physical,
+        arn: arn('elasticloadbalancing', `loadbalancer/${suffix}`),
+        arnSuffix: suffix,
+        dnsName: `${physical}-${id.slice(0, 9)}.${REGION}.elb.amazonaws.com`,
+        zoneId: 'Z35SXDOTRQ7X7K',
+      };
+    }
+    case 'aws:lb/listener:Listener':
+      return { arn: `${String(inputs.loadBalancerArn).replace(':loadbalancer/', ':listener/')}/${id}` };
+    case 'aws:lb/targetGroup:TargetGroup':
+      return {
+        name: physical,
+        arn: arn('elasticloadbalancing', `targetgroup/${physical}/${id}`),
+        arnSuffix: `targetgroup/${physical}/${id}`,
+      };
+    case 'aws:acm/certificate:Certificate':
+      return {
+        arn: arn('acm', `certificate/${id}`),
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map(
+          (domainName: string) => ({
+            domainName,
+            resourceRecordName: `_${hash(inputs.domainName, 32)}.${String(domainName).replace(/^\*\./, '')}.`,
+            resourceRecordType: 'CNAME',
+            resourceRecordValue: `_${hash(`v|${inputs.domainName}`, 32)}.acm-validations.aws.`,
+          }),
+        ),
+      };
+    case 'aws:acm/certificateValidation:CertificateValidation':
+      return { certificateArn: inputs.certificateArn };
+    case 'aws:route53/record:Record':
+      return { fqdn: String(inputs.name).replace(/\.$/, '') };
+    case 'aws:dynamodb/table:Table':
+      return { name: physical, arn: arn('dynamodb', `table/${physical}`) };
+    case 'aws:cloudwatch/eventBus:EventBus':
+      return { name: physical, arn: arn('events', `event-bus/${physical}`) };
+    case 'aws:cloudwatch/eventRule:EventRule':
+      return {
+        name: physical,
+        arn: arn('events', `rule/${inputs.eventBusName ? `${inputs.eventBusName}/` : ''}${physical}`),
+      };
+    case 'aws:sqs/queue:Queue':
+      return {
+        name: physical,
+        arn: arn('sqs', physical),
+        url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`,
+      };
+    case 'aws:iam/role:Role':
+      return { name: physical, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+    case 'aws:cloudwatch/logGroup:LogGroup':
+      return { name: physical, arn: arn('logs', `log-group:${physical}`) };
+    case 'aws:lambda/function:Function': {
+      const functionArn = arn('lambda', `function:${physical}`);
+      return {
+        name: physical,
+        arn: functionArn,
+        qualifiedArn: `${functionArn}:$LATEST`,
+        version: '$LATEST',
+        invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+      };
+    }
+    case 'aws:lambda/functionUrl:FunctionUrl':
+      return { functionUrl: `https://${id}.lambda-url.${REGION}.on.aws/` };
+    case 'aws:ec2/vpc:Vpc':
+      return { arn: arn('ec2', `vpc/vpc-${id}`), cidrBlock: inputs.cidrBlock ?? '10.0.0.0/16' };
+    case 'random:index/randomBytes:RandomBytes': {
+      const bytes = createHash('sha256').update(name).digest().subarray(0, inputs.length ?? 32);
+      return { base64: bytes.toString('base64'), hex: bytes.toString('hex') };
+    }
+    default:
+      return { name: physical, arn: arn(type.split(':')[1]?.split('/')[0] ?? 'unknown', `${name}/${id}`) };
+  }
+}
+
+function physicalId(type: string, name: string): string {
+  const id = hash(`${type}|${name}`, 17);
+  if (type === 'aws:ec2/vpc:Vpc') return `vpc-${id}`;
+  if (type === 'aws:ec2/subnet:Subnet') return `subnet-${id}`;
+  if (type.startsWith('aws:ec2/') && type.endsWith('ecurityGroup')) return `sg-${id}`;
+  return `${name}-id`;
+}
+
+/** IAM JSON for `aws.iam.getPolicyDocument`'s statements, as the provider would render it. */
+function policyDocument(statements: Props[] = []): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: statements.map((s) => ({
+      ...(s.sid ? { Sid: s.sid } : {}),
+      Effect: s.effect ?? 'Allow',
+      ...(s.actions ? { Action: s.actions } : {}),
+      ...(s.notActions ? { NotAction: s.notActions } : {}),
+      ...(s.resources ? { Resource: s.resources } : {}),
+      ...(s.principals
+        ? {
+            Principal: Object.fromEntries(
+              s.principals.map((p: Props) => [p.type, p.identifiers.length === 1 ? p.identifiers[0] : p.identifiers]),
+            ),
+          }
+        : {}),
+      ...(s.conditions
+        ? {
+            Condition: s.conditions.reduce((all: Props, c: Props) => {
+              all[c.test] = { ...all[c.test], [c.variable]: c.values };
+              return all;
+            }, {}),
+          }
+        : {}),
+    })),
+  });
+}
+
+function dataSource(token: string, inputs: Props): Props {
+  switch (token) {
+    case 'aws:index/getPartition:getPartition':
+      return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws' };
+    case 'aws:index/getRegion:getRegion':
+      return { region: REGION, name: REGION, id: REGION };
+    case 'aws:index/getCallerIdentity:getCallerIdentity':
+      return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDA', id: ACCOUNT };
+    case 'aws:index/getAvailabilityZones:getAvailabilityZones':
+      return { names: [`${REGION}a`, `${REGION}b`, `${REGION}c`], zoneIds: ['use1-az1', 'use1-az2', 'use1-az4'] };
+    case 'aws:iam/getPolicyDocument:getPolicyDocument':
+      return { json: policyDocument(inputs.statements), id: 'policy' };
+    case 'aws:route53/getZone:getZone':
+      return { zoneId: 'ZMATINEEZONE', name: inputs.name, id: 'ZMATINEEZONE' };
+    default:
+      return inputs;
+  }
+}
+
+/** Stands in for the SST CLI's RPC server. */
+async function sstServer(work: string, builds: Build[]) {
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', async () => {
+      const { method, params } = JSON.parse(body) as { method: string; params: Props[] };
+      const args = params[0] ?? {};
+      const reply = (payload: Props) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(payload));
+      };
+      if (method === 'Provider.Aws.Bootstrap') {
+        return reply({
+          result: {
+            asset: 'sst-asset-bucket',
+            assetEcrRegistryId: ACCOUNT,
+            assetEcrUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/sst-asset`,
+            state: 'sst-state-bucket',
+            appsyncHttp: '',
+            appsyncRealtime: '',
+          },
+        });
+      }
+      if (method === 'Runtime.Build') {
+        builds.push({
+          functionID: args.functionID,
+          handler: args.handler,
+          runtime: args.runtime,
+          architecture: args.properties?.architecture,
+          links: args.links ?? {},
+        });
+        const out = path.join(work, 'builds', args.functionID);
+        await mkdir(out, { recursive: true });
+        await writeFile(path.join(out, 'index.mjs'), 'export const handler = () => {};\n');
+        return reply({ result: { handler: 'index.handler', out, errors: [], sourcemaps: [] } });
+      }
+      reply({ error: `rpc: can't find method ${method}` });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/**
+ * Runs sst.config.ts for `stage` with `env` (the MATINEE_* variables) and `secrets` (what `sst secret set`
+ * would hold), and returns every resource it declared. One deployment per test file: Pulumi's runtime and
+ * SST's component registry are process-wide.
+ */
+export async function deploy(options: {
+  stage: string;
+  env: Record<string, string>;
+  secrets?: Record<string, string>;
+}): Promise<Deployment> {
+  const resources: Registered[] = [];
+  const builds: Build[] = [];
+  const calls: Deployment['calls'] = [];
+  const logs: string[] = [];
+  const work = await mkdtemp(path.join(tmpdir(), 'matinee-sst-'));
+  const server = await sstServer(work, builds);
+
+  for (const [key, value] of Object.entries(options.env)) process.env[key] = value;
+  for (const [key, value] of Object.entries(options.secrets ?? {})) process.env[`SST_SECRET_${key}`] = value;
+  process.env.SST_SERVER = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.env.SST_AWS_REGION = REGION;
+
+  const require = createRequire(path.join(PLATFORM, 'package.json'));
+  const pulumi = require('@pulumi/pulumi');
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: { type: string; name: string; inputs: Props; custom?: boolean }) {
+        const state = args.custom ? { ...args.inputs, ...created(args.type, args.name, args.inputs) } : args.inputs;
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        return { id: args.custom ? physicalId(args.type, args.name) : undefined, state };
+      },
+      call(args: { token: string; inputs: Props }) {
+        calls.push({ token: args.token, inputs: args.inputs });
+        return dataSource(args.token, args.inputs);
+      },
+    },
+    'matinee',
+    options.stage,
+    false,
+  );
+
+  const app = {
+    name: 'matinee',
+    stage: options.stage,
+    removal: options.stage === 'production' ? 'retain' : 'remove',
+    providers: { aws: { version: '7.20.0' } },
+    protect: false,
+  };
+  const globals = globalThis as Record<string, unknown>;
+  // esbuild `define`s of `sst deploy`.
+  globals.$app = app;
+  globals.$dev = false;
+  globals.$cli = {
+    command: 'deploy',
+    dev: false,
+    paths: { home: path.join(work, 'home'), root: ROOT, work, platform: PLATFORM },
+    state: { version: {} },
+  };
+  const load = (file: string) => import(pathToFileURL(path.join(PLATFORM, file)).href);
+  // esbuild `inject` of platform/src/shim/run.js: `$config`, `$interpolate`, `$resolve`, `$util`, …
+  Object.assign(globals, await load('src/shim/run.js'));
+  // The provider and component globals.
+  globals.aws = require('@pulumi/aws');
+  globals.sst = await load('src/components/index.ts');
+
+  const config = (await import(pathToFileURL(path.join(ROOT, 'sst.config.ts')).href)).default as {
+    app(input: { stage: string }): Props;
+    run(): Promise<Props>;
+  };
+  const declared = config.app({ stage: options.stage });
+  if (JSON.stringify(declared.providers) !== JSON.stringify(app.providers) || declared.removal !== app.removal)
+    throw new Error(`sst.config.ts app() changed: ${JSON.stringify(declared)}; update the harness's $app`);
+  const { run } = await load('src/auto/run.ts');
+
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    logs.push(args.map(String).join(' '));
+  };
+  let outputs: Props = {};
+  try {
+    const stackOutputs = await pulumi.runtime.runInPulumiStack(() => run(config.run));
+    // Everything declared inside `apply` callbacks registers after the program returns: wait for it.
+    await pulumi.runtime.disconnect();
+    outputs = await new Promise<Props>((resolve) => pulumi.output(stackOutputs ?? {}).apply(resolve));
+  } finally {
+    console.log = log;
+    server.close();
+  }
+  return { resources, outputs, builds, calls, logs };
+}
+
+/** Every resource of `type`, by logical name. */
+export function ofType(deployment: Deployment, type: string): Registered[] {
+  return deployment.resources.filter((resource) => resource.type === type);
+}
+
+export function one(deployment: Deployment, type: string, name: string): Registered {
+  const found = deployment.resources.find((resource) => resource.type === type && resource.name === name);
+  if (!found) {
+    const names = ofType(deployment, type).map((resource) => resource.name);
+    throw new Error(`no ${type} named ${name}; there are: ${names.join(', ') || 'none'}`);
+  }
+  return found;
+}

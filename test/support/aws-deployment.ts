@@ -1,0 +1,162 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { environmentId } from '@matinee/core';
+import { receiveGithubWebhook } from '../../functions/github-webhook.ts';
+import { readSettings } from '../../functions/lib/settings.ts';
+import { reconcileRequested } from '../../functions/reconcile.ts';
+import { taskStateChanged } from '../../functions/task-events.ts';
+import { serveDefaultRule } from '../../functions/wake.ts';
+import { allParts } from './all-parts.ts';
+import { WEB_CONFIG } from './configs.ts';
+import type { FakeAws } from './fake-aws.ts';
+import type { FakeGithub } from './fake-github.ts';
+import { ManualClock, MemoryLogger } from './fakes.ts';
+import { links } from './stage.ts';
+import { delivery, example } from './webhooks.ts';
+
+/**
+ * The whole AWS side in one process: every Lambda handler, called with the events AWS would send it, over
+ * one stateful fake of ECS, ELBv2, CloudWatch, EventBridge and the tagging API, with the store on the given
+ * DynamoDB table and GitHub's API served over HTTP by a stand-in. EventBridge events are delivered to the
+ * reconcile function and ECS task state changes to the task-events function, as the rules in stacks/ route
+ * them. Used by the lifecycle tests and the benchmarks.
+ */
+export const SECRET = 'webhook-secret';
+export const REPO = 'acme/web';
+export const ID = environmentId(REPO, 42);
+export const HOST = 'fix-login-pr42.preview.example.com';
+export const SHA_1 = '1'.repeat(40);
+export const SHA_2 = '2'.repeat(40);
+
+/** GitHub as the stand-in should answer for REPO#42 at SHA_1 and SHA_2. */
+export function serveRepo(github: FakeGithub): void {
+  github.files.set(`${REPO}@${SHA_1}:.matinee.yml`, WEB_CONFIG);
+  github.files.set(`${REPO}@${SHA_2}:.matinee.yml`, WEB_CONFIG);
+  github.pulls.push({ number: 42, head: { sha: SHA_1 } });
+}
+
+export function awsDeployment(
+  aws: FakeAws,
+  github: FakeGithub,
+  table: { client: DynamoDBDocumentClient; tableName: string },
+  options: { print?: boolean } = {},
+) {
+  const { client, tableName } = table;
+  const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
+  linked.MatineeTable.name = tableName;
+  linked.MatineeBus.name = aws.config.busName;
+  Object.assign(linked.MatineeSettings, {
+    cluster: { name: 'matinee-test', arn: aws.config.cluster },
+    loadBalancer: { fullName: aws.config.loadBalancerFullName, listenerArn: aws.config.listenerArn },
+    network: { ...linked.MatineeSettings.network, vpcId: aws.config.vpcId },
+  });
+  const config = readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
+  const clock = new ManualClock(new Date());
+  const platform = { ...allParts(config, { ...aws.clients, dynamo: client }, new MemoryLogger()), clock };
+
+  let delivered = 0;
+  const reported = new Set<string>();
+  /** EventBridge → reconcile function; ECS → task-events function; until nothing more happens. */
+  async function settle(): Promise<void> {
+    for (let round = 0; round < 50; round++) {
+      const pending = aws.events.slice(delivered);
+      delivered = aws.events.length;
+      for (const entry of pending) {
+        const event = {
+          source: entry.Source,
+          'detail-type': entry.DetailType,
+          detail: JSON.parse(entry.Detail ?? '{}'),
+        };
+        // An event whose handler threw (throttling) is delivered again: Lambda's async retries, then the
+        // next reconcile request or the hourly resync.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await reconcileRequested(platform, event);
+            break;
+          } catch (error) {
+            if (attempt >= 10) throw error;
+          }
+        }
+      }
+      aws.tick();
+      let changes = 0;
+      for (const service of aws.services.values()) {
+        for (const task of service.tasks) {
+          const key = `${task.arn} ${task.lastStatus} ${task.health}`;
+          if (reported.has(key)) continue;
+          reported.add(key);
+          changes++;
+          await taskStateChanged(platform, {
+            source: 'aws.ecs',
+            'detail-type': 'ECS Task State Change',
+            detail: {
+              clusterArn: aws.config.cluster,
+              group: `service:${service.name}`,
+              taskDefinitionArn: task.taskDefinitionArn,
+              lastStatus: task.lastStatus,
+              desiredStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+              ...(task.lastStatus === 'STOPPED' ? { stopCode: 'ServiceSchedulerInitiated' } : {}),
+            },
+          });
+        }
+      }
+      if (!pending.length && !changes && aws.events.length === delivered) return;
+    }
+    throw new Error('the fake cloud did not settle in 50 rounds');
+  }
+
+  const webhook = async (event: string, payload: unknown) => {
+    const signed = await delivery(event, payload, { secret: SECRET });
+    const response = await receiveGithubWebhook(platform, {
+      headers: signed.headers,
+      body: signed.body,
+      isBase64Encoded: false,
+    });
+    if (response.statusCode !== 200)
+      throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
+    return response;
+  };
+  const browse = (headers: Record<string, string> = {}) =>
+    serveDefaultRule(platform, {
+      requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:::targetgroup/wake/1' } },
+      httpMethod: 'GET',
+      path: '/',
+      headers: { host: HOST, accept: 'text/html', ...headers },
+      body: '',
+      isBase64Encoded: false,
+    });
+
+  /** The AWS calls `act` caused, all the way to a settled cloud. */
+  async function step(name: string, act: () => Promise<unknown>): Promise<string[]> {
+    const before = aws.calls().length;
+    await act();
+    await settle();
+    const calls = aws.calls().slice(before);
+    if (options.print) console.log(`${name}: ${calls.length} AWS calls\n  ${calls.join('\n  ')}`);
+    return calls;
+  }
+  return { platform, clock, settle, webhook, browse, step };
+}
+
+/** A pull_request delivery for REPO#42 on branch fix-login, adapted from GitHub's own example. */
+export function pullRequest(
+  action: string,
+  sha: string,
+  updatedAt: string,
+  extra: Record<string, unknown> = {},
+) {
+  const payload = example('pull_request', action === 'synchronize' ? 'synchronize' : 'opened');
+  payload.action = action;
+  payload.number = 42;
+  payload.repository.full_name = REPO;
+  Object.assign(payload.pull_request, {
+    number: 42,
+    state: 'open',
+    draft: false,
+    updated_at: updatedAt,
+    labels: [],
+    head: { ...payload.pull_request.head, ref: 'fix-login', sha, repo: { full_name: REPO } },
+    base: { ...payload.pull_request.base, repo: { full_name: REPO } },
+    ...extra,
+  });
+  return payload;
+}
