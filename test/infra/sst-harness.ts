@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,6 +33,8 @@ type Props = Record<string, any>;
 export interface Registered {
   type: string;
   name: string;
+  /** The physical id (`sg-…`, `vpc-…`) of a custom resource. */
+  id?: string;
   inputs: Props;
   state: Props;
 }
@@ -57,7 +59,8 @@ export function platformInstalled(): boolean {
   return existsSync(path.join(PLATFORM, 'src', 'components', 'index.ts'));
 }
 
-const hash = (value: string, length = 16) => createHash('sha256').update(value).digest('hex').slice(0, length);
+const hash = (value: string, length = 16) =>
+  createHash('sha256').update(value).digest('hex').slice(0, length);
 
 /** What AWS would report for a new resource: its physical name, ARN and the attributes the stacks read. */
 function created(type: string, name: string, inputs: Props): Props {
@@ -136,7 +139,10 @@ function created(type: string, name: string, inputs: Props): Props {
     case 'aws:ec2/vpc:Vpc':
       return { arn: arn('ec2', `vpc/vpc-${id}`), cidrBlock: inputs.cidrBlock ?? '10.0.0.0/16' };
     case 'random:index/randomBytes:RandomBytes': {
-      const bytes = createHash('sha256').update(name).digest().subarray(0, inputs.length ?? 32);
+      const bytes = createHash('sha256')
+        .update(name)
+        .digest()
+        .subarray(0, inputs.length ?? 32);
       return { base64: bytes.toString('base64'), hex: bytes.toString('hex') };
     }
     default:
@@ -165,7 +171,10 @@ function policyDocument(statements: Props[] = []): string {
       ...(s.principals
         ? {
             Principal: Object.fromEntries(
-              s.principals.map((p: Props) => [p.type, p.identifiers.length === 1 ? p.identifiers[0] : p.identifiers]),
+              s.principals.map((p: Props) => [
+                p.type,
+                p.identifiers.length === 1 ? p.identifiers[0] : p.identifiers,
+              ]),
             ),
           }
         : {}),
@@ -188,11 +197,19 @@ function dataSource(token: string, inputs: Props): Props {
     case 'aws:index/getRegion:getRegion':
       return { region: REGION, name: REGION, id: REGION };
     case 'aws:index/getCallerIdentity:getCallerIdentity':
-      return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AIDA', id: ACCOUNT };
+      return {
+        accountId: ACCOUNT,
+        arn: `arn:aws:iam::${ACCOUNT}:user/deployer`,
+        userId: 'AIDA',
+        id: ACCOUNT,
+      };
     case 'aws:index/getAvailabilityZones:getAvailabilityZones':
-      return { names: [`${REGION}a`, `${REGION}b`, `${REGION}c`], zoneIds: ['use1-az1', 'use1-az2', 'use1-az4'] };
+      return {
+        names: [`${REGION}a`, `${REGION}b`, `${REGION}c`],
+        zoneIds: ['use1-az1', 'use1-az2', 'use1-az4'],
+      };
     case 'aws:iam/getPolicyDocument:getPolicyDocument':
-      return { json: policyDocument(inputs.statements), id: 'policy' };
+      return { ...inputs, json: policyDocument(inputs.statements), id: 'policy' };
     case 'aws:route53/getZone:getZone':
       return { zoneId: 'ZMATINEEZONE', name: inputs.name, id: 'ZMATINEEZONE' };
     default:
@@ -273,9 +290,14 @@ export async function deploy(options: {
   await pulumi.runtime.setMocks(
     {
       newResource(args: { type: string; name: string; inputs: Props; custom?: boolean }) {
-        const state = args.custom ? { ...args.inputs, ...created(args.type, args.name, args.inputs) } : args.inputs;
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
-        return { id: args.custom ? physicalId(args.type, args.name) : undefined, state };
+        // Inputs are echoed as outputs; what AWS would compute fills in the rest.
+        const inputs = unsecret(args.inputs) as Props;
+        const state = args.custom
+          ? { ...created(args.type, args.name, inputs), ...args.inputs }
+          : args.inputs;
+        const id = args.custom ? physicalId(args.type, args.name) : undefined;
+        resources.push({ type: args.type, name: args.name, id, inputs, state: unsecret(state) as Props });
+        return { id, state };
       },
       call(args: { token: string; inputs: Props }) {
         calls.push({ token: args.token, inputs: args.inputs });
@@ -316,7 +338,10 @@ export async function deploy(options: {
     run(): Promise<Props>;
   };
   const declared = config.app({ stage: options.stage });
-  if (JSON.stringify(declared.providers) !== JSON.stringify(app.providers) || declared.removal !== app.removal)
+  if (
+    JSON.stringify(declared.providers) !== JSON.stringify(app.providers) ||
+    declared.removal !== app.removal
+  )
     throw new Error(`sst.config.ts app() changed: ${JSON.stringify(declared)}; update the harness's $app`);
   const { run } = await load('src/auto/run.ts');
 
@@ -347,6 +372,85 @@ export function one(deployment: Deployment, type: string, name: string): Registe
   if (!found) {
     const names = ofType(deployment, type).map((resource) => resource.name);
     throw new Error(`no ${type} named ${name}; there are: ${names.join(', ') || 'none'}`);
+  }
+  return found;
+}
+
+/** A Pulumi secret as the mocks hand it over: `{ <sig>: <secret sig>, value }`. */
+function unsecret(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unsecret);
+  if (value && typeof value === 'object') {
+    const record = value as Props;
+    if (record['4dabf18193072939515e22adb298388d'] === '1b47061264138c4ac30d75fd1eb44270')
+      return unsecret(record.value);
+    return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, unsecret(inner)]));
+  }
+  return value;
+}
+
+/** Every linkable of the app, by name, with the properties (and `type`) a linked function gets. */
+export function linkables(deployment: Deployment): Record<string, Props> {
+  const result: Record<string, Props> = {};
+  for (const ref of ofType(deployment, 'sst:sst:LinkRef')) {
+    const name = ref.name.replace(/LinkRef$/, '');
+    const target = deployment.resources.find((r) => r.name === name && r.type.startsWith('sst:'));
+    if (!target) throw new Error(`link ${name} has no component`);
+    result[name] = { ...(unsecret(ref.inputs.properties) as Props), type: target.type.replaceAll(':', '.') };
+  }
+  return result;
+}
+
+/** TypeScript SST's CLI writes for `properties` (pkg/types/typescript: sorted keys, arrays are `any`). */
+function infer(input: Props, indent: string): string {
+  const lines = Object.keys(input)
+    .sort()
+    .map((key) => {
+      const value = input[key];
+      const type =
+        key === 'type' && typeof value === 'string'
+          ? JSON.stringify(value)
+          : typeof value === 'string'
+            ? 'string'
+            : typeof value === 'number'
+              ? 'number'
+              : typeof value === 'boolean'
+                ? 'boolean'
+                : value && typeof value === 'object' && !Array.isArray(value)
+                  ? infer(value, `${indent}  `)
+                  : 'any';
+      return `${indent}  "${key}": ${type}\n`;
+    });
+  return `{\n${lines.join('')}${indent}}`;
+}
+
+/** The root sst-env.d.ts `sst deploy` generates for this app's links. */
+export function sstEnv(deployment: Deployment): string {
+  return [
+    '/* This file is auto-generated by SST. Do not edit. */',
+    '/* tslint:disable */',
+    '/* eslint-disable */',
+    '/* deno-fmt-ignore-file */',
+    '/* biome-ignore-all lint: auto-generated */',
+    '',
+    'declare module "sst" {',
+    `  export interface Resource ${infer(linkables(deployment), '  ')}`,
+    '}',
+    '',
+    'import "sst"',
+    'export {}',
+  ].join('\n');
+}
+
+/** Every IAM policy document in the deployment: role inline and trust policies, queue policies. */
+export function policies(deployment: Deployment): { resource: string; kind: string; document: Props }[] {
+  const found: { resource: string; kind: string; document: Props }[] = [];
+  const parse = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as Props;
+  for (const r of deployment.resources) {
+    if (r.inputs.assumeRolePolicy)
+      found.push({ resource: r.name, kind: 'trust', document: parse(r.inputs.assumeRolePolicy) });
+    for (const inline of r.inputs.inlinePolicies ?? [])
+      found.push({ resource: r.name, kind: `inline ${inline.name}`, document: parse(inline.policy) });
+    if (r.inputs.policy) found.push({ resource: r.name, kind: 'resource', document: parse(r.inputs.policy) });
   }
   return found;
 }

@@ -10,6 +10,7 @@ import { WEB_CONFIG } from './configs.ts';
 import type { FakeAws } from './fake-aws.ts';
 import type { FakeGithub } from './fake-github.ts';
 import { ManualClock, MemoryLogger } from './fakes.ts';
+import { albEvent, eventBridgeEvent, functionUrlEvent } from './lambda-events.ts';
 import { links } from './stage.ts';
 import { delivery, example } from './webhooks.ts';
 
@@ -61,11 +62,11 @@ export function awsDeployment(
       const pending = aws.events.slice(delivered);
       delivered = aws.events.length;
       for (const entry of pending) {
-        const event = {
-          source: entry.Source,
-          'detail-type': entry.DetailType,
-          detail: JSON.parse(entry.Detail ?? '{}'),
-        };
+        const event = eventBridgeEvent(
+          entry.Source ?? '',
+          entry.DetailType ?? '',
+          JSON.parse(entry.Detail ?? '{}'),
+        );
         // An event whose handler threw (throttling) is delivered again: Lambda's async retries, then the
         // next reconcile request or the hourly resync.
         for (let attempt = 1; ; attempt++) {
@@ -85,18 +86,24 @@ export function awsDeployment(
           if (reported.has(key)) continue;
           reported.add(key);
           changes++;
-          await taskStateChanged(platform, {
-            source: 'aws.ecs',
-            'detail-type': 'ECS Task State Change',
-            detail: {
-              clusterArn: aws.config.cluster,
-              group: `service:${service.name}`,
-              taskDefinitionArn: task.taskDefinitionArn,
-              lastStatus: task.lastStatus,
-              desiredStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
-              ...(task.lastStatus === 'STOPPED' ? { stopCode: 'ServiceSchedulerInitiated' } : {}),
-            },
-          });
+          await taskStateChanged(
+            platform,
+            eventBridgeEvent(
+              'aws.ecs',
+              'ECS Task State Change',
+              {
+                clusterArn: aws.config.cluster,
+                group: `service:${service.name}`,
+                taskArn: task.arn,
+                taskDefinitionArn: task.taskDefinitionArn,
+                lastStatus: task.lastStatus,
+                desiredStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+                launchType: 'FARGATE',
+                ...(task.lastStatus === 'STOPPED' ? { stopCode: 'ServiceSchedulerInitiated' } : {}),
+              },
+              [task.arn],
+            ),
+          );
         }
       }
       if (!pending.length && !changes && aws.events.length === delivered) return;
@@ -106,24 +113,16 @@ export function awsDeployment(
 
   const webhook = async (event: string, payload: unknown) => {
     const signed = await delivery(event, payload, { secret: SECRET });
-    const response = await receiveGithubWebhook(platform, {
-      headers: signed.headers,
-      body: signed.body,
-      isBase64Encoded: false,
-    });
+    const response = await receiveGithubWebhook(
+      platform,
+      functionUrlEvent({ headers: signed.headers, body: signed.body }),
+    );
     if (response.statusCode !== 200)
       throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
     return response;
   };
   const browse = (headers: Record<string, string> = {}) =>
-    serveDefaultRule(platform, {
-      requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:::targetgroup/wake/1' } },
-      httpMethod: 'GET',
-      path: '/',
-      headers: { host: HOST, accept: 'text/html', ...headers },
-      body: '',
-      isBase64Encoded: false,
-    });
+    serveDefaultRule(platform, albEvent({ headers: { host: HOST, accept: 'text/html', ...headers } }));
 
   /** The AWS calls `act` caused, all the way to a settled cloud. */
   async function step(name: string, act: () => Promise<unknown>): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { albEvent, functionUrlEvent } from './lambda-events.ts';
 
 type Handler = (
   event: unknown,
@@ -37,29 +38,20 @@ export async function serveLambda(
     const url = new URL(request.url ?? '/', 'http://lambda');
     const event =
       kind === 'function-url'
-        ? {
-            version: '2.0',
-            routeKey: '$default',
-            rawPath: url.pathname,
-            rawQueryString: url.search.slice(1),
+        ? functionUrlEvent({
+            method: request.method,
+            path: url.pathname,
             headers,
-            requestContext: { http: { method: request.method, path: url.pathname, sourceIp: '127.0.0.1' } },
             body,
             isBase64Encoded: base64,
-          }
-        : {
-            requestContext: {
-              elb: {
-                targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/wake/1',
-              },
-            },
-            httpMethod: request.method,
+          })
+        : albEvent({
+            method: request.method,
             path: url.pathname,
-            queryStringParameters: Object.fromEntries(url.searchParams),
             headers,
+            query: Object.fromEntries(url.searchParams),
             body: body ?? '',
-            isBase64Encoded: base64,
-          };
+          });
     try {
       const result = await handler(event);
       response.writeHead(result.statusCode, result.headers).end(result.body ?? '');
