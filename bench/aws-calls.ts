@@ -1,28 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, documentClient } from '@matinee/aws';
 import { sweepIdle } from '../functions/sweep.ts';
-import { awsDeployment, pullRequest, SHA_1, SHA_2, serveRepo } from '../test/support/aws-deployment.ts';
-import { fakeAws } from '../test/support/fake-aws.ts';
-import { FakeGithub } from '../test/support/fake-github.ts';
+import { pullRequest, SHA_1, SHA_2 } from '../test/support/aws-deployment.ts';
+import { fakeDeployment } from './lib/platform.ts';
 import type { Row, Section } from './lib/report.ts';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const isWrite = (call: string) => !/:(Describe|List|Get)/.test(call);
 
 /** One life through every handler on the stateful fake AWS, counting the AWS calls each step causes. */
 export async function awsCalls(endpoint: string): Promise<Section> {
-  const tableName = `matinee-bench-${randomUUID()}`;
-  const admin = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
-  await createTable(admin, tableName);
-  admin.destroy();
-  const github = await new FakeGithub().start();
-  serveRepo(github);
-  const aws = fakeAws();
-  const d = awsDeployment(aws, github, {
-    client: documentClient({ endpoint, region: 'us-east-1', credentials }),
-    tableName,
-  });
+  const { github, d } = await fakeDeployment(endpoint);
   const steps: [string, string[], number][] = [];
   try {
     steps.push([

@@ -1,15 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, documentClient, MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '@matinee/aws';
+import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '@matinee/aws';
 import { reconcileRequested } from '../functions/reconcile.ts';
 import { sweepIdle } from '../functions/sweep.ts';
-import { awsDeployment, pullRequest, SHA_1, serveRepo } from '../test/support/aws-deployment.ts';
-import { fakeAws } from '../test/support/fake-aws.ts';
-import { FakeGithub } from '../test/support/fake-github.ts';
+import { pullRequest, SHA_1 } from '../test/support/aws-deployment.ts';
+import { fakeDeployment } from './lib/platform.ts';
 import type { Section } from './lib/report.ts';
 import { summarize } from './lib/stats.ts';
-
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
  * A request on a sleeping environment until ECS is asked to scale it up: the wake function (conditional
@@ -17,17 +12,7 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
  * fake, UpdateService). EventBridge's own delivery latency is not included: it is AWS's, not ours.
  */
 export async function wakeToScaleUp(endpoint: string, runs = 50): Promise<Section> {
-  const tableName = `matinee-bench-${randomUUID()}`;
-  const admin = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
-  await createTable(admin, tableName);
-  admin.destroy();
-  const github = await new FakeGithub().start();
-  serveRepo(github);
-  const aws = fakeAws();
-  const d = awsDeployment(aws, github, {
-    client: documentClient({ endpoint, region: 'us-east-1', credentials }),
-    tableName,
-  });
+  const { aws, github, d } = await fakeDeployment(endpoint);
   const samples: number[] = [];
   try {
     await d.step('open', () =>

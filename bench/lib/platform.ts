@@ -8,6 +8,9 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { type AwsClients, createTable, documentClient } from '@matinee/aws';
 import { readSettings } from '../../functions/lib/settings.ts';
 import { allParts } from '../../test/support/all-parts.ts';
+import { awsDeployment, serveRepo } from '../../test/support/aws-deployment.ts';
+import { fakeAws } from '../../test/support/fake-aws.ts';
+import { FakeGithub } from '../../test/support/fake-github.ts';
 import { links } from '../../test/support/stage.ts';
 
 export const quiet = { info() {}, warn() {}, error() {} };
@@ -53,4 +56,20 @@ export async function benchPlatform(
     tagging: clients.tagging ?? new ResourceGroupsTaggingAPIClient(region),
   };
   return { platform: allParts(config, all, quiet), dynamo, tableName };
+}
+
+/** Every handler over the stateful fake AWS and GitHub stand-in, the store on a fresh table (see aws-deployment.ts). */
+export async function fakeDeployment(endpoint: string) {
+  const tableName = `matinee-bench-${randomUUID()}`;
+  const admin = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  await createTable(admin, tableName);
+  admin.destroy();
+  const github = await new FakeGithub().start();
+  serveRepo(github);
+  const aws = fakeAws();
+  const d = awsDeployment(aws, github, {
+    client: documentClient({ endpoint, region: 'us-east-1', credentials }),
+    tableName,
+  });
+  return { aws, github, d };
 }
