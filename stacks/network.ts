@@ -1,0 +1,81 @@
+import type { StageInput } from './settings.ts';
+
+export interface Network {
+  vpcId: $util.Output<string>;
+  /** Public subnets: the ALB and every preview task (with a public IP, so no NAT gateway is needed). */
+  subnets: $util.Output<string[]>;
+  albSecurityGroupId: $util.Output<string>;
+  /** Previews accept traffic from the ALB only. */
+  taskSecurityGroupId: $util.Output<string>;
+  assignPublicIp: boolean;
+}
+
+/**
+ * The stage's network: a new VPC with public subnets in two zones and no NAT gateway (tasks get public IPs to
+ * pull images), or the user's VPC and public subnets. Two security groups: the ALB's, open on 80/443, and the
+ * tasks', open to the ALB's only.
+ */
+export function network(input: StageInput): Network {
+  const { vpcId, subnets } = input.vpc
+    ? { vpcId: $util.output(input.vpc.id), subnets: $util.output(input.vpc.subnetIds) }
+    : (() => {
+        // `nat` unset: no NAT gateway and no NAT instance.
+        const vpc = new sst.aws.Vpc('MatineeVpc', { az: 2 });
+        return { vpcId: vpc.id, subnets: vpc.publicSubnets.apply((ids) => $util.all(ids)) };
+      })();
+
+  const alb = new aws.ec2.SecurityGroup('MatineeAlbSecurityGroup', {
+    vpcId,
+    description: `Matinee ${input.stage}: the preview load balancer, HTTP and HTTPS from anywhere`,
+    tags: { Name: `matinee-${input.stage}-alb` },
+  });
+  const tasks = new aws.ec2.SecurityGroup('MatineeTaskSecurityGroup', {
+    vpcId,
+    description: `Matinee ${input.stage}: preview tasks, reachable from the load balancer only`,
+    tags: { Name: `matinee-${input.stage}-previews` },
+  });
+
+  for (const port of [80, 443]) {
+    for (const [family, cidr] of [
+      ['V4', { cidrIpv4: '0.0.0.0/0' }],
+      ['V6', { cidrIpv6: '::/0' }],
+    ] as const) {
+      new aws.vpc.SecurityGroupIngressRule(`MatineeAlbIn${port}${family}`, {
+        securityGroupId: alb.id,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        ...cidr,
+      });
+    }
+  }
+  // The app's port comes from each repository's .matinee.yml, so any TCP port, but only from the ALB.
+  new aws.vpc.SecurityGroupEgressRule('MatineeAlbToTasks', {
+    securityGroupId: alb.id,
+    referencedSecurityGroupId: tasks.id,
+    ipProtocol: 'tcp',
+    fromPort: 0,
+    toPort: 65535,
+  });
+  new aws.vpc.SecurityGroupIngressRule('MatineeTasksFromAlb', {
+    securityGroupId: tasks.id,
+    referencedSecurityGroupId: alb.id,
+    ipProtocol: 'tcp',
+    fromPort: 0,
+    toPort: 65535,
+  });
+  // Image pulls, logs and whatever the app calls.
+  new aws.vpc.SecurityGroupEgressRule('MatineeTasksOut', {
+    securityGroupId: tasks.id,
+    ipProtocol: '-1',
+    cidrIpv4: '0.0.0.0/0',
+  });
+
+  return {
+    vpcId,
+    subnets,
+    albSecurityGroupId: alb.id,
+    taskSecurityGroupId: tasks.id,
+    assignPublicIp: true,
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * What each Lambda function may call, as plain data: the stacks hand it to `sst.aws.Function({ permissions })`
+ * and tests read it. Links carry names only (see stacks/data.ts), so these statements are a function's whole
+ * policy besides CloudWatch Logs.
+ *
+ * Scoping, action by action, follows the Service Authorization Reference:
+ * - Stage resources by name: task definition families and services are `matinee-<stage>-<slug>`, target
+ *   groups `mt-<slug>-<hash>` (packages/core/src/environment/naming.ts), rules live under this stage's listener.
+ * - Tags where the resource surely carries them: `aws:RequestTag/matinee:stage` on every create (the adapters
+ *   always tag), `aws:ResourceTag/matinee:stage` on target groups (their names are shared by every stage in the
+ *   account) and on deleting inactive task definitions. Not on services, rules or target groups that may be
+ *   gone: IAM would answer a missing resource with AccessDenied instead of the not-found error the adapters
+ *   treat as "already done".
+ * - `"*"` resources only where the action has no resource-level permission: ecs:DeregisterTaskDefinition,
+ *   ecs:DescribeTaskDefinition, ecs:ListTaskDefinitions, ecs:ListTasks (limited by ecs:cluster instead),
+ *   elasticloadbalancing:Describe*, cloudwatch:GetMetricData, tag:GetResources.
+ * Never a `*` in an action.
+ */
+
+export interface Condition {
+  test: string;
+  variable: string;
+  values: string[];
+}
+
+export interface Statement {
+  actions: string[];
+  resources: string[];
+  conditions?: Condition[];
+}
+
+/** This stage's resources the functions act on, as resolved strings. */
+export interface StageResources {
+  partition: string;
+  region: string;
+  account: string;
+  stage: string;
+  clusterName: string;
+  clusterArn: string;
+  /** The HTTPS listener whose rules route awake previews. */
+  listenerArn: string;
+  tableArn: string;
+  busArn: string;
+  executionRoleArn: string;
+  taskRoleArn: string;
+  /** Where failed asynchronous invocations of the event-driven functions go. */
+  deadLetterQueueArn: string;
+}
+
+export const FUNCTION_NAMES = [
+  'github-webhook',
+  'wake',
+  'reconcile',
+  'task-events',
+  'sweep',
+  'resync',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export const TAG_STAGE = 'matinee:stage';
+
+/** ARN patterns of what one stage creates per environment. */
+export function stagePatterns(r: StageResources) {
+  const ecs = `arn:${r.partition}:ecs:${r.region}:${r.account}`;
+  const elb = `arn:${r.partition}:elasticloadbalancing:${r.region}:${r.account}`;
+  return {
+    taskDefinitions: `${ecs}:task-definition/matinee-${r.stage}-*`,
+    services: `${ecs}:service/${r.clusterName}/matinee-${r.stage}-*`,
+    tasks: `${ecs}:task/${r.clusterName}/*`,
+    targetGroups: `${elb}:targetgroup/mt-*`,
+    rules: `${r.listenerArn.replace(':listener/', ':listener-rule/')}/*`,
+  };
+}
+
+const stageTag = (kind: 'RequestTag' | 'ResourceTag', stage: string): Condition => ({
+  test: 'StringEquals',
+  variable: `aws:${kind}/${TAG_STAGE}`,
+  values: [stage],
+});
+
+function table(r: StageResources): Statement[] {
+  return [
+    {
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+      ],
+      resources: [r.tableArn, `${r.tableArn}/index/*`],
+    },
+  ];
+}
+
+function bus(r: StageResources): Statement[] {
+  return [{ actions: ['events:PutEvents'], resources: [r.busArn] }];
+}
+
+function deadLetters(r: StageResources): Statement[] {
+  return [{ actions: ['sqs:SendMessage'], resources: [r.deadLetterQueueArn] }];
+}
+
+/** ECS: reading an environment's service, task definitions and stopped tasks, and taking them down. */
+function ecsTeardown(r: StageResources): Statement[] {
+  const p = stagePatterns(r);
+  return [
+    {
+      actions: ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:DeleteService'],
+      resources: [p.services],
+    },
+    {
+      // No resource-level permissions for these three.
+      actions: ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions'],
+      resources: ['*'],
+    },
+    {
+      actions: ['ecs:DeleteTaskDefinitions'],
+      resources: [p.taskDefinitions],
+      conditions: [stageTag('ResourceTag', r.stage)],
+    },
+    {
+      actions: ['ecs:ListTasks'],
+      resources: ['*'],
+      conditions: [{ test: 'ArnEquals', variable: 'ecs:cluster', values: [r.clusterArn] }],
+    },
+    { actions: ['ecs:DescribeTasks'], resources: [p.tasks] },
+  ];
+}
+
+/** ECS: creating task definitions and services, tagged with the stage, running as the two preview roles. */
+function ecsCreate(r: StageResources): Statement[] {
+  const p = stagePatterns(r);
+  return [
+    {
+      actions: ['ecs:RegisterTaskDefinition'],
+      resources: [p.taskDefinitions],
+      conditions: [stageTag('RequestTag', r.stage)],
+    },
+    {
+      actions: ['ecs:CreateService'],
+      resources: [p.services],
+      conditions: [
+        stageTag('RequestTag', r.stage),
+        { test: 'ArnEquals', variable: 'ecs:cluster', values: [r.clusterArn] },
+      ],
+    },
+    {
+      // Tags given to RegisterTaskDefinition and CreateService; never tagging existing resources.
+      actions: ['ecs:TagResource'],
+      resources: [p.taskDefinitions, p.services],
+      conditions: [
+        {
+          test: 'StringEquals',
+          variable: 'ecs:CreateAction',
+          values: ['RegisterTaskDefinition', 'CreateService'],
+        },
+      ],
+    },
+    {
+      actions: ['iam:PassRole'],
+      resources: [r.executionRoleArn, r.taskRoleArn],
+      conditions: [
+        { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] },
+      ],
+    },
+  ];
+}
+
+/** ELBv2: reading the listener's rules and the target groups, and removing an environment's. */
+function elbTeardown(r: StageResources): Statement[] {
+  const p = stagePatterns(r);
+  return [
+    {
+      // No resource-level permissions for Describe*.
+      actions: [
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeTags',
+      ],
+      resources: ['*'],
+    },
+    {
+      actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'],
+      resources: [p.rules],
+    },
+    {
+      actions: ['elasticloadbalancing:DeleteTargetGroup'],
+      resources: [p.targetGroups],
+      conditions: [stageTag('ResourceTag', r.stage)],
+    },
+  ];
+}
+
+/** ELBv2: creating an environment's target group and host rule, tagged with the stage. */
+function elbCreate(r: StageResources): Statement[] {
+  const p = stagePatterns(r);
+  return [
+    {
+      actions: ['elasticloadbalancing:CreateTargetGroup'],
+      resources: [p.targetGroups],
+      conditions: [stageTag('RequestTag', r.stage)],
+    },
+    {
+      actions: ['elasticloadbalancing:ModifyTargetGroup', 'elasticloadbalancing:ModifyTargetGroupAttributes'],
+      resources: [p.targetGroups],
+      conditions: [stageTag('ResourceTag', r.stage)],
+    },
+    {
+      actions: ['elasticloadbalancing:CreateRule'],
+      resources: [r.listenerArn],
+      conditions: [stageTag('RequestTag', r.stage)],
+    },
+    {
+      // Tags given to CreateTargetGroup and CreateRule; never tagging existing resources.
+      actions: ['elasticloadbalancing:AddTags'],
+      resources: [p.targetGroups, p.rules],
+      conditions: [
+        {
+          test: 'StringEquals',
+          variable: 'elasticloadbalancing:CreateAction',
+          values: ['CreateTargetGroup', 'CreateRule'],
+        },
+      ],
+    },
+  ];
+}
+
+/** Everything `reconcile(env)` may do: the runtime and the router, both ways. */
+function reconcileCloud(r: StageResources): Statement[] {
+  return [...ecsTeardown(r), ...ecsCreate(r), ...elbTeardown(r), ...elbCreate(r)];
+}
+
+/**
+ * Each function's statements. Entry points (webhook, wake, task events, sweep) only record and enqueue;
+ * `reconcile` changes the cloud, and `resync` tears down orphans.
+ */
+export function functionPermissions(r: StageResources): Record<FunctionName, Statement[]> {
+  return {
+    'github-webhook': [...table(r), ...bus(r)],
+    wake: [...table(r), ...bus(r)],
+    // Every function holds the store and the bus; failed events land in the dead-letter queue.
+    reconcile: [...table(r), ...bus(r), ...reconcileCloud(r), ...deadLetters(r)],
+    'task-events': [...table(r), ...bus(r), ...deadLetters(r)],
+    sweep: [...table(r), ...bus(r), { actions: ['cloudwatch:GetMetricData'], resources: ['*'] }],
+    resync: [
+      ...table(r),
+      ...bus(r),
+      { actions: ['tag:GetResources'], resources: ['*'] },
+      ...ecsTeardown(r),
+      ...elbTeardown(r),
+    ],
+  };
+}

@@ -1,0 +1,226 @@
+import { parseDuration } from '../packages/core/src/config/duration.ts';
+import { assertStage } from '../packages/core/src/environment/naming.ts';
+
+/**
+ * What the person deploying Matinee chooses, read from environment variables before any resource is declared.
+ * Pure (no SST globals), so tests call it with their own environment.
+ */
+export interface StageInput {
+  stage: string;
+  /** Previews are `<slug>.<domain>`; the dashboard is the domain itself. Lowercase, no trailing dot. */
+  domain: string;
+  /** A Route 53 hosted zone for the records; without one, the records to create are printed instead. */
+  hostedZone?: { id: string } | { name: string };
+  /** An existing VPC and its public subnets (at least two, in different zones); otherwise Matinee makes one. */
+  vpc?: { id: string; subnetIds: string[] };
+  /** Task size and idle timeout of an environment whose `.matinee.yml` says nothing. */
+  defaults: { cpu: number; memory: number; idleSeconds: number };
+  sweepSchedule: string;
+  resyncSchedule: string;
+  maxAwake: number;
+  /** GitHub Enterprise Server's REST API; api.github.com when absent. */
+  githubApiUrl?: string;
+}
+
+/** The variables read, with what each means; the error message and the docs list them. */
+export const VARIABLES = {
+  MATINEE_DOMAIN: 'required: the domain previews live under, e.g. preview.example.com',
+  MATINEE_HOSTED_ZONE: 'optional: Route 53 hosted zone id (Z…) or name that holds MATINEE_DOMAIN',
+  MATINEE_VPC_ID: 'optional: an existing VPC (vpc-…); then MATINEE_SUBNET_IDS too',
+  MATINEE_SUBNET_IDS: 'with MATINEE_VPC_ID: comma-separated public subnets (subnet-…), at least two',
+  MATINEE_TASK_CPU: 'optional: default Fargate cpu units, 256 unless set',
+  MATINEE_TASK_MEMORY: 'optional: default Fargate memory in MiB, 512 unless set',
+  MATINEE_IDLE: 'optional: default idle timeout before an environment sleeps, 60m unless set',
+  MATINEE_SWEEP_SCHEDULE: 'optional: EventBridge schedule of the sweep, rate(5 minutes) unless set',
+  MATINEE_RESYNC_SCHEDULE: 'optional: EventBridge schedule of the resync, rate(1 hour) unless set',
+  MATINEE_MAX_AWAKE: 'optional: environments awake at once (1–100, one ALB target group each), 90 unless set',
+  MATINEE_GITHUB_API_URL:
+    'optional: GitHub Enterprise Server REST API, e.g. https://github.example.com/api/v3',
+} as const;
+
+export type VariableName = keyof typeof VARIABLES;
+
+export class StageInputError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(
+      `Matinee cannot deploy with these settings:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** Fargate's valid cpu/memory pairs (MiB), the same rule `.matinee.yml`'s `size` follows. */
+const fargateMemory: Record<number, (memory: number) => boolean> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
+  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
+};
+
+const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A preview host is `<slug>.<domain>` with a slug of up to 63 characters, and a host is at most 253. */
+const MAX_DOMAIN = 253 - 64;
+
+function domainName(value: string): string | undefined {
+  const name = value.trim().toLowerCase().replace(/\.$/, '');
+  const labels = name.split('.');
+  if (name.length > MAX_DOMAIN || labels.length < 2 || !labels.every((part) => label.test(part)))
+    return undefined;
+  return name;
+}
+
+/** `rate(5 minutes)`, `rate(1 hour)` or a six-field `cron(...)`, as EventBridge rules accept them. */
+export function isSchedule(value: string): boolean {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(value);
+  if (rate) {
+    const amount = Number(rate[1]);
+    const plural = (rate[2] ?? '').endsWith('s');
+    return amount >= 1 && plural === amount > 1;
+  }
+  const cron = /^cron\((.+)\)$/.exec(value);
+  return Boolean(cron && (cron[1] ?? '').trim().split(/\s+/).length === 6);
+}
+
+/**
+ * Reads and validates the stage's settings; every problem is named by its variable in one error, so one
+ * failed `sst deploy` tells everything to fix.
+ */
+export function readStageInput(env: Record<string, string | undefined>, stage: string): StageInput {
+  const problems: string[] = [];
+  const get = (name: VariableName) => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const integer = (name: VariableName, fallback: number, valid: (value: number) => boolean, rule: string) => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!valid(value)) problems.push(`${name} must be ${rule}, not ${JSON.stringify(raw)}`);
+    return value;
+  };
+
+  try {
+    assertStage(stage);
+  } catch (error) {
+    problems.push(`the stage (--stage): ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const rawDomain = get('MATINEE_DOMAIN');
+  let domain = '';
+  if (rawDomain === undefined) {
+    problems.push(`MATINEE_DOMAIN is not set (${VARIABLES.MATINEE_DOMAIN})`);
+  } else if (/^[a-z]+:\/\//i.test(rawDomain) || rawDomain.includes('/') || rawDomain.includes('*')) {
+    problems.push(
+      `MATINEE_DOMAIN must be a bare domain like preview.example.com (no scheme, path or *), not ${JSON.stringify(rawDomain)}`,
+    );
+  } else {
+    const name = domainName(rawDomain);
+    if (name) domain = name;
+    else
+      problems.push(
+        `MATINEE_DOMAIN must be a DNS name of at least two labels (a-z, 0-9, -) and at most ${MAX_DOMAIN} characters, not ${JSON.stringify(rawDomain)}`,
+      );
+  }
+
+  let hostedZone: StageInput['hostedZone'];
+  const zone = get('MATINEE_HOSTED_ZONE');
+  if (zone !== undefined) {
+    const id = /^(?:\/hostedzone\/)?(Z[A-Z0-9]{1,32})$/.exec(zone)?.[1];
+    const name = id ? undefined : domainName(zone);
+    if (id) hostedZone = { id };
+    else if (!name)
+      problems.push(
+        `MATINEE_HOSTED_ZONE must be a Route 53 hosted zone id (Z…) or a zone name, not ${JSON.stringify(zone)}`,
+      );
+    else if (domain && domain !== name && !domain.endsWith(`.${name}`))
+      problems.push(
+        `MATINEE_HOSTED_ZONE ${name} cannot hold MATINEE_DOMAIN ${domain}: it is not the domain or a parent of it`,
+      );
+    else hostedZone = { name };
+  }
+
+  let vpc: StageInput['vpc'];
+  const vpcId = get('MATINEE_VPC_ID');
+  const subnetList = get('MATINEE_SUBNET_IDS');
+  if (vpcId !== undefined) {
+    if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId))
+      problems.push(`MATINEE_VPC_ID must look like vpc-0abc12345, not ${JSON.stringify(vpcId)}`);
+    const subnetIds = (subnetList ?? '')
+      .split(',')
+      .map((subnet) => subnet.trim())
+      .filter(Boolean);
+    const malformed = subnetIds.filter((subnet) => !/^subnet-[0-9a-f]{8,17}$/.test(subnet));
+    if (subnetIds.length < 2)
+      problems.push(
+        'MATINEE_SUBNET_IDS must list at least two public subnets of MATINEE_VPC_ID (in different availability zones), comma-separated',
+      );
+    else if (malformed.length)
+      problems.push(`MATINEE_SUBNET_IDS has malformed subnet ids: ${malformed.join(', ')}`);
+    else if (new Set(subnetIds).size !== subnetIds.length)
+      problems.push('MATINEE_SUBNET_IDS lists a subnet twice');
+    vpc = { id: vpcId, subnetIds };
+  } else if (subnetList !== undefined) {
+    problems.push(
+      'MATINEE_SUBNET_IDS is set without MATINEE_VPC_ID: set both, or neither to let Matinee create a VPC',
+    );
+  }
+
+  const cpu = integer(
+    'MATINEE_TASK_CPU',
+    256,
+    (value) => value in fargateMemory,
+    `one of Fargate's cpu sizes (${Object.keys(fargateMemory).join(', ')})`,
+  );
+  const memory = integer('MATINEE_TASK_MEMORY', 512, Number.isInteger, 'a whole number of MiB');
+  const fits = fargateMemory[cpu];
+  if (fits && Number.isInteger(memory) && !fits(memory))
+    problems.push(
+      `MATINEE_TASK_MEMORY ${memory} MiB is not a valid Fargate memory size for MATINEE_TASK_CPU ${cpu}`,
+    );
+
+  const idleText = get('MATINEE_IDLE') ?? '60m';
+  const idleSeconds = parseDuration(idleText) ?? 0;
+  if (idleSeconds < 60)
+    problems.push(
+      `MATINEE_IDLE must be a duration of at least a minute like 20m, 1h or 1h30m, not ${JSON.stringify(idleText)}`,
+    );
+
+  const schedule = (name: 'MATINEE_SWEEP_SCHEDULE' | 'MATINEE_RESYNC_SCHEDULE', fallback: string) => {
+    const value = get(name) ?? fallback;
+    if (!isSchedule(value))
+      problems.push(
+        `${name} must be an EventBridge schedule like rate(5 minutes), rate(1 hour) or cron(0 * * * ? *), not ${JSON.stringify(value)}`,
+      );
+    return value;
+  };
+  const sweepSchedule = schedule('MATINEE_SWEEP_SCHEDULE', 'rate(5 minutes)');
+  const resyncSchedule = schedule('MATINEE_RESYNC_SCHEDULE', 'rate(1 hour)');
+
+  const maxAwake = integer(
+    'MATINEE_MAX_AWAKE',
+    90,
+    (value) => Number.isInteger(value) && value >= 1 && value <= 100,
+    'a whole number from 1 to 100 (an ALB holds at most 100 target groups)',
+  );
+
+  const githubApiUrl = get('MATINEE_GITHUB_API_URL');
+  if (githubApiUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(githubApiUrl))
+    problems.push(`MATINEE_GITHUB_API_URL must be an https URL, not ${JSON.stringify(githubApiUrl)}`);
+
+  if (problems.length) throw new StageInputError(problems);
+  return {
+    stage,
+    domain,
+    hostedZone,
+    vpc,
+    defaults: { cpu, memory, idleSeconds },
+    sweepSchedule,
+    resyncSchedule,
+    maxAwake,
+    githubApiUrl: githubApiUrl?.replace(/\/+$/, ''),
+  };
+}
