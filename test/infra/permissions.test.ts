@@ -1,0 +1,221 @@
+import path from 'node:path';
+import { TAG_STAGE as CORE_TAG_STAGE, environmentId, resourceNames, slugCandidates } from '@matinee/core';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  FUNCTION_NAMES,
+  type FunctionName,
+  functionPermissions,
+  type StageResources,
+  stagePatterns,
+  TAG_STAGE,
+} from '../../stacks/permissions.ts';
+import { sdkActions } from '../support/sdk-actions.ts';
+
+/** The IAM statements of stacks/permissions.ts, against the code the functions run. */
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+const resources = (stage = 'production'): StageResources => ({
+  partition: 'aws',
+  region: 'eu-west-1',
+  account: '123456789012',
+  stage,
+  clusterName: 'MatineeCluster-1a2b3c4',
+  clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/MatineeCluster-1a2b3c4',
+  listenerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/matinee/50dc6c495c0c9188/f2f7dc8e',
+  tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/matinee-production-MatineeTable',
+  busArn: 'arn:aws:events:eu-west-1:123456789012:event-bus/matinee-production-MatineeBus',
+  executionRoleArn: 'arn:aws:iam::123456789012:role/MatineeTaskExecutionRole-1a2b3c4',
+  taskRoleArn: 'arn:aws:iam::123456789012:role/MatineePreviewTaskRole-1a2b3c4',
+  deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:MatineeDeadLetters-1a2b3c4',
+});
+
+const granted = (name: FunctionName) =>
+  new Set(functionPermissions(resources())[name].flatMap((s) => s.actions));
+
+/** IAM's wildcard match: `*` is any run of characters, `?` one. */
+function matches(pattern: string, value: string): boolean {
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`).test(value);
+}
+
+/** Calls a create makes besides its own: tagging on create and passing the task roles. */
+const ON_CREATE = ['ecs:TagResource', 'elasticloadbalancing:AddTags', 'iam:PassRole'];
+/** What `teardown` (the only cloud change resync makes) never calls, though its bundle holds the whole runtime. */
+const CREATE_ONLY = [
+  'ecs:RegisterTaskDefinition',
+  'ecs:CreateService',
+  'elasticloadbalancing:CreateTargetGroup',
+  'elasticloadbalancing:CreateRule',
+  'elasticloadbalancing:ModifyTargetGroup',
+  'elasticloadbalancing:ModifyTargetGroupAttributes',
+];
+/** In every DynamoDB client's bundle for endpoint discovery, which is off unless asked for. */
+const UNUSED = ['dynamodb:DescribeEndpoints'];
+
+/** The AWS calls each handler's bundle can make (test/support/sdk-actions.ts), less those it never makes. */
+const needed = {} as Record<FunctionName, string[]>;
+beforeAll(async () => {
+  for (const name of FUNCTION_NAMES) {
+    const actions = await sdkActions(path.join(ROOT, 'functions', `${name}.ts`));
+    needed[name] = actions.filter(
+      (action) => !UNUSED.includes(action) && !(name === 'resync' && CREATE_ONLY.includes(action)),
+    );
+  }
+}, 60_000);
+
+describe('each function', () => {
+  it.each(FUNCTION_NAMES)('%s may call every AWS API its code calls', (name) => {
+    expect(needed.reconcile.filter((a) => a.startsWith('ecs:')).length).toBeGreaterThan(8);
+    const missing = needed[name].filter((action) => !granted(name).has(action));
+    expect(missing).toEqual([]);
+  });
+
+  it.each(FUNCTION_NAMES)('%s may call nothing its code does not', (name) => {
+    const need = new Set(needed[name]);
+    const creates = need.has('ecs:CreateService');
+    const extra = [...granted(name)].filter(
+      (action) =>
+        !need.has(action) &&
+        !(creates && ON_CREATE.includes(action)) &&
+        // The dead-letter destination of the two functions EventBridge invokes.
+        !(action === 'sqs:SendMessage' && (name === 'reconcile' || name === 'task-events')),
+    );
+    expect(extra).toEqual([]);
+  });
+});
+
+describe('statements', () => {
+  const all = FUNCTION_NAMES.flatMap((name) => functionPermissions(resources())[name]);
+
+  it('never use a wildcard action', () => {
+    for (const statement of all) expect(statement.actions.filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('use "*" resources only for actions without resource-level permissions', () => {
+    const unscoped = new Set(all.filter((s) => s.resources.includes('*')).flatMap((s) => s.actions));
+    expect([...unscoped].sort()).toEqual(
+      [
+        'cloudwatch:GetMetricData',
+        'ecs:DeregisterTaskDefinition',
+        'ecs:DescribeTaskDefinition',
+        'ecs:ListTaskDefinitions',
+        'ecs:ListTasks',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTags',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'tag:GetResources',
+      ].sort(),
+    );
+    for (const statement of all.filter((s) => s.resources.includes('*')))
+      expect(statement.resources).toEqual(['*']);
+  });
+
+  it('let only reconcile pass roles, the two preview roles, to ECS tasks', () => {
+    for (const name of FUNCTION_NAMES) {
+      const passRole = functionPermissions(resources())[name].filter((s) =>
+        s.actions.includes('iam:PassRole'),
+      );
+      if (name !== 'reconcile') {
+        expect(passRole, name).toEqual([]);
+        continue;
+      }
+      expect(passRole).toEqual([
+        {
+          actions: ['iam:PassRole'],
+          resources: [resources().executionRoleArn, resources().taskRoleArn],
+          conditions: [
+            { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] },
+          ],
+        },
+      ]);
+    }
+  });
+
+  it('require the stage tag on everything they create, under the tag key the adapters write', () => {
+    expect(TAG_STAGE).toBe(CORE_TAG_STAGE);
+    const creates = all.filter((s) =>
+      s.actions.some((a) =>
+        [
+          'ecs:RegisterTaskDefinition',
+          'ecs:CreateService',
+          'elasticloadbalancing:CreateTargetGroup',
+          'elasticloadbalancing:CreateRule',
+        ].includes(a),
+      ),
+    );
+    expect(creates.length).toBeGreaterThan(0);
+    for (const statement of creates) {
+      expect(statement.conditions).toContainEqual({
+        test: 'StringEquals',
+        variable: `aws:RequestTag/${TAG_STAGE}`,
+        values: ['production'],
+      });
+    }
+  });
+});
+
+describe('ARN patterns', () => {
+  const stage = fc.stringMatching(/^[a-z][a-z0-9-]{0,23}$/);
+  const branch = fc.string({ maxLength: 80 });
+
+  it("cover every name an environment's resources get, and no other stage's", () => {
+    fc.assert(
+      fc.property(stage, stage, branch, fc.integer({ min: 1, max: 99_999 }), (mine, other, head, number) => {
+        const id = environmentId('acme/web', number);
+        const p = stagePatterns(resources(mine));
+        for (const slug of slugCandidates(id, head, number)) {
+          const names = resourceNames(mine, id, slug);
+          expect(
+            matches(
+              p.taskDefinitions,
+              `arn:aws:ecs:eu-west-1:123456789012:task-definition/${names.family}:3`,
+            ),
+          ).toBe(true);
+          expect(
+            matches(
+              p.services,
+              `arn:aws:ecs:eu-west-1:123456789012:service/MatineeCluster-1a2b3c4/${names.service}`,
+            ),
+          ).toBe(true);
+          expect(
+            matches(
+              p.targetGroups,
+              `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${names.targetGroup}/73e2d6bc24d8a067`,
+            ),
+          ).toBe(true);
+          // Another stage's services, by name, unless its name extends this one (its tags tell them apart).
+          const theirs = resourceNames(other, id, slug).service;
+          if (!theirs.startsWith(`matinee-${mine}-`))
+            expect(
+              matches(
+                p.services,
+                `arn:aws:ecs:eu-west-1:123456789012:service/MatineeCluster-1a2b3c4/${theirs}`,
+              ),
+            ).toBe(false);
+        }
+      }),
+    );
+  });
+
+  it("cover the listener's rules and nothing of another listener", () => {
+    const p = stagePatterns(resources());
+    expect(
+      matches(
+        p.rules,
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/matinee/50dc6c495c0c9188/f2f7dc8e/9683b2d02a6cabee',
+      ),
+    ).toBe(true);
+    expect(
+      matches(
+        p.rules,
+        'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/other/50dc6c495c0c9188/aaaa/9683b2d02a6cabee',
+      ),
+    ).toBe(false);
+  });
+});
