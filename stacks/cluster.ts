@@ -49,7 +49,7 @@ export function cluster(input: StageInput, context: AwsContext): Cluster {
     retentionInDays: LOG_RETENTION_DAYS,
   });
 
-  const { partition, region, account } = context;
+  const { partition, account } = context;
   const executionRole = new aws.iam.Role('MatineeTaskExecutionRole', {
     description: `Matinee ${input.stage}: ECS pulls preview images and writes their logs`,
     assumeRolePolicy: assumedByEcsTasks(),
@@ -61,8 +61,9 @@ export function cluster(input: StageInput, context: AwsContext): Cluster {
             // Has no resource-level permissions.
             { actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
             {
+              // Private images of this account, in any region (a build pipeline often pushes to one).
               actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-              resources: [$interpolate`arn:${partition}:ecr:${region}:${account}:repository/*`],
+              resources: [$interpolate`arn:${partition}:ecr:*:${account}:repository/*`],
             },
             {
               actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

@@ -263,7 +263,7 @@ describe('the cluster', () => {
       {
         Effect: 'Allow',
         Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-        Resource: [`arn:aws:ecr:${REGION}:${ACCOUNT}:repository/*`],
+        Resource: [`arn:aws:ecr:*:${ACCOUNT}:repository/*`],
       },
       {
         Effect: 'Allow',
