@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // SST's platform (.sst/platform): the component sources and provider packages `sst install` writes. It gives
-// sst.config.ts and stacks/ their types (tsconfig.sst.json) and lets test/infra run the stacks under mocks.
+// sst.config.ts and stacks/ their types (stacks/tsconfig.json) and lets test/infra run the stacks under mocks.
 // `install` runs `sst install` offline unless the platform already matches the pinned sst and aws versions;
 // `check` fails, saying what to run, when it does not.
 import { spawnSync } from 'node:child_process';
@@ -76,6 +76,6 @@ if (command === 'check') {
     }
   }
 } else {
-  console.error('usage: node scripts/sst-platform.mjs install [--force] | check');
+  console.error('usage: node stacks/sst-platform.mjs install [--force] | check');
   process.exit(2);
 }
