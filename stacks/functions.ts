@@ -40,7 +40,7 @@ export function functions(parts: {
 }): Functions {
   const { input, context, net, front, compute, store } = parts;
 
-  const settingsProperties: DeepInput<StageSettings> & { defaults: StageInput['defaults'] } = {
+  const settingsProperties: DeepInput<StageSettings> = {
     stage: input.stage,
     domain: input.domain,
     region: context.region,
@@ -56,8 +56,7 @@ export function functions(parts: {
     logGroup: compute.logGroup.name,
     githubApiUrl: input.githubApiUrl,
     maxAwake: input.maxAwake,
-    // Not in the contract yet (functions/lib/settings.ts drops it): the defaults for a repository whose
-    // .matinee.yml sets no size or idle timeout.
+    // For repositories whose .matinee.yml sets no size or idle timeout.
     defaults: input.defaults,
   };
   const settings = new sst.Linkable(LINKS.settings, { properties: settingsProperties });

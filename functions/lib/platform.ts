@@ -34,7 +34,15 @@ export function basePart(
   log: Logger = jsonLogger(),
 ) {
   const { stage } = config;
-  const settings: Settings = { stage: stage.stage, domain: stage.domain, scheme: 'https' };
+  const settings: Settings = {
+    stage: stage.stage,
+    domain: stage.domain,
+    scheme: 'https',
+    defaults: stage.defaults && {
+      size: { cpu: stage.defaults.cpu, memory: stage.defaults.memory },
+      idle: stage.defaults.idleSeconds,
+    },
+  };
   return {
     config,
     settings,

@@ -40,6 +40,14 @@ export const stageSettingsSchema = z.object({
   logGroup: nonEmpty,
   /** GitHub's REST API: api.github.com unless GitHub Enterprise Server. */
   githubApiUrl: z.string().url().optional(),
+  /** Size and idle timeout for repositories whose `.matinee.yml` does not set them. */
+  defaults: z
+    .object({
+      cpu: z.number().int().positive(),
+      memory: z.number().int().positive(),
+      idleSeconds: z.number().int().positive(),
+    })
+    .optional(),
   /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
   maxAwake: z.number().int().min(1).max(100),
 });

@@ -91,6 +91,27 @@ forks: { policy: always }
   });
 });
 
+describe('stage defaults', () => {
+  const defaults = { size: { cpu: 1024, memory: 2048 }, idle: 900 };
+
+  it('fill the size and idle timeout a file leaves out', () => {
+    const parsed = parseConfig('app: { image: x, port: 3000 }', defaults);
+
+    expect(parsed.ok && parsed.value.size).toEqual({ cpu: 1024, memory: 2048 });
+    expect(parsed.ok && parsed.value.idle).toBe(900);
+  });
+
+  it('never override what the file says', () => {
+    const parsed = parseConfig(
+      'app: { image: x, port: 3000 }\nsize: { cpu: 256, memory: 512 }\nidle: 20m',
+      defaults,
+    );
+
+    expect(parsed.ok && parsed.value.size).toEqual({ cpu: 256, memory: 512 });
+    expect(parsed.ok && parsed.value.idle).toBe(1200);
+  });
+});
+
 describe('durations', () => {
   it.each([
     ['90s', 90],

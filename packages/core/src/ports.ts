@@ -1,3 +1,4 @@
+import type { ConfigDefaults } from './config/config.ts';
 import type { Environment, EnvironmentId, Resources } from './environment/environment.ts';
 import type { ResourceNames } from './environment/naming.ts';
 import type { StatusReport } from './feedback/status-report.ts';
@@ -172,6 +173,8 @@ export interface Settings {
   /** How previews are reached: https on AWS; http and a port locally. */
   scheme?: 'http' | 'https';
   port?: number;
+  /** Size and idle timeout for repositories whose `.matinee.yml` does not set them. */
+  defaults?: ConfigDefaults;
 }
 
 /** The address people open for `host`. */

@@ -116,8 +116,18 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.length ? path.map(String).join('.') : '(top level)';
 }
 
-/** Parses and validates `.matinee.yml`. Every problem is reported, each with where it is. */
-export function parseConfig(text: string): ConfigResult {
+/** What a deployment sets for repositories whose `.matinee.yml` does not say (stage settings). */
+export interface ConfigDefaults {
+  size?: { cpu: number; memory: number };
+  /** Seconds. */
+  idle?: number;
+}
+
+/**
+ * Parses and validates `.matinee.yml`. Every problem is reported, each with where it is. `defaults` fill
+ * `size` and `idle` when the file leaves them out (and are validated like the file's own values).
+ */
+export function parseConfig(text: string, defaults: ConfigDefaults = {}): ConfigResult {
   const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length) {
     return {
@@ -129,7 +139,16 @@ export function parseConfig(text: string): ConfigResult {
       }),
     };
   }
-  const result = configSchema.safeParse(document.toJS() ?? {});
+  const raw: unknown = document.toJS() ?? {};
+  const withDefaults =
+    raw && typeof raw === 'object' && !Array.isArray(raw)
+      ? {
+          ...(defaults.size ? { size: defaults.size } : {}),
+          ...(defaults.idle ? { idle: `${defaults.idle}s` } : {}),
+          ...raw,
+        }
+      : raw;
+  const result = configSchema.safeParse(withDefaults);
   if (!result.success) {
     return {
       ok: false,
@@ -160,9 +179,9 @@ export function configDigest(config: MatineeConfig): string {
     .slice(0, 16);
 }
 
-export function loadConfig(sha: string, text: string | undefined): LoadedConfig {
+export function loadConfig(sha: string, text: string | undefined, defaults?: ConfigDefaults): LoadedConfig {
   if (text === undefined) return { sha, status: 'missing' };
-  const result = parseConfig(text);
+  const result = parseConfig(text, defaults);
   return result.ok
     ? { sha, status: 'ok', digest: result.digest, value: result.value }
     : { sha, status: 'invalid', problems: result.problems };

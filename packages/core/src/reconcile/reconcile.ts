@@ -82,11 +82,21 @@ async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Enviro
   const { repo, desired, pr } = env;
   let next = env;
   if (env.config?.sha !== desired.sha) {
-    next = { ...next, config: loadConfig(desired.sha, await deps.source.readConfig(repo, desired.sha)) };
+    next = {
+      ...next,
+      config: loadConfig(
+        desired.sha,
+        await deps.source.readConfig(repo, desired.sha),
+        deps.settings.defaults,
+      ),
+    };
   }
   // A fork's own file must not decide whether the fork is deployed: its policy comes from the base commit.
   if (pr.fork && next.policy?.sha !== pr.baseSha) {
-    next = { ...next, policy: loadConfig(pr.baseSha, await deps.source.readConfig(repo, pr.baseSha)) };
+    next = {
+      ...next,
+      policy: loadConfig(pr.baseSha, await deps.source.readConfig(repo, pr.baseSha), deps.settings.defaults),
+    };
   }
   if (!pr.fork && next.policy) next = { ...next, policy: undefined };
   // A fork's deploy label counts only when its author may write to the repository.
