@@ -1,4 +1,6 @@
 import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { environmentId, onPullRequest, reconcile, type TaskEvent } from '@matinee/core';
 import { ProcessCloud } from '@matinee/local';
@@ -85,6 +87,23 @@ describe('local processes as the runtime', () => {
     expect(page).toContain('fix-login');
     expect(page).toContain(facts().headSha.slice(0, 7));
     expect((await deps.store.get(ID))?.observed.phase).toBe('ready');
+  });
+
+  it("runs the seed once the app is healthy, with the app's variables and port", async () => {
+    const seeded = resolve(tmpdir(), `matinee-seed-${process.pid}-${Date.now()}`);
+    const { cloud, deps } = setup(
+      `app: { image: x, port: 3000, health: /health }\nseed: [sh, -c, 'echo "$MATINEE_BRANCH $PORT" > ${seeded}']\nlocal: { command: node server.js, cwd: ${HELLO} }`,
+    );
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    const app = await until('healthy', () => cloud.processes().find((p) => p.healthy));
+
+    const written = await until('the seed', () =>
+      existsSync(seeded) ? readFileSync(seeded, 'utf8') : undefined,
+    );
+
+    expect(written.trim()).toBe(`fix-login ${app.port}`);
+    rmSync(seeded, { force: true });
   });
 
   it('replaces the process on a push and stops every process when the environment goes', async () => {

@@ -104,6 +104,37 @@ const throttled = () =>
   });
 
 describe('EcsRuntime.registerRevision', () => {
+  it('makes the seed wait for the app to start, and lets it exit without stopping the task', async () => {
+    const { mock, runtime, spec } = setup();
+    mock.on(DescribeTaskDefinitionCommand).rejects(noActiveRevision());
+    mock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(1) } });
+    const seeded: TaskSpec = {
+      ...spec,
+      containers: [
+        ...spec.containers,
+        {
+          name: 'matinee-seed',
+          image: 'ghcr.io/acme/web:abc',
+          command: ['npm', 'run', 'seed'],
+          env: {},
+          essential: false,
+          dependsOn: [{ container: 'app', condition: 'START' }],
+        },
+      ],
+    };
+
+    await runtime.registerRevision(ref(), seeded);
+
+    const definitions = mock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input
+      .containerDefinitions;
+    expect(definitions?.at(-1)).toMatchObject({
+      name: 'matinee-seed',
+      essential: false,
+      command: ['npm', 'run', 'seed'],
+      dependsOn: [{ containerName: 'app', condition: 'START' }],
+    });
+  });
+
   it('registers every container in one Fargate task, logs to the group, the port on the app, tagged with the revision', async () => {
     const { mock, runtime, spec } = setup();
     mock.on(DescribeTaskDefinitionCommand).rejects(noActiveRevision());

@@ -50,6 +50,8 @@ export interface ContainerSpec {
   /** Only the app container has one. */
   port?: number;
   essential: boolean;
+  /** Containers this one waits for (ECS `dependsOn`). */
+  dependsOn?: { container: string; condition: 'START' | 'HEALTHY' | 'COMPLETE' | 'SUCCESS' }[];
 }
 
 /** What to run for one commit and config: everything a runtime needs, rendered from `.matinee.yml`. */
@@ -63,6 +65,7 @@ export interface TaskSpec {
   port: number;
   healthPath: string;
   spot: boolean;
+  /** Run after each start of the task (sidecar databases start empty, so after every wake too). */
   seed?: string[];
   /** For local mode: the app as a process. */
   local?: { command: string[]; cwd?: string };

@@ -37,6 +37,8 @@ interface Revision {
 
 interface Task {
   child: ChildProcess;
+  /** The seed command, while it runs. */
+  seed?: ChildProcess;
   port: number;
   healthy: boolean;
   stopping: boolean;
@@ -352,6 +354,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
           taskDefinitionArn: service.taskDefinitionArn,
           lastStatus: 'RUNNING',
         });
+        this.seed(service, task, revision);
       } catch {
         // not listening yet
       }
@@ -359,9 +362,31 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     task.timer.unref();
   }
 
+  /** `.matinee.yml`'s seed, beside the app once it is healthy, as the seed container does on ECS. */
+  private seed(service: Service, task: Task, revision: Revision): void {
+    const [command, ...args] = revision.spec.seed ?? [];
+    if (!command) return;
+    const app = revision.spec.containers[0];
+    const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
+    const child = spawn(command, args, {
+      cwd: revision.spec.local?.cwd ?? this.options.defaultCwd,
+      env: { ...process.env, ...app?.env, PORT: String(task.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.on('exit', (code) => {
+      log.end(`seed exited with code ${code}\n`);
+      if (task.seed === child) task.seed = undefined;
+    });
+    child.on('error', () => {});
+    task.seed = child;
+  }
+
   private async stopTask(service: Service): Promise<void> {
     const task = service.task;
     if (!task) return;
+    task.seed?.kill('SIGKILL');
     task.stopping = true;
     task.healthy = false;
     clearInterval(task.timer);

@@ -25,6 +25,9 @@ function revisionOf(
 }
 
 /** The task to run for `env` at `sha` with `config`: templates filled, app first. */
+/** The container that runs `.matinee.yml`'s `seed` in each task. */
+export const SEED_CONTAINER = 'matinee-seed';
+
 export function taskSpec(
   env: Pick<Environment, 'host' | 'number' | 'pr' | 'overrides' | 'deployNonce'>,
   sha: string,
@@ -65,10 +68,24 @@ export function taskSpec(
       essential: true,
     }),
   );
+  // The seed runs beside the app in the same task, with the app's image and variables, once the app has
+  // started; it may exit (not essential) and should wait for its database itself.
+  const seed: ContainerSpec[] = config.seed
+    ? [
+        {
+          name: SEED_CONTAINER,
+          image: app.image,
+          command: config.seed,
+          env: app.env,
+          essential: false,
+          dependsOn: [{ container: app.name, condition: 'START' }],
+        },
+      ]
+    : [];
   return {
     revision: revisionOf(sha, digest, env),
     sha,
-    containers: [app, ...sidecars],
+    containers: [app, ...sidecars, ...seed],
     cpu: config.size.cpu,
     memory: config.size.memory,
     port: config.app.port,
