@@ -1,4 +1,5 @@
 import { parseDuration } from '../packages/core/src/config/duration.ts';
+import { fargateMemory } from '../packages/core/src/config/fargate.ts';
 import { assertStage } from '../packages/core/src/environment/naming.ts';
 
 /**
@@ -49,17 +50,6 @@ export class StageInputError extends Error {
     this.problems = problems;
   }
 }
-
-/** Fargate's valid cpu/memory pairs (MiB), the same rule `.matinee.yml`'s `size` follows. */
-const fargateMemory: Record<number, (memory: number) => boolean> = {
-  256: (m) => [512, 1024, 2048].includes(m),
-  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
-  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
-  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
-  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
-  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
-  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
-};
 
 const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A preview host is `<slug>.<domain>` with a slug of up to 63 characters, and a host is at most 253. */

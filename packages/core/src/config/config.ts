@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { parseDuration } from './duration.ts';
+import { fargateMemory } from './fargate.ts';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 const envVars = z
@@ -35,17 +36,6 @@ const duration = z.union([z.string(), z.number().int().positive()]).transform((v
   }
   return seconds;
 });
-
-/** Fargate's valid cpu/memory pairs (MiB). */
-const fargateMemory: Record<number, (memory: number) => boolean> = {
-  256: (m) => [512, 1024, 2048].includes(m),
-  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
-  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
-  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
-  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
-  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
-  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
-};
 
 const size = z
   .strictObject({ cpu: z.number().int().default(256), memory: z.number().int().default(512) })
