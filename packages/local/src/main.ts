@@ -4,6 +4,8 @@ import { startLocal } from './start.ts';
 
 // `npm start`: Matinee on this machine until Ctrl-C.
 const log = new ConsoleLogger();
+// The SDK only talks to the embedded database here; its advice about Node versions is for deployments.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 try {
   const settings = readLocalSettings(process.env, process.cwd());
   const matinee = await startLocal(settings, log);

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { environmentId } from '@matinee/core';
+import {
+  DEFAULT_LOCAL_WEBHOOK_SECRET,
+  type LocalMatinee,
+  readLocalSettings,
+  runCli,
+  startLocal,
+} from '@matinee/local';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryLogger } from '../support/fakes.ts';
+import { hostRequest } from '../support/http.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ID = environmentId('acme/shop', 7);
+const running: LocalMatinee[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const matinee of running.splice(0)) await matinee.stop();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(dataDir: string) {
+  const settings = readLocalSettings({ MATINEE_PORT: '0', MATINEE_DATA_DIR: dataDir }, ROOT);
+  const matinee = await startLocal(settings, new MemoryLogger());
+  running.push(matinee);
+  return matinee;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('npm start across a restart', () => {
+  it('keeps every environment in the embedded database and starts the awake ones again', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'matinee-restart-'));
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    await runCli(['open', 'acme/shop', '7', 'checkout', 'c'.repeat(40)], {
+      baseUrl: `http://127.0.0.1:${first.port}`,
+      secret: DEFAULT_LOCAL_WEBHOOK_SECRET,
+      print: () => {},
+    });
+    await until('ready', async () => (await first.store.get(ID))?.observed.phase === 'ready');
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    expect(first.cloud.processes()).toEqual([]);
+
+    const second = await start(dataDir);
+
+    expect((await second.store.get(ID))?.desired).toMatchObject({ phase: 'running', sha: 'c'.repeat(40) });
+    await until('served again', async () => {
+      const page = await hostRequest(second.port, 'checkout-pr7.localhost');
+      return page.status === 200 && page.body.includes('ccccccc');
+    });
+  });
+});
