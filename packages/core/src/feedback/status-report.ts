@@ -107,7 +107,8 @@ export function statusReport(
     reason,
     sleepsAt,
     report.lastWakeSeconds,
-    env.lastCommand?.at,
+    // The whole command, not only its time: two commands within one clock tick are two answers to show.
+    env.lastCommand,
   ]);
   return { ...report, key };
 }

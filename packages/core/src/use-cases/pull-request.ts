@@ -78,7 +78,12 @@ function desiredAfter(
   if (env.desired.phase === 'deleted') return { phase: 'running', reason: `pull request ${change.action}` };
   const pushed = facts.headSha !== env.desired.sha;
   // Labels and draft state can open or close the deploy gate: look again, awake.
-  const gateInputs = facts.draft !== env.pr.draft || facts.labels.join('\n') !== env.pr.labels.join('\n');
+  // Who added a label counts too: a fork's label re-added by a maintainer approves what a reader's did not.
+  const newLabeler = Object.entries(facts.labeledBy ?? {}).some(
+    ([label, user]) => env.pr.labeledBy?.[label] !== user,
+  );
+  const gateInputs =
+    facts.draft !== env.pr.draft || facts.labels.join('\n') !== env.pr.labels.join('\n') || newLabeler;
   if (pushed) return { phase: 'running', reason: `pushed ${facts.headSha.slice(0, 7)}` };
   if (gateInputs) return { phase: 'running', reason: `pull request ${change.action}` };
   return undefined;

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { awsDeployment, HOST, ID, pullRequest, REPO, SHA_1, serveRepo } from '../support/aws-deployment.ts';
+import { localTable } from '../support/dynamo.ts';
+import { type FakeAws, fakeAws } from '../support/fake-aws.ts';
+import { FakeGithub } from '../support/fake-github.ts';
+import { example } from '../support/webhooks.ts';
+
+/**
+ * What a pull request sees, end to end: signed webhooks (GitHub's example payloads, adapted) into the
+ * webhook function, reconciles on the fake AWS, and every GitHub API call over HTTP to the api.github.com
+ * stand-in, whose comments, deployments and reactions are asserted.
+ */
+const BASE_SHA = 'b'.repeat(40);
+let github: FakeGithub;
+beforeEach(async () => {
+  github = await new FakeGithub().start();
+  serveRepo(github);
+});
+afterEach(() => github.stop());
+
+const deployment = async (aws: FakeAws = fakeAws()) => ({
+  aws,
+  ...awsDeployment(aws, github, await localTable()),
+});
+
+function fromFork(action: string, extra: Record<string, unknown> = {}, updatedAt = '2026-11-22T10:00:00Z') {
+  const payload = pullRequest(action, SHA_1, updatedAt, extra);
+  payload.pull_request.head.repo = { full_name: 'outsider/web' };
+  payload.pull_request.base.sha = BASE_SHA;
+  return payload;
+}
+
+function labeled(by: string, updatedAt: string) {
+  const payload = fromFork('labeled', { labels: [{ name: 'matinee:deploy' }] }, updatedAt);
+  payload.label = { ...example('pull_request', 'labeled').label, name: 'matinee:deploy' };
+  payload.sender = { ...payload.sender, login: by };
+  return payload;
+}
+
+function command(body: string, user = 'maintainer') {
+  const payload = example('issue_comment', 'created');
+  payload.repository.full_name = REPO;
+  payload.issue.number = 42;
+  payload.issue.pull_request = { url: `https://api.github.com/repos/${REPO}/pulls/42` };
+  payload.comment.id = 9000 + github.reactions.length;
+  payload.comment.body = body;
+  payload.sender = { ...payload.sender, login: user };
+  return payload;
+}
+
+const comment = () => github.comments.find((c) => c.issue === 42)?.body ?? '';
+
+describe('the pull request side, through GitHub’s API over HTTP', () => {
+  it('keeps one comment, edited in place, and a deployment per commit with its status sequence', async () => {
+    github.permissions.set(`${REPO} maintainer`, 'maintain');
+    const d = await deployment();
+
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+    await d.step('sleep', () => d.webhook('issue_comment', command('/matinee sleep')));
+
+    expect(github.comments.filter((c) => c.issue === 42)).toHaveLength(1);
+    expect(comment()).toContain(`https://${HOST}`);
+    expect(github.deployments).toEqual([
+      expect.objectContaining({ sha: SHA_1, environment: 'preview/pr-42', transient: true }),
+    ]);
+    expect(github.statuses.map((s) => s.state)[0]).toBe('in_progress');
+    expect(github.statuses.map((s) => s.state)).toContain('success');
+  });
+
+  it('deploys nothing for a fork without the label, and says why', async () => {
+    github.files.set(`${REPO}@${BASE_SHA}:.matinee.yml`, 'app: { image: x, port: 3000 }');
+    const d = await deployment();
+
+    await d.step('fork opened', () => d.webhook('pull_request', fromFork('opened')));
+
+    expect((await d.platform.store.get(ID))?.observed.phase).toBe('skipped');
+    expect(d.aws.services.size).toBe(0);
+    expect(comment()).toMatch(/fork/i);
+  });
+
+  it('deploys a fork once a maintainer adds the label, and ignores the label from anyone else', async () => {
+    github.files.set(`${REPO}@${BASE_SHA}:.matinee.yml`, 'app: { image: x, port: 3000 }');
+    github.permissions.set(`${REPO} drive-by`, 'read');
+    github.permissions.set(`${REPO} maintainer`, 'maintain');
+    const d = await deployment();
+
+    await d.step('labelled by a reader', () =>
+      d.webhook('pull_request', labeled('drive-by', '2026-11-22T10:01:00Z')),
+    );
+    expect((await d.platform.store.get(ID))?.observed.phase).toBe('skipped');
+    expect(d.aws.services.size).toBe(0);
+
+    await d.step('labelled by a maintainer', () =>
+      d.webhook('pull_request', labeled('maintainer', '2026-11-22T10:02:00Z')),
+    );
+    expect((await d.platform.store.get(ID))?.observed.phase).toBe('ready');
+  });
+
+  it('obeys each command from a writer, reacting 👍, and answers others with 😕', async () => {
+    github.permissions.set(`${REPO} maintainer`, 'maintain');
+    github.permissions.set(`${REPO} reader`, 'read');
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+    const env = () => d.platform.store.get(ID);
+
+    await d.step('sleep', () => d.webhook('issue_comment', command('/matinee sleep')));
+    expect((await env())?.observed.phase).toBe('sleeping');
+    await d.step('wake', () => d.webhook('issue_comment', command('/matinee wake')));
+    expect((await env())?.observed.phase).toBe('ready');
+    await d.step('env', () => d.webhook('issue_comment', command('/matinee env FEATURE_X=on')));
+    expect((await env())?.overrides).toEqual({ FEATURE_X: 'on' });
+    await d.step('redeploy', () => d.webhook('issue_comment', command('/matinee redeploy')));
+    const task = d.aws.taskDefinitions.at(-1)?.input.containerDefinitions?.[0]?.environment;
+    expect(task).toContainEqual({ name: 'FEATURE_X', value: 'on' });
+    await d.step('unset', () => d.webhook('issue_comment', command('/matinee env --unset FEATURE_X')));
+    expect((await env())?.overrides ?? {}).toEqual({});
+    await d.step('keep-awake', () => d.webhook('issue_comment', command('/matinee keep-awake 4h')));
+    expect((await env())?.keepAwakeUntil).toBeDefined();
+    await d.step('unknown', () => d.webhook('issue_comment', command('/matinee dance')));
+    await d.step('reader', () => d.webhook('issue_comment', command('/matinee sleep', 'reader')));
+
+    expect(github.reactions.map((r) => r.content)).toEqual([
+      '+1',
+      '+1',
+      '+1',
+      '+1',
+      '+1',
+      '+1',
+      'confused',
+      'confused',
+    ]);
+    expect((await env())?.observed.phase).toBe('ready');
+    expect(comment()).toContain('needs write access');
+  });
+
+  it('reports every problem of an invalid .matinee.yml in the comment, and deploys nothing', async () => {
+    github.files.set(
+      `${REPO}@${SHA_1}:.matinee.yml`,
+      'app: { port: eighty }\nsize: { cpu: 300 }\nhealthcheck: /',
+    );
+    const d = await deployment();
+
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+
+    expect(d.aws.services.size).toBe(0);
+    expect(comment()).toContain('app.image');
+    expect(comment()).toContain('app.port');
+    expect(comment()).toContain('healthcheck');
+  });
+
+  it('stays silent for a repository without .matinee.yml', async () => {
+    github.files.clear();
+    const d = await deployment();
+
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+
+    expect(d.aws.services.size).toBe(0);
+    expect(github.comments).toEqual([]);
+    expect(github.deployments).toEqual([]);
+  });
+});
