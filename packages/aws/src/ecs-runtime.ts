@@ -236,7 +236,10 @@ export class EcsRuntime implements Runtime {
       image: container.image,
       command: container.command,
       essential: container.essential,
-      dependsOn: container.dependsOn?.map(({ container: containerName, condition }) => ({ containerName, condition })),
+      dependsOn: container.dependsOn?.map(({ container: containerName, condition }) => ({
+        containerName,
+        condition,
+      })),
       environment: Object.entries(container.env)
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([name, value]) => ({ name, value })),
