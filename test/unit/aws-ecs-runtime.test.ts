@@ -389,12 +389,14 @@ describe('EcsRuntime.describe', () => {
         taskDefinitionArn: TD(2),
         lastStoppedReason: undefined,
       },
-      revisions: 2,
+      // At least the running one; the list is left to a teardown, which lists them itself.
+      revisions: 1,
     });
     expect(mock.commandCalls(DescribeTaskDefinitionCommand).map((call) => call.args[0].input)).toEqual([
       { taskDefinition: TD(2), include: ['TAGS'] },
     ]);
     expect(mock.commandCalls(ListTasksCommand)).toHaveLength(0);
+    expect(mock.commandCalls(ListTaskDefinitionsCommand)).toHaveLength(0);
   });
 
   it('explains missing tasks with the reason of the latest stopped one', async () => {

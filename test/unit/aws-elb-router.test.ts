@@ -351,6 +351,30 @@ describe('ElbRouter.removeRule', () => {
 });
 
 describe('ElbRouter.describe', () => {
+  it('asks a recorded group for its health directly, without looking it up by name', async () => {
+    const { mock, router } = setup();
+    mock.on(DescribeRulesCommand).resolves({ Rules: [liveRule(), DEFAULT_RULE] });
+    mock
+      .on(DescribeTargetHealthCommand)
+      .resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] });
+
+    const seen = await router.describe({ ...REF, known: { targetGroupArn: TG } });
+
+    expect(seen).toEqual({ targetGroupArn: TG, ruleArn: RULE, health: 'healthy' });
+    expect(mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(0);
+  });
+
+  it('looks the group up by name when the recorded one is gone', async () => {
+    const { mock, router } = setup();
+    mock.on(DescribeRulesCommand).resolves({ Rules: [DEFAULT_RULE] });
+    mock.on(DescribeTargetHealthCommand).rejects(notFound());
+    mock.on(DescribeTargetGroupsCommand).rejects(notFound());
+
+    const seen = await router.describe({ ...REF, known: { targetGroupArn: TG } });
+
+    expect(seen).toEqual({ targetGroupArn: undefined, ruleArn: undefined, health: 'none' });
+  });
+
   it('reports nothing when neither group nor rule exists', async () => {
     const { mock, router } = setup();
     mock.on(DescribeTargetGroupsCommand).rejects(notFound());

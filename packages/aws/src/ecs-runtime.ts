@@ -93,17 +93,14 @@ export class EcsRuntime implements Runtime {
   }
 
   async describe(ref: EnvironmentRef): Promise<{ service?: ServiceState; revisions: number }> {
-    const [service, active] = await Promise.all([
-      this.findService(ref),
-      this.listRevisions(ref.names.family, 'ACTIVE'),
-    ]);
+    const service = await this.findService(ref);
     if (!service?.serviceArn) {
       // Deregistered revisions keep their tags until deleted. Counting them when nothing else is left
       // lets a teardown cut short between deregistering and deleting be finished by the next one.
+      const active = await this.listRevisions(ref.names.family, 'ACTIVE');
       const left = active.length > 0 ? active : await this.listRevisions(ref.names.family, 'INACTIVE');
       return { revisions: left.length };
     }
-    const revisions = active;
     // The primary deployment is the revision being rolled out; tasks of the one it replaces do not count.
     const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
     const taskDefinitionArn = primary?.taskDefinition ?? service.taskDefinition ?? '';
@@ -123,7 +120,9 @@ export class EcsRuntime implements Runtime {
         taskDefinitionArn,
         lastStoppedReason,
       },
-      revisions: revisions.length,
+      // At least the one the service runs: enough for the plan (teardown deregisters them all, listing
+      // them itself), and a list call saved on every reconcile of a live environment.
+      revisions: 1,
     };
   }
 

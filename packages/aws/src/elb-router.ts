@@ -14,6 +14,7 @@ import {
   type Rule,
   type RuleCondition,
   type TargetGroup,
+  type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   type EnvironmentRef,
@@ -46,6 +47,12 @@ const RULES_PAGE = 400;
 const UNMATCHABLE: RuleCondition = { Field: 'source-ip', SourceIpConfig: { Values: ['255.255.255.255/32'] } };
 
 const TARGET_GROUP_ABSENT = ['TargetGroupNotFoundException', 'TargetGroupNotFound'];
+
+/** For a lookup by a recorded ARN: a group that is gone is undefined, any other error stays an error. */
+function absent(error: unknown): undefined {
+  if (isAwsError(error, ...TARGET_GROUP_ABSENT)) return undefined;
+  throw error;
+}
 const RULE_ABSENT = ['RuleNotFoundException', 'RuleNotFound'];
 const PRIORITY_TAKEN = ['PriorityInUseException', 'PriorityInUse'];
 
@@ -122,6 +129,15 @@ export class ElbRouter implements Router {
   async describe(
     ref: EnvironmentRef,
   ): Promise<{ targetGroupArn?: string; ruleArn?: string; health: TargetHealth }> {
+    const known = ref.known.targetGroupArn;
+    if (known) {
+      // The recorded group answers for itself: its health, or not-found when it is gone.
+      const [rules, health] = await Promise.all([this.listRules(), this.health(known).catch(absent)]);
+      if (health !== undefined) {
+        const live = this.hostRules(ref, rules).find((rule) => !isWarming(rule));
+        return { targetGroupArn: known, ruleArn: live?.RuleArn, health };
+      }
+    }
     const [group, rules] = await Promise.all([this.findTargetGroup(ref), this.listRules()]);
     const live = this.hostRules(ref, rules).find((rule) => !isWarming(rule));
     const health = group?.TargetGroupArn ? await this.health(group.TargetGroupArn) : 'none';
@@ -352,9 +368,16 @@ export class ElbRouter implements Router {
 
   /** One word for the group's targets: any healthy one serves; `unused` means checks have not begun. */
   private async health(targetGroupArn: string): Promise<TargetHealth> {
-    const { TargetHealthDescriptions } = await aws('DescribeTargetHealth', () =>
-      this.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
-    );
+    // Not through aws(): a missing group must stay recognisable (TargetGroupNotFound) to the caller.
+    let TargetHealthDescriptions: TargetHealthDescription[] | undefined;
+    try {
+      ({ TargetHealthDescriptions } = await this.elb.send(
+        new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
+      ));
+    } catch (error) {
+      if (isAwsError(error, ...TARGET_GROUP_ABSENT)) throw error;
+      throw fromAws(error, 'DescribeTargetHealth');
+    }
     const states = (TargetHealthDescriptions ?? []).map((target) => target.TargetHealth?.State);
     if (states.length === 0) return 'none';
     if (states.includes('healthy')) return 'healthy';

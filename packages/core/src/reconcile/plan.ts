@@ -13,7 +13,7 @@ export type Target =
 /** What the cloud holds, as described by the runtime and router just before planning. */
 export interface Observed {
   service?: ServiceState;
-  /** Registered task definition revisions of the environment. */
+  /** Registered task definition revisions of the environment: 0 when none remain, at least 1 while a service runs one. */
   revisions: number;
   targetGroupArn?: string;
   ruleArn?: string;
