@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// This machine runs Node 20; the SDK's notice about its coming Node 22 floor would bury every test log.
+// Set here so the global setup and every worker (which inherit it) stay quiet.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -7,7 +11,5 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
-    // This machine runs Node 20; the SDK's notice about its coming Node 22 floor would bury every test log.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
