@@ -96,6 +96,19 @@ describe('GitHub as source control', () => {
     expect(github.statuses[1]?.environment_url).toBe('https://fix-login-pr42.preview.example.com');
   });
 
+  it('marks the deployment inactive when the environment is torn down to not deployed', async () => {
+    const source = withToken();
+    await source.publish(report({ state: 'ready' }));
+    await source.publish(
+      report({ state: 'not-deployed', reason: 'draft pull request: deploys once ready for review' }),
+    );
+    expect(github.statuses.map((s) => s.state)).toEqual(['success', 'inactive']);
+    expect(github.statuses[1]).toMatchObject({
+      deployment: github.deployments[0]?.id,
+      environment_url: undefined,
+    });
+  });
+
   it('reports a failure on the deployment with its reason', async () => {
     await withToken().publish(
       report({ state: 'failed', reason: 'stopped 3 times: Essential container in task exited' }),

@@ -26,6 +26,10 @@ export interface GithubOptions {
 
 type Client = InstanceType<typeof Octokit>;
 
+/**
+ * The deployment status each public state puts on the pull request; `removing` leaves the last one until
+ * the removal is done. Not deployed (a draft again, a fork's label removed) has nothing left to view.
+ */
 const deploymentState: Partial<
   Record<StatusReport['state'], 'in_progress' | 'success' | 'failure' | 'inactive'>
 > = {
@@ -34,6 +38,7 @@ const deploymentState: Partial<
   ready: 'success',
   asleep: 'success',
   failed: 'failure',
+  'not-deployed': 'inactive',
   removed: 'inactive',
 };
 
