@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { environmentId, onPullRequest, reconcile, type TaskEvent } from '@matinee/core';
-import { ProcessCloud } from '@matinee/local';
+import { appBaseEnv, ProcessCloud } from '@matinee/local';
 import { afterEach, describe, expect, it } from 'vitest';
 import { facts, SHA_B } from '../support/environments.ts';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../support/fakes.ts';
 
 const HELLO = resolve(import.meta.dirname, '../../examples/hello');
+const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 const ID = environmentId('acme/web', 42);
 const HOST = 'fix-login-pr42.localhost';
 
@@ -49,13 +50,16 @@ afterEach(async () => {
 
 function setup(
   config = `app: { image: 'hello:{sha}', port: 3000, health: /health }\nlocal: { command: node server.js, cwd: ${HELLO} }`,
+  options: Partial<ConstructorParameters<typeof ProcessCloud>[0]> = {},
 ) {
   const events: TaskEvent[] = [];
   const cloud = new ProcessCloud({
     logDir: resolve(import.meta.dirname, '../../.matinee/test-logs'),
     defaultCwd: HELLO,
+    baseEnv: appBaseEnv(process.env),
     stopGraceMs: 2000,
     onTaskEvent: (event) => events.push(event),
+    ...options,
   });
   clouds.push(cloud);
   const source = new FakeSourceControl();
@@ -167,5 +171,58 @@ describe('local processes as the runtime', () => {
     expect(alive(pid)).toBe(false);
     expect(execSync('pgrep -f "sleep 31[3]" || true').toString().trim()).toBe('');
     expect(cloud.processes()).toEqual([]);
+  });
+
+  it('starts one process however many reconciles ask at once', async () => {
+    const { cloud, deps } = setup(
+      `app: { image: x, port: 3000, health: /health }\nlocal: { command: node server.js --only-once-7711, cwd: ${HELLO} }`,
+    );
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+
+    await Promise.all([reconcile(deps, ID), reconcile(deps, ID), reconcile(deps, ID)]);
+    await until('healthy', () => cloud.processes().find((p) => p.healthy));
+
+    expect(execSync('pgrep -f "^node server.js --only-once-771[1]" || true').toString().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('stops an app that never passes its health check and reports a failed start', async () => {
+    const { deps, events } = setup(
+      `app: { image: x, port: 3000, health: /health }\nlocal: { command: sleep 300 }`,
+      {
+        startTimeoutMs: 500,
+      },
+    );
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+
+    const stopped = await until('a stopped task', () => events.find((e) => e.lastStatus === 'STOPPED'));
+
+    expect(stopped).toMatchObject({
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppedReason: expect.stringContaining('did not pass its health check'),
+    });
+    expect(execSync('pgrep -fx "sleep 300" || true').toString().trim()).toBe('');
+  });
+
+  it('replaces an app that fails its health checks after being healthy', async () => {
+    const { cloud, deps, events } = setup(
+      `app: { image: x, port: 3000, health: /health }\nlocal: { command: node stream-app.js, cwd: ${FIXTURES} }`,
+      { healthyIntervalMs: 50, unhealthyThreshold: 2 },
+    );
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    const sick = await until('healthy', () => cloud.processes().find((p) => p.healthy));
+
+    await fetch(`http://127.0.0.1:${sick.port}/sicken`);
+
+    const stopped = await until('a stopped task', () => events.find((e) => e.lastStatus === 'STOPPED'));
+    expect(stopped).toMatchObject({
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppedReason: expect.stringContaining('failed 2 health checks'),
+    });
+    expect(alive(sick.pid)).toBe(false);
+    await until('a healthy replacement', () =>
+      cloud.processes().find((p) => p.healthy && p.pid !== sick.pid),
+    );
   });
 });

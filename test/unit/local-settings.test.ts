@@ -24,6 +24,21 @@ describe('npm start settings', () => {
       readLocalSettings({ MATINEE_PORT: 'eighty', MATINEE_IDLE: 'soon', MATINEE_SWEEP_EVERY: '5' }, '/repo'),
     ).toThrow(/MATINEE_PORT=eighty[\s\S]*MATINEE_IDLE=soon[\s\S]*MATINEE_SWEEP_EVERY=5/);
   });
+
+  it("gives preview apps what they need to run, and none of Matinee's secrets or credentials", () => {
+    const settings = readLocalSettings(
+      {
+        PATH: '/usr/bin:/bin',
+        HOME: '/home/dev',
+        MATINEE_WEBHOOK_SECRET: 'hush',
+        AWS_SECRET_ACCESS_KEY: 'also-hush',
+        GITHUB_TOKEN: 'ghp_x',
+      },
+      '/repo',
+    );
+
+    expect(settings.appEnv).toEqual({ PATH: '/usr/bin:/bin', HOME: '/home/dev' });
+  });
 });
 
 describe('the local source control', () => {

@@ -13,6 +13,21 @@ export interface LocalSettings {
   webhookSecret: string;
   /** Everything local mode keeps: the embedded database, app logs. */
   dataDir: string;
+  /** What each preview app starts from (see appBaseEnv). */
+  appEnv: Record<string, string>;
+}
+
+/**
+ * Variables an app needs to run like it would in a shell (find its tools, a home, a locale), and nothing
+ * else: not Matinee's webhook secret, not whatever credentials the user's shell holds. On AWS a preview
+ * task gets nothing of the control plane either.
+ */
+const APP_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TERM'];
+
+export function appBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    APP_VARIABLES.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name] as string]])),
+  );
 }
 
 /** Documented in README: fine on one machine, where the webhook endpoint listens on loopback only. */
@@ -44,6 +59,7 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
     resyncEverySeconds: seconds('MATINEE_RESYNC_EVERY', '10m'),
     webhookSecret: env.MATINEE_WEBHOOK_SECRET || DEFAULT_LOCAL_WEBHOOK_SECRET,
     dataDir: resolve(cwd, env.MATINEE_DATA_DIR || '.matinee'),
+    appEnv: appBaseEnv(env),
   };
   if (problems.length) throw new LocalSettingsError(`Cannot start Matinee:\n  ${problems.join('\n  ')}`);
   return settings;

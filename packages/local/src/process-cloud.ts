@@ -22,9 +22,19 @@ export interface ProcessCloudOptions {
   logDir: string;
   /** Working directory of app commands whose config gives none. */
   defaultCwd: string;
+  /**
+   * The environment every app and seed starts from, before the config's variables and PORT: what a
+   * process needs to run (PATH, HOME, …), not Matinee's own variables or credentials.
+   */
+  baseEnv: Record<string, string>;
   /** SIGTERM, then SIGKILL after this long. */
   stopGraceMs?: number;
   healthIntervalMs?: number;
+  /** A healthy app is checked this often; this many failed checks in a row replace it, as the ALB and ECS do. */
+  healthyIntervalMs?: number;
+  unhealthyThreshold?: number;
+  /** An app not healthy this long after it started is stopped and counted as a failed start. */
+  startTimeoutMs?: number;
   /** Told when a task becomes healthy or stops on its own, as ECS task events are on AWS. */
   onTaskEvent?: (event: TaskEvent) => void;
 }
@@ -43,6 +53,8 @@ interface Task {
   healthy: boolean;
   stopping: boolean;
   timer?: NodeJS.Timeout;
+  /** Why Matinee stopped it itself (failed health checks), reported as the stopped reason. */
+  failure?: string;
 }
 
 interface Service {
@@ -53,6 +65,8 @@ interface Service {
   targetGroupArn: string;
   tags: Record<string, string>;
   task?: Task;
+  /** Set while a task is being started (a port chosen): a second start must not race the first. */
+  starting?: boolean;
   /** Consecutive stops on its own; restarts back off with it. */
   crashes: number;
   restart?: NodeJS.Timeout;
@@ -90,7 +104,8 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     string,
     { arn: string; targetGroupArn: string; tags: Record<string, string> }
   >();
-  private readonly requests = new Map<string, number[]>();
+  /** Proxied requests per host, counted per second: the local `RequestCount`. */
+  private readonly requests = new Map<string, Map<number, number>>();
   private serial = 0;
 
   constructor(private readonly options: ProcessCloudOptions) {
@@ -220,20 +235,30 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
 
   // ── Activity and inventory ────────────────────────────────────────────────
 
-  /** The router counts each request it proxies: that is the local `RequestCount`. */
+  /**
+   * The router counts each request it proxies to an app, as the ALB counts a target group's requests:
+   * requests answered by the wake path are not the app's traffic. Counted per second and kept for a day
+   * (idle windows are shorter), so memory stays bounded whatever the traffic.
+   */
   countRequest(host: string, at = Date.now()): void {
-    const times = this.requests.get(host) ?? [];
-    times.push(at);
-    // Keep a day at most: idle windows are shorter.
-    while (times.length && (times[0] ?? 0) < at - 86_400_000) times.shift();
-    this.requests.set(host, times);
+    const second = Math.floor(at / 1000);
+    const buckets = this.requests.get(host) ?? new Map<number, number>();
+    buckets.set(second, (buckets.get(second) ?? 0) + 1);
+    for (const old of buckets.keys()) {
+      if (old >= second - 86_400) break; // insertion order is time order
+      buckets.delete(old);
+    }
+    this.requests.set(host, buckets);
   }
 
+  /** Requests in the whole seconds within [since, until): exact to the second, like a one-second metric. */
   async requestCounts(refs: EnvironmentRef[], since: Date, until: Date) {
     const counts = new Map<EnvironmentId, number>();
     for (const ref of refs) {
-      const times = this.requests.get(ref.host) ?? [];
-      counts.set(ref.id, times.filter((t) => t >= since.getTime() && t < until.getTime()).length);
+      let count = 0;
+      for (const [second, n] of this.requests.get(ref.host) ?? [])
+        if (second * 1000 >= since.getTime() && second * 1000 < until.getTime()) count += n;
+      counts.set(ref.id, count);
     }
     return counts;
   }
@@ -268,6 +293,22 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     await Promise.all([...this.services.values()].map((service) => this.scale(service, 0)));
   }
 
+  /**
+   * SIGKILLs every process group at once, synchronously: for an exit that cannot wait for a graceful
+   * shutdown (an uncaught error), so that no app outlives Matinee.
+   */
+  killAllNow(): void {
+    for (const service of this.services.values()) {
+      service.desiredCount = 0;
+      clearTimeout(service.restart);
+      if (service.task) {
+        service.task.stopping = true;
+        killGroup(service.task.child, 'SIGKILL');
+        if (service.task.seed) killGroup(service.task.seed, 'SIGKILL');
+      }
+    }
+  }
+
   // ── Processes ──────────────────────────────────────────────────────────────
 
   private async scale(service: Service, desiredCount: number): Promise<void> {
@@ -276,7 +317,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       clearTimeout(service.restart);
       service.restart = undefined;
       if (service.task) await this.stopTask(service);
-    } else if (!service.task && !service.restart) {
+    } else if (!service.task && !service.restart && !service.starting) {
       await this.startTask(service);
     }
   }
@@ -293,17 +334,22 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     const revision = this.revisionOf(service);
     const local = revision?.spec.local;
     if (!revision || !local) throw new Error(`no runnable revision for ${service.name}`);
-    const port = await freePort();
+    service.starting = true;
+    let port: number;
+    try {
+      port = await freePort();
+    } finally {
+      service.starting = false;
+    }
+    // Scaled down, replaced or deleted while the port was chosen: starting now would leave an orphan.
+    if (service.desiredCount === 0 || service.task || this.services.get(service.name) !== service) return;
+    if (service.taskDefinitionArn !== revision.arn) return this.startTask(service);
     const app = revision.spec.containers[0];
     const [command = 'true', ...args] = local.command;
     const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
     const child = spawn(command, args, {
       cwd: local.cwd ?? this.options.defaultCwd,
-      env: {
-        ...process.env,
-        ...app?.env,
-        PORT: String(port),
-      },
+      env: { ...this.options.baseEnv, ...app?.env, PORT: String(port) },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -314,6 +360,9 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     child.on('exit', (code, signal) => {
       log.end();
       clearInterval(task.timer);
+      // Whatever the app started in the background goes with it, as a task's containers do.
+      killGroup(child, 'SIGKILL');
+      if (task.seed) killGroup(task.seed, 'SIGKILL');
       if (service.task === task) service.task = undefined;
       if (task.stopping || service.desiredCount === 0) return;
       // Stopped on its own: report it as ECS would, and restart with back-off unless scaled down meanwhile.
@@ -322,8 +371,13 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
         service: service.name,
         taskDefinitionArn: service.taskDefinitionArn,
         lastStatus: 'STOPPED',
-        stopCode: task.healthy ? 'EssentialContainerExited' : 'TaskFailedToStart',
-        stoppedReason: `app exited (${signal ?? `code ${code}`}); see ${service.name}.log`,
+        // Stopped by Matinee for failed health checks: what ECS says when the ALB's checks fail.
+        stopCode: task.failure
+          ? 'ServiceSchedulerInitiated'
+          : task.healthy
+            ? 'EssentialContainerExited'
+            : 'TaskFailedToStart',
+        stoppedReason: task.failure ?? `app exited (${signal ?? `code ${code}`}); see ${service.name}.log`,
       });
       const delay = Math.min(30_000, 500 * 2 ** Math.min(service.crashes, 6));
       service.restart = setTimeout(() => {
@@ -338,28 +392,66 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     this.watchHealth(service, task, revision);
   }
 
+  /**
+   * Health checks for the life of the task, as the ALB's: frequent until the first pass, then at a calmer
+   * pace. An app that never passes within the start timeout, or fails several checks in a row once healthy,
+   * is stopped and reported as a stopped task, so the restart back-off and the failure count apply.
+   */
   private watchHealth(service: Service, task: Task, revision: Revision): void {
     const group = [...this.targetGroups.values()].find((g) => g.arn === service.targetGroupArn);
     const url = `http://127.0.0.1:${task.port}${group?.healthPath ?? revision.spec.healthPath}`;
-    task.timer = setInterval(async () => {
-      if (task.healthy || task.stopping) return;
+    const startedAt = Date.now();
+    const startTimeoutMs = this.options.startTimeoutMs ?? 120_000;
+    const threshold = this.options.unhealthyThreshold ?? 3;
+    let failures = 0;
+    let checking = false;
+    const fail = (reason: string) => {
+      task.failure = `${reason}; see ${service.name}.log`;
+      task.healthy = false;
+      clearTimeout(task.timer);
+      killGroup(task.child, 'SIGKILL');
+    };
+    const check = async () => {
+      if (task.stopping || task.failure || checking) return;
+      checking = true;
+      let passed = false;
       try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-        if (!response.ok || task.healthy) return;
-        task.healthy = true;
-        service.crashes = 0;
-        clearInterval(task.timer);
-        this.options.onTaskEvent?.({
-          service: service.name,
-          taskDefinitionArn: service.taskDefinitionArn,
-          lastStatus: 'RUNNING',
-        });
-        this.seed(service, task, revision);
+        passed = (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
       } catch {
-        // not listening yet
+        // not listening (yet)
+      } finally {
+        checking = false;
       }
-    }, this.options.healthIntervalMs ?? 200);
-    task.timer.unref();
+      if (task.stopping || task.failure) return;
+      if (passed) {
+        failures = 0;
+        if (!task.healthy) {
+          task.healthy = true;
+          service.crashes = 0;
+          this.options.onTaskEvent?.({
+            service: service.name,
+            taskDefinitionArn: service.taskDefinitionArn,
+            lastStatus: 'RUNNING',
+          });
+          this.seed(service, task, revision);
+        }
+      } else if (task.healthy && ++failures >= threshold) {
+        return fail(`app failed ${failures} health checks in a row (${url})`);
+      } else if (!task.healthy && Date.now() - startedAt > startTimeoutMs) {
+        return fail(
+          `app did not pass its health check (${url}) within ${Math.round(startTimeoutMs / 1000)}s`,
+        );
+      }
+      schedule();
+    };
+    const schedule = () => {
+      const every = task.healthy
+        ? (this.options.healthyIntervalMs ?? 5000)
+        : (this.options.healthIntervalMs ?? 200);
+      task.timer = setTimeout(check, every);
+      task.timer.unref();
+    };
+    schedule();
   }
 
   /** `.matinee.yml`'s seed, beside the app once it is healthy, as the seed container does on ECS. */
@@ -370,7 +462,9 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
     const child = spawn(command, args, {
       cwd: revision.spec.local?.cwd ?? this.options.defaultCwd,
-      env: { ...process.env, ...app?.env, PORT: String(task.port) },
+      env: { ...this.options.baseEnv, ...app?.env, PORT: String(task.port) },
+      // Its own group, like the app's, so a stop reaches whatever it started.
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });
@@ -386,24 +480,34 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
   private async stopTask(service: Service): Promise<void> {
     const task = service.task;
     if (!task) return;
-    task.seed?.kill('SIGKILL');
+    if (task.seed) killGroup(task.seed, 'SIGKILL');
     task.stopping = true;
     task.healthy = false;
-    clearInterval(task.timer);
+    clearTimeout(task.timer);
     service.task = undefined;
     const { child } = task;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, name);
-      } catch {
-        // already gone
-      }
-    };
-    signal('SIGTERM');
-    const grace = setTimeout(() => signal('SIGKILL'), this.options.stopGraceMs ?? 5000);
-    await exited;
-    clearTimeout(grace);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      killGroup(child, 'SIGTERM');
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        exited,
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, this.options.stopGraceMs ?? 5000);
+        }),
+      ]);
+      clearTimeout(grace);
+    }
+    // The app is gone or out of time: whatever is left of its group (children that ignored SIGTERM) goes now.
+    killGroup(child, 'SIGKILL');
+  }
+}
+
+/** Signals a process's whole group (it was spawned detached, as its group's leader). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // the group is already gone
   }
 }

@@ -52,6 +52,7 @@ export async function startLocal(
   const cloud = new ProcessCloud({
     logDir: join(local.dataDir, 'logs'),
     defaultCwd: dirname(local.configPath),
+    baseEnv: local.appEnv,
     onTaskEvent: (event) => {
       onTaskEvent(deps, event).catch((error) =>
         log.error('task event failed', { service: event.service, error: String(error) }),
@@ -123,14 +124,31 @@ export async function startLocal(
     every(local.resyncEverySeconds, 'resync', () => resync(deps, { dryRun: false })),
   ];
 
-  // Processes do not outlive Matinee, so whatever the store says is awake is started again.
-  const unfinished = (await store.listAll()).filter((env) => env.observed.phase !== 'deleted');
-  await bus.requestReconcile(
-    unfinished.map((env) => env.id),
-    'Matinee started',
-  );
-
   let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const timer of timers) clearInterval(timer);
+      await bus.close();
+      await cloud.shutdown();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+      await dynamo.close();
+    })();
+    return stopping;
+  };
+
+  try {
+    // Processes do not outlive Matinee, so whatever the store says is awake is started again.
+    const unfinished = (await store.listAll()).filter((env) => env.observed.phase !== 'deleted');
+    await bus.requestReconcile(
+      unfinished.map((env) => env.id),
+      'Matinee started',
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
   return {
     url: `http://localhost:${settings.port}`,
     port: settings.port,
@@ -140,16 +158,6 @@ export async function startLocal(
     cloud,
     sweepNow: () => sweep(deps),
     settled: () => bus.idle(),
-    stop() {
-      stopping ??= (async () => {
-        for (const timer of timers) clearInterval(timer);
-        await bus.close();
-        await cloud.shutdown();
-        server.closeAllConnections();
-        await new Promise<void>((done) => server.close(() => done()));
-        await dynamo.close();
-      })();
-      return stopping;
-    },
+    stop,
   };
 }
