@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
@@ -9,13 +10,16 @@ import {
   reconcile,
   type Settings,
 } from '@matinee/core';
-import { createRouter, InProcessBus, ProcessCloud } from '@matinee/local';
+import { appBaseEnv, createRouter, InProcessBus, ProcessCloud } from '@matinee/local';
 import { afterEach, describe, expect, it } from 'vitest';
 import { facts } from '../support/environments.ts';
 import { FakeSourceControl, InMemoryStore, MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
 
 const HELLO = resolve(import.meta.dirname, '../../examples/hello');
+const FIXTURES = resolve(import.meta.dirname, '../fixtures');
+const HELLO_CONFIG = `app: { image: x, port: 3000, health: /health }\nidle: 20s\nlocal: { command: node server.js, cwd: ${HELLO} }`;
+const STREAM_CONFIG = `app: { image: x, port: 3000, health: /health }\nlocal: { command: node stream-app.js, cwd: ${FIXTURES} }`;
 const ID = environmentId('acme/web', 42);
 const HOST = 'fix-login-pr42.localhost';
 
@@ -24,14 +28,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start() {
+async function start(config = HELLO_CONFIG) {
   const log = new MemoryLogger();
   const store = new InMemoryStore();
   const source = new FakeSourceControl();
-  source.setConfig(
-    'acme/web',
-    `app: { image: x, port: 3000, health: /health }\nidle: 20s\nlocal: { command: node server.js, cwd: ${HELLO} }`,
-  );
+  source.setConfig('acme/web', config);
   const clock = { now: () => new Date() };
   let port = 0;
   const settings: Settings = { stage: 'local', domain: 'localhost', scheme: 'http' };
@@ -48,6 +49,7 @@ async function start() {
   const cloud = new ProcessCloud({
     logDir: resolve(import.meta.dirname, '../../.matinee/test-logs'),
     defaultCwd: HELLO,
+    baseEnv: appBaseEnv(process.env),
     stopGraceMs: 2000,
     onTaskEvent: () => void bus.requestReconcile([ID]),
   });
@@ -183,5 +185,98 @@ describe('the local router', () => {
       socket.on('error', fail);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 \d{3}/);
+  });
+
+  it('refuses dashboard actions posted from another site, and takes them from its own pages', async () => {
+    const { deps, port } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const sleep = (headers: Record<string, string>) =>
+      hostRequest(port, `localhost:${port}`, `/api/environments/${encodeURIComponent(ID)}/sleep`, {
+        method: 'POST',
+        headers,
+      });
+
+    const forged = await sleep({ 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' });
+    expect(forged.status).toBe(403);
+    expect((await deps.store.get(ID))?.desired.phase).toBe('running');
+
+    expect((await sleep({ 'sec-fetch-site': 'same-origin' })).status).toBe(202);
+    expect((await deps.store.get(ID))?.desired.phase).toBe('sleeping');
+  });
+
+  it('streams Server-Sent Events, and closes the stream to the app when the browser goes away', async () => {
+    const { deps, port, cloud } = await start(STREAM_CONFIG);
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const appPort = cloud.route(HOST);
+    const streamsAtApp = async () =>
+      Number(await (await fetch(`http://127.0.0.1:${appPort}/streams`)).text());
+
+    const firstEvent = await new Promise<string>((done, fail) => {
+      const req = request({ host: '127.0.0.1', port, path: '/events', headers: { host: HOST } }, (res) => {
+        res.once('data', (chunk: Buffer) => {
+          done(chunk.toString());
+          req.destroy();
+        });
+      });
+      req.on('error', () => {});
+      req.on('timeout', () => fail(new Error('no event')));
+      req.end();
+    });
+
+    expect(firstEvent).toMatch(/^data: \d+/);
+    await eventually(async () => (await streamsAtApp()) === 0 || undefined);
+  });
+
+  it('wakes a sleeping preview on a WebSocket upgrade and tells the client to retry', async () => {
+    const { deps, port, bus, cloud } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const env = await deps.store.get(ID);
+    if (!env) throw new Error('no environment');
+    await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
+    await bus.requestReconcile([ID]);
+    await bus.idle();
+
+    const answer = await new Promise<string>((done, fail) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `GET /ws HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => done(text));
+      socket.on('error', fail);
+    });
+
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer.toLowerCase()).toContain('retry-after:');
+    expect((await deps.store.get(ID))?.desired.phase).toBe('running');
+    await eventually(() => cloud.processes().find((p) => p.healthy));
+  });
+
+  it('counts only requests that reach the app as activity, not the waking page', async () => {
+    const { deps, port, bus, cloud } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const env = await deps.store.get(ID);
+    if (!env) throw new Error('no environment');
+    await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
+    await bus.requestReconcile([ID]);
+    await bus.idle();
+
+    await hostRequest(port, HOST, '/__matinee/status');
+    await hostRequest(port, 'nobody-pr1.localhost');
+
+    const counts = await cloud.requestCounts(
+      [{ id: ID, host: HOST } as never],
+      new Date(0),
+      new Date(Date.now() + 60_000),
+    );
+    expect(counts.get(ID)).toBe(0);
   });
 });

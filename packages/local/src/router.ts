@@ -4,9 +4,12 @@ import {
   type IncomingMessage,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
+  checkSameOriginAction,
   type DashboardDeps,
   type HttpResponse,
   hostOnly,
@@ -60,7 +63,10 @@ function headersOf(request: IncomingMessage): Record<string, string | undefined>
   );
 }
 
-/** Matinee's own pages and API, on the bare `localhost` host (loopback only: no sign-in locally). */
+/**
+ * Matinee's own pages and API, on the bare `localhost` host: loopback only, so no sign-in locally, but
+ * actions only from the dashboard itself (any web page the user has open can post to localhost).
+ */
 async function control(deps: RouterDeps, request: IncomingMessage): Promise<HttpResponse> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
@@ -68,6 +74,12 @@ async function control(deps: RouterDeps, request: IncomingMessage): Promise<Http
   if (method === 'POST' && url.pathname === '/webhooks/github') {
     return deps.webhook(headersOf(request), await readBody(request, deps.maxBodyBytes ?? 25 * 1024 * 1024));
   }
+  const access = checkSameOriginAction({
+    method,
+    headers: headersOf(request),
+    origin: `http://${request.headers.host ?? 'localhost'}`,
+  });
+  if (!access.allowed) return json(access.status, { message: access.message });
   const dashboard = await respondToDashboard(deps.dashboard, {
     method,
     path: request.url ?? '/',
@@ -76,7 +88,10 @@ async function control(deps: RouterDeps, request: IncomingMessage): Promise<Http
   return dashboard ?? json(404, { message: 'not found' });
 }
 
-/** Streams a request to the environment's process, as the ALB would. */
+/**
+ * Streams a request to the environment's process, as the ALB would. Either side going away ends the
+ * other: a closed browser tab must not leave a stream open to the app, nor a dead app a hanging response.
+ */
 function proxy(request: IncomingMessage, response: ServerResponse, port: number): void {
   const upstream = httpRequest(
     {
@@ -93,13 +108,34 @@ function proxy(request: IncomingMessage, response: ServerResponse, port: number)
     (reply) => {
       response.writeHead(reply.statusCode ?? 502, reply.headers);
       reply.pipe(response);
+      reply.on('error', () => response.destroy());
+      reply.on('aborted', () => response.destroy());
     },
   );
   upstream.on('error', () => {
-    if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' });
-    response.end('the preview did not answer');
+    // After the headers, a 502 can no longer be said: cut the response so the client sees it broke.
+    if (response.headersSent) return response.destroy();
+    response.writeHead(502, { 'content-type': 'text/plain' }).end('the preview did not answer');
+  });
+  response.on('close', () => {
+    if (!response.writableFinished) upstream.destroy();
   });
   request.pipe(upstream);
+}
+
+/** An HTTP answer written straight to a socket: for upgrade requests, which have no ServerResponse. */
+function writeRaw(socket: Duplex, result: HttpResponse): void {
+  const reason = STATUS_CODES[result.status] ?? '';
+  const headers = {
+    ...result.headers,
+    'content-length': String(Buffer.byteLength(result.body)),
+    connection: 'close',
+  };
+  const lines = [
+    `HTTP/1.1 ${result.status} ${reason}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${result.body}`);
 }
 
 /**
@@ -117,7 +153,6 @@ export function createRouter(deps: RouterDeps): Server {
         deps.cloud.countRequest(host);
         return proxy(request, response, port);
       }
-      deps.cloud.countRequest(host);
       send(
         response,
         await respondToWake(deps.wake, {
@@ -140,9 +175,28 @@ export function createRouter(deps: RouterDeps): Server {
         );
     }
   });
-  server.on('upgrade', (request, socket, head) => {
-    const port = deps.cloud.route(hostOnly(request.headers.host ?? ''));
-    if (!port) return socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+  server.on('upgrade', async (request, socket, head) => {
+    const host = hostOnly(request.headers.host ?? '');
+    const port = apexHosts.has(host) ? undefined : deps.cloud.route(host);
+    if (!port) {
+      // Asleep or starting: the same wake path as any request (a sleeping preview wakes), answered the way
+      // non-browser clients are, 503 with Retry-After, so a WebSocket client knows to come back.
+      socket.on('error', () => socket.destroy());
+      try {
+        const path = request.url ?? '/';
+        const answer = apexHosts.has(host)
+          ? json(404, { message: 'not found' })
+          : await respondToWake(deps.wake, { method: 'GET', host, path, accept: undefined });
+        return writeRaw(socket, answer);
+      } catch (error) {
+        deps.wake.log.error('local router failed', {
+          host,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return writeRaw(socket, json(500, { message: 'internal error' }));
+      }
+    }
+    deps.cloud.countRequest(host);
     const upstream = connect(port, '127.0.0.1', () => {
       const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
       for (let i = 0; i < request.rawHeaders.length; i += 2)

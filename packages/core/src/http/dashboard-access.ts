@@ -34,12 +34,24 @@ export function checkDashboardAccess(
       headers: { 'www-authenticate': 'Basic realm="Matinee", charset="UTF-8"' },
       message: 'Sign in with the dashboard password.',
     };
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    const site = request.headers['sec-fetch-site'];
-    const origin = request.headers.origin;
-    const sameSite = site ? site === 'same-origin' : origin === undefined || origin === request.origin;
-    if (!sameSite)
-      return { allowed: false, status: 403, headers: {}, message: 'Actions come from the dashboard only.' };
-  }
-  return { allowed: true };
+  return checkSameOriginAction(request);
+}
+
+/**
+ * Actions (anything but GET and HEAD) only from the dashboard's own pages: any site a user has open can
+ * send a form or fetch to it, locally to `localhost` as well as on AWS. Browsers say where a request comes
+ * from (Sec-Fetch-Site, or Origin in older ones); a client that sends neither is not a browser page.
+ */
+export function checkSameOriginAction(request: {
+  method: string;
+  headers: Record<string, string | undefined>;
+  origin: string;
+}): DashboardAccess {
+  if (request.method === 'GET' || request.method === 'HEAD') return { allowed: true };
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  const sameSite = site ? site === 'same-origin' : origin === undefined || origin === request.origin;
+  return sameSite
+    ? { allowed: true }
+    : { allowed: false, status: 403, headers: {}, message: 'Actions come from the dashboard only.' };
 }
