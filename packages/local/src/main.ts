@@ -29,11 +29,17 @@ try {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: stopping every preview and Matinee`);
-    await matinee.stop();
-    process.exit(0);
+    try {
+      await matinee.stop();
+    } catch (error) {
+      log.error('stopping failed', { error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      process.exit(0);
+    }
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  // However Matinee ends (a crash included), its previews end with it: the last word is synchronous.
+  process.on('exit', () => matinee.cloud.killAllNow());
 } catch (error) {
   process.stderr.write(`${error instanceof LocalSettingsError ? error.message : String(error)}\n`);
   process.exit(1);
