@@ -166,4 +166,15 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
     expect(github.comments).toEqual([]);
     expect(github.deployments).toEqual([]);
   });
+
+  it('stays silent for a fork in a repository without .matinee.yml', async () => {
+    github.files.clear();
+    const d = await deployment();
+
+    await d.step('fork opened', () => d.webhook('pull_request', fromFork('opened')));
+
+    expect(d.aws.services.size).toBe(0);
+    expect(github.comments).toEqual([]);
+    expect(github.deployments).toEqual([]);
+  });
 });

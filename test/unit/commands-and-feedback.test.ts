@@ -171,6 +171,21 @@ describe('what the pull request shows', () => {
     expect(h.source.published).toEqual([]);
   });
 
+  it('stays silent for a fork that brings its own .matinee.yml to a repository without one', async () => {
+    const h = harness();
+    h.source.files.clear();
+    h.source.setConfig('acme/web', 'app: { image: x, port: 3000 }', facts().headSha);
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'opened',
+      facts: facts({ fork: true }),
+    });
+    await h.drain();
+    expect(await publishFeedback(h.deps, ID)).toBe('silent');
+    expect(h.source.published).toEqual([]);
+  });
+
   it('shows an invalid config as not deployed, with every problem', async () => {
     const h = harness();
     h.source.setConfig('acme/web', 'app: { port: 0 }');

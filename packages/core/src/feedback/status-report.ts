@@ -57,7 +57,8 @@ function publicState(env: Environment): PublicState {
 
 /**
  * What to show on the pull request for `env`, or undefined when the repository is not enabled (no
- * `.matinee.yml`): Matinee then stays silent.
+ * `.matinee.yml`): Matinee then stays silent. For a fork that is the base commit's file, so a fork adding
+ * its own file to a repository without one gets no comment either.
  */
 export function statusReport(
   env: Environment,
@@ -65,7 +66,8 @@ export function statusReport(
   options: { prices?: FargatePrices; settings?: Settings } = {},
 ): StatusReport | undefined {
   const prices = options.prices ?? DEFAULT_PRICES;
-  if (env.config?.status === 'missing' && !env.pr.fork) return undefined;
+  const enabling = env.pr.fork ? env.policy : env.config;
+  if (enabling?.status === 'missing') return undefined;
   const state = publicState(env);
   const config = env.config?.status === 'ok' ? env.config.value : undefined;
   const size = config?.size ?? { cpu: 256, memory: 512 };
