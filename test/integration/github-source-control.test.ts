@@ -42,6 +42,7 @@ function report(overrides: Partial<StatusReport> = {}): StatusReport {
     sha: SHA_A,
     costSoFar: 0,
     costPerHour: 0.0074,
+    costAt: '2026-11-02T09:00:00.000Z',
     spot: true,
     key: 'k',
     ...overrides,
@@ -75,6 +76,11 @@ describe('GitHub as source control', () => {
     expect(mine[0]?.body).toContain('✅ Ready');
     expect(mine[0]?.body).toContain('https://fix-login-pr42.preview.example.com');
     expect(github.comments).toHaveLength(2);
+  });
+
+  it('shows the cost with the time it was computed, since the comment is not edited as it grows', async () => {
+    await withToken().publish(report({ costSoFar: 0.1234, costAt: '2026-11-02T14:05:31.000Z' }));
+    expect(github.comments[0]?.body).toContain('≈ $0.12 so far, as of 2026-11-02 14:05 UTC');
   });
 
   it('records a transient deployment per commit with statuses in_progress → success → inactive', async () => {

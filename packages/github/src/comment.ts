@@ -15,7 +15,7 @@ const headline: Record<StatusReport['state'], string> = {
 };
 
 function money(dollars: number): string {
-  return `$${dollars.toFixed(dollars < 1 ? 2 : 2)}`;
+  return `$${dollars.toFixed(2)}`;
 }
 
 function utc(iso: string): string {
@@ -33,9 +33,10 @@ export function renderComment(report: StatusReport): string {
     rows.push(['Sleeps', `when unused, around ${utc(report.sleepsAt)}`]);
   if (report.state === 'asleep') rows.push(['Wake it', 'open the link (or comment `/matinee wake`)']);
   if (report.lastWakeSeconds !== undefined) rows.push(['Last wake', `${report.lastWakeSeconds} s`]);
+  // The comment is edited only when the state changes, not as the cost grows: say when it was computed.
   rows.push([
-    'Cost so far',
-    `${money(report.costSoFar)} (Fargate${report.spot ? ' Spot' : ''}, $${report.costPerHour.toFixed(4)} per hour awake)`,
+    'Cost',
+    `≈ ${money(report.costSoFar)} so far, as of ${utc(report.costAt)} (Fargate${report.spot ? ' Spot' : ''}, $${report.costPerHour.toFixed(4)} per hour awake)`,
   ]);
   if (report.lastCommand) {
     rows.push([

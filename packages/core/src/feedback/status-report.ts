@@ -31,6 +31,11 @@ export interface StatusReport {
   /** Dollars spent on Fargate for this environment so far, and per awake hour. */
   costSoFar: number;
   costPerHour: number;
+  /**
+   * When `costSoFar` was computed. The cost is not part of `key` (the comment would be edited all the time
+   * while awake), so the comment says how old its figure is.
+   */
+  costAt: string;
   spot: boolean;
   lastCommand?: Environment['lastCommand'];
   /** Changes exactly when something worth publishing changes (not the running cost). */
@@ -100,6 +105,7 @@ export function statusReport(
       : undefined,
     costSoFar: Math.round(costOf(awakeSecondsUntil(env, now), size, spot, prices) * 100) / 100,
     costPerHour: Math.round(hourlyCost(size, spot, prices) * 10_000) / 10_000,
+    costAt: now.toISOString(),
     spot,
     lastCommand: env.lastCommand,
   };
