@@ -100,6 +100,26 @@ describe('commands', () => {
     expect(app()?.env.FEATURE_X).toBeUndefined();
   });
 
+  it('says an awake environment restarts with a variable set by command', async () => {
+    const h = harness();
+    await ready(h);
+    expect(await say(h, '/matinee env FEATURE_X=on')).toEqual({
+      status: 'done',
+      reply: 'FEATURE_X set; the environment restarts with it now',
+    });
+  });
+
+  it('says a sleeping environment gets a variable set by command when it next starts', async () => {
+    const h = harness();
+    await ready(h);
+    await say(h, '/matinee sleep');
+    await h.drain();
+    expect(await say(h, '/matinee env FEATURE_X=on')).toEqual({
+      status: 'done',
+      reply: 'FEATURE_X set; applied when it next starts',
+    });
+  });
+
   it('redeploys the same commit as a new revision', async () => {
     const h = harness();
     await ready(h);

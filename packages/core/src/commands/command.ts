@@ -17,7 +17,7 @@ export const COMMAND_HELP = [
   '`/matinee wake` — start the environment',
   '`/matinee sleep` — put it to sleep now',
   '`/matinee redeploy` — deploy the head commit again (also after a failure)',
-  '`/matinee env KEY=VALUE` — set a variable for this environment (applied on the next deploy; not for secrets)',
+  '`/matinee env KEY=VALUE` — set a variable for this environment (an awake environment restarts with it; not for secrets)',
   '`/matinee env --unset KEY` — remove it',
   `\`/matinee keep-awake 4h\` — do not sleep for that long (at most ${formatDuration(MAX_KEEP_AWAKE_SECONDS)})`,
 ].join('\n');

@@ -1,7 +1,7 @@
 import { COMMAND_HELP, type Command, parseCommand } from '../commands/command.ts';
 import { formatDuration } from '../config/duration.ts';
 import { desire } from '../environment/desire.ts';
-import { type Environment, environmentId } from '../environment/environment.ts';
+import { currentFailure, type Environment, environmentId } from '../environment/environment.ts';
 import { WRITERS } from '../environment/permissions.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
@@ -25,6 +25,16 @@ export interface CommandDeps {
 export type CommandOutcome =
   | { status: 'ignored'; reason: string }
   | { status: 'refused' | 'done' | 'help'; reply: string };
+
+/**
+ * When a change of `/matinee env` variables takes effect: reconcile renders them into the task at once, so
+ * an awake environment gets a new revision right away and a sleeping (or failed) one the next time it starts.
+ */
+function whenApplied(env: Environment): string {
+  return env.desired.phase === 'running' && !currentFailure(env)
+    ? 'the environment restarts with it now'
+    : 'applied when it next starts';
+}
 
 /** The environment after `command`, and what to answer. Pure. */
 export function applyCommand(
@@ -61,14 +71,14 @@ export function applyCommand(
     case 'env-set':
       return {
         env: { ...env, overrides: { ...env.overrides, [command.key]: command.value }, updatedAt: now },
-        reply: `${command.key} set; applied on the next deploy`,
+        reply: `${command.key} set; ${whenApplied(env)}`,
       };
     case 'env-unset': {
       if (!env.overrides || !(command.key in env.overrides)) return { reply: `${command.key} was not set` };
       const { [command.key]: _, ...overrides } = env.overrides;
       return {
         env: { ...env, overrides, updatedAt: now },
-        reply: `${command.key} removed; applied on the next deploy`,
+        reply: `${command.key} removed; ${whenApplied(env)}`,
       };
     }
     case 'keep-awake': {
