@@ -177,4 +177,20 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
     expect(github.comments).toEqual([]);
     expect(github.deployments).toEqual([]);
   });
+
+  it('answers an unknown command with the short help in the comment', async () => {
+    github.permissions.set(`${REPO} maintainer`, 'maintain');
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+
+    await d.step('unknown', () => d.webhook('issue_comment', command('/matinee dance')));
+
+    const answer = comment()
+      .split('\n')
+      .find((line) => line.startsWith('| Last command |'));
+    expect(answer).toContain('unknown command `dance`');
+    expect(answer).toContain('`/matinee wake`, `/matinee sleep`, `/matinee redeploy`');
+  });
 });

@@ -26,6 +26,11 @@ export type CommandOutcome =
   | { status: 'ignored'; reason: string }
   | { status: 'refused' | 'done' | 'help'; reply: string };
 
+/** The commands alone, for a one-line reply: the sticky comment carries the full help under Commands. */
+export const SHORT_HELP = COMMAND_HELP.split('\n')
+  .map((line) => line.split(' — ')[0])
+  .join(', ');
+
 /**
  * When a change of `/matinee env` variables takes effect: reconcile renders them into the task at once, so
  * an awake environment gets a new revision right away and a sleeping (or failed) one the next time it starts.
@@ -44,7 +49,9 @@ export function applyCommand(
 ): { env?: Environment; reply: string } {
   switch (command.kind) {
     case 'help':
-      return { reply: `${command.problem ? `${command.problem}. ` : ''}Commands:\n${COMMAND_HELP}` };
+      return {
+        reply: `${command.problem ? `${command.problem}. ` : ''}Commands: ${SHORT_HELP} (details under Commands)`,
+      };
     case 'wake':
       return env.desired.phase === 'running'
         ? { reply: 'already awake' }
