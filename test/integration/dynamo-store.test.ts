@@ -265,6 +265,66 @@ describe('the DynamoDB environment store', () => {
     expect((await store().listAwake()).filter((e) => e.repo === 'awake/dropped')).toEqual([]);
   });
 
+  const ARNS = {
+    serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/matinee/web',
+    targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/mt-web/1',
+  };
+  const WAITING = 'waiting for workflow build to build aaaaaaa';
+  const seen = (observed: Omit<Environment['observed'], 'since'>) => ({
+    ...observed,
+    since: anEnvironment().createdAt,
+  });
+  const failedAt = (sha: string) => ({ sha, reason: 'stopped 3 times', at: anEnvironment().createdAt });
+
+  // Each wants `running`. What reconcile gives them decides whether they hold a task or a target group.
+  it.each([
+    [
+      'skipped by policy (reconcile removed everything)',
+      seen({ phase: 'skipped', reason: 'a draft', resources: {} }),
+    ],
+    [
+      'failed at its commit (scaled to zero, no rule)',
+      seen({ phase: 'failed', failure: failedAt(SHA_A), resources: ARNS }),
+    ],
+    ['waiting for the image of its first commit', seen({ phase: 'pending', reason: WAITING, resources: {} })],
+  ])('leaves out of the awake index an environment %s', async (_, observed) => {
+    const { draft, slugs } = fresh({ repo: 'awake/idle', observed });
+    await store().create(draft, slugs, DOMAIN);
+
+    const listed = (await store().listAwake()).some((e) => e.id === draft.id);
+
+    expect(listed).toBe(false);
+  });
+
+  it.each([
+    ['starting', seen({ phase: 'starting', resources: ARNS })],
+    ['about to be reconciled for the first time', seen({ phase: 'pending', resources: {} })],
+    [
+      'waiting for a new image while the last commit runs',
+      seen({ phase: 'pending', reason: WAITING, resources: ARNS }),
+    ],
+    [
+      'whose failure was of an older commit',
+      seen({ phase: 'failed', failure: failedAt('f'.repeat(40)), resources: ARNS }),
+    ],
+  ])('keeps in the awake index an environment %s', async (_, observed) => {
+    const { draft, slugs } = fresh({ repo: 'awake/holding', observed });
+    await store().create(draft, slugs, DOMAIN);
+
+    const listed = (await store().listAwake()).some((e) => e.id === draft.id);
+
+    expect(listed).toBe(true);
+  });
+
+  it('takes an environment out of the awake index when reconcile finds it skipped', async () => {
+    const { draft, slugs } = fresh({ repo: 'awake/skipped' });
+    const env = await store().create(draft, slugs, DOMAIN);
+
+    await store().save({ ...env, observed: { ...env.observed, phase: 'skipped', reason: 'a draft' } });
+
+    expect((await store().listAwake()).filter((e) => e.repo === 'awake/skipped')).toEqual([]);
+  });
+
   it('lists a repository’s environments and no one else’s', async () => {
     const a = fresh({ repo: 'solo/repo' });
     const b = fresh({ repo: 'solo/repo' });

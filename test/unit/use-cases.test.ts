@@ -5,9 +5,11 @@ import {
   onPullRequest,
   type PullRequestFacts,
   sweep,
+  UserError,
   wake,
 } from '@matinee/core';
 import { describe, expect, it, vi } from 'vitest';
+import { WEB_CONFIG } from '../support/configs.ts';
 import { facts, SHA_A, SHA_B } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
 
@@ -249,5 +251,61 @@ describe('wake', () => {
     await event(h, 'closed', { open: false, updatedAt: '2026-11-02T10:00:00Z' });
     await h.drain();
     expect(await wake(h.deps, HOST)).toMatchObject({ kind: 'gone' });
+  });
+});
+
+describe('capacity', () => {
+  const at = (number: number) => environmentId('acme/web', number);
+
+  /** `#number` opened, reconciled and serving. */
+  async function serving(h: ReturnType<typeof harness>, number: number, branch: string) {
+    await event(h, 'opened', { branch }, number);
+    await h.drain();
+    h.cloud.startTasks();
+    await h.reconcile(at(number));
+  }
+
+  /** #42 serving, then put to sleep on its own (nothing else is). */
+  async function onlyFortyTwoAsleep(h: ReturnType<typeof harness>) {
+    await serving(h, 42, 'fix-login');
+    const env = await h.store.get(ID);
+    if (!env) throw new Error('no environment');
+    await h.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
+    await h.drain();
+    h.bus.requests.length = 0;
+  }
+
+  // #43 wants to run but holds nothing: reconcile skipped it, failed it, or holds it for an image.
+  it.each<[string, (h: ReturnType<typeof harness>) => Promise<void>]>([
+    ['skipped by policy', (h) => event(h, 'opened', { branch: 'docs-no-infra' }, 43).then(() => h.drain())],
+    [
+      'whose commit failed',
+      async (h) => {
+        h.cloud.failIn(2, 'before', new UserError('image ghcr.io/acme/web:bbbb not found'));
+        await event(h, 'opened', { branch: 'broken' }, 43);
+        await h.drain();
+      },
+    ],
+    [
+      'waiting for its first image',
+      async (h) => {
+        h.source.setConfig('acme/web', `${WEB_CONFIG}workflow: build\n`, SHA_B);
+        await event(h, 'opened', { branch: 'unbuilt', headSha: SHA_B }, 43);
+        await h.drain();
+      },
+    ],
+  ])('does not count an environment %s against the capacity when waking another', async (_, holdNothing) => {
+    const h = harness();
+    await serving(h, 41, 'older');
+    h.clock.advance(60_000);
+    await holdNothing(h);
+    h.clock.advance(60_000);
+    await onlyFortyTwoAsleep(h);
+
+    const state = await wake({ ...h.deps, capacity: 2 }, HOST);
+
+    expect(state).toMatchObject({ kind: 'waking', woke: true });
+    expect((await h.store.get(at(41)))?.desired.phase).toBe('running');
+    expect((await h.store.get(at(43)))?.desired.phase).toBe('running');
   });
 });

@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   ConflictError,
+  countsAsAwake,
   type Environment,
   type EnvironmentId,
   type EnvironmentStore,
-  isAwake,
   MatineeError,
 } from '@matinee/core';
 import { aws } from './errors.ts';
@@ -36,9 +36,13 @@ const hostKey = (host: string) => ({ pk: `HOST#${host}`, sk: 'HOST' });
 const deliveryKey = (id: string) => ({ pk: `DELIVERY#${id}`, sk: 'DELIVERY' });
 const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-/** The environment as one item: the document under `env`, plus the attributes keys and indexes need. */
+/**
+ * The environment as one item: the document under `env`, plus the attributes keys and indexes need. The
+ * one place the awake index's attributes are derived; every write is a whole item, so each save puts an
+ * environment into the index or takes it out.
+ */
 function toItem(env: Environment): Record<string, unknown> {
-  const awake = isAwake(env)
+  const awake = countsAsAwake(env)
     ? {
         [TABLE.awakePartitionKey]: AWAKE,
         [TABLE.awakeSortKey]: env.lastRequestAt ?? env.awakeSince ?? env.updatedAt,

@@ -15,8 +15,9 @@ import { isAwsError } from './errors.ts';
  * - environment: pk `ENV#<owner/repo>`, sk `PR#<number, zero-padded>` (a repository's environments are one Query)
  * - host:        pk `HOST#<host>`,      sk `HOST`  (uniqueness of hosts; points at the environment)
  * - delivery:    pk `DELIVERY#<id>`,    sk `DELIVERY` (webhook redelivery guard, expires by TTL)
- * - GSI `awake`: only items with `awakePk` (environments whose desired phase is running), sorted by
- *   `lastActiveAt`, every attribute projected: the sweep reads awake environments and nothing else.
+ * - GSI `awake`: only items with `awakePk` (environments that hold or are about to hold a task and a
+ *   target group: `countsAsAwake` in core), sorted by `lastActiveAt`, every attribute projected: the
+ *   sweep and the capacity count read awake environments and nothing else.
  * - TTL on `ttl` (epoch seconds): deliveries, and tombstones of deleted environments with their hosts.
  */
 export const TABLE = {

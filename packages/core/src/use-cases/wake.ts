@@ -15,6 +15,25 @@ export interface WakeDeps {
   capacity?: number;
 }
 
+/**
+ * Whether the environment holds, or is about to hold, what the capacity limits and what costs money: a
+ * running task and a target group attached by a host rule. Wanting `running` is not enough. Reconcile
+ * removes everything of a skipped environment (policy keeps it from deploying), keeps a failed commit
+ * scaled to zero without a rule, and leaves one waiting for its image as it is, which is nothing when no
+ * service or target group was ever made. Those hold nothing until a push, a label, a build or a retry
+ * changes them, and each of those is followed by a reconcile that records the new state.
+ *
+ * The awake index is derived from this (so the sweep reads only these), and so is the capacity count.
+ */
+export function countsAsAwake(env: Environment): boolean {
+  if (env.desired.phase !== 'running') return false;
+  if (env.observed.phase === 'skipped' || currentFailure(env)) return false;
+  const { serviceArn, targetGroupArn, ruleArn } = env.observed.resources;
+  const holdsNothing = !serviceArn && !targetGroupArn && !ruleArn;
+  // `pending` with a reason is reconcile's "held until the image exists"; without one, a reconcile is due.
+  return !(env.observed.phase === 'pending' && env.observed.reason !== undefined && holdsNothing);
+}
+
 /** How many past wakes are kept for the estimate. */
 const WAKE_HISTORY = 5;
 const DEFAULT_ESTIMATE_SECONDS = 60;
@@ -110,14 +129,15 @@ function lastActive(env: Environment): number {
 /** Puts the least recently used awake environments to sleep until `woken` fits under the capacity. */
 async function makeRoom(deps: WakeDeps, woken: Environment): Promise<string[]> {
   if (!deps.capacity) return [];
-  const others = (await deps.store.listAwake()).filter((env) => env.id !== woken.id);
+  // Counted by the same rule as the index: a store may list more (items written before the rule, fakes).
+  const others = (await deps.store.listAwake()).filter((env) => env.id !== woken.id && countsAsAwake(env));
   const excess = others.length + 1 - deps.capacity;
   if (excess <= 0) return [];
   const now = deps.clock.now().toISOString();
   const evicted: Environment[] = [];
   for (const candidate of others.sort((a, b) => lastActive(a) - lastActive(b)).slice(0, excess)) {
     const { written } = await updateEnvironment(deps.store, candidate.id, (current) =>
-      current?.desired.phase === 'running'
+      current && countsAsAwake(current)
         ? {
             env: desire(current, { phase: 'sleeping', reason: `made room for ${woken.host}` }, now),
             result: undefined,
