@@ -275,6 +275,50 @@ describe('capacity', () => {
     h.bus.requests.length = 0;
   }
 
+  const atCapacity = (h: ReturnType<typeof harness>, action: string, overrides: Partial<PullRequestFacts>) =>
+    onPullRequest(
+      { ...h.deps, capacity: 2 },
+      { repo: 'acme/web', number: 42, action, facts: facts(overrides) },
+    );
+
+  it('opening a pull request at capacity puts the least recently used awake environment to sleep', async () => {
+    const h = harness();
+    await serving(h, 41, 'older');
+    h.clock.advance(60_000);
+    await serving(h, 43, 'newer');
+
+    await atCapacity(h, 'opened', {});
+
+    expect((await h.store.get(at(41)))?.desired).toMatchObject({
+      phase: 'sleeping',
+      reason: `made room for ${HOST}`,
+    });
+    expect((await h.store.get(at(43)))?.desired.phase).toBe('running');
+  });
+
+  it('a push that wakes a sleeping environment at capacity makes room the same way', async () => {
+    const h = harness();
+    await serving(h, 41, 'older');
+    h.clock.advance(60_000);
+    await serving(h, 43, 'newer');
+    await onlyFortyTwoAsleep(h);
+
+    await atCapacity(h, 'synchronize', { headSha: SHA_B, updatedAt: '2026-11-02T09:05:00Z' });
+
+    expect((await h.store.get(at(41)))?.desired.phase).toBe('sleeping');
+    expect((await h.store.get(at(43)))?.desired.phase).toBe('running');
+  });
+
+  it('a push to an environment already awake at capacity puts nobody to sleep', async () => {
+    const h = harness();
+    await serving(h, 41, 'older');
+    await serving(h, 42, 'fix-login');
+
+    await atCapacity(h, 'synchronize', { headSha: SHA_B, updatedAt: '2026-11-02T09:05:00Z' });
+
+    expect((await h.store.get(at(41)))?.desired.phase).toBe('running');
+  });
+
   // #43 wants to run but holds nothing: reconcile skipped it, failed it, or holds it for an image.
   it.each<[string, (h: ReturnType<typeof harness>) => Promise<void>]>([
     ['skipped by policy', (h) => event(h, 'opened', { branch: 'docs-no-infra' }, 43).then(() => h.drain())],

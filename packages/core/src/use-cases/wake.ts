@@ -126,8 +126,16 @@ function lastActive(env: Environment): number {
   return Math.max(Date.parse(env.lastRequestAt ?? '') || 0, Date.parse(env.awakeSince ?? '') || 0);
 }
 
-/** Puts the least recently used awake environments to sleep until `woken` fits under the capacity. */
-async function makeRoom(deps: WakeDeps, woken: Environment): Promise<string[]> {
+/**
+ * Puts the least recently used awake environments to sleep until `woken` fits under the capacity; returns
+ * their hosts. Every path that makes an environment want `running` calls it after that write (a request,
+ * a pull request event), so none takes the ALB past its 100 target groups. Safe to call for an
+ * environment already counted: it is never counted twice.
+ */
+export async function makeRoom(
+  deps: Pick<WakeDeps, 'store' | 'bus' | 'clock' | 'log' | 'capacity'>,
+  woken: Environment,
+): Promise<string[]> {
   if (!deps.capacity) return [];
   // Counted by the same rule as the index: a store may list more (items written before the rule, fakes).
   const others = (await deps.store.listAwake()).filter((env) => env.id !== woken.id && countsAsAwake(env));
@@ -146,10 +154,16 @@ async function makeRoom(deps: WakeDeps, woken: Environment): Promise<string[]> {
     );
     if (written) evicted.push(candidate);
   }
-  if (evicted.length)
+  if (evicted.length) {
+    deps.log.info('at capacity: putting the least recently used to sleep', {
+      for: woken.id,
+      capacity: deps.capacity,
+      ids: evicted.map((env) => env.id),
+    });
     await deps.bus.requestReconcile(
       evicted.map((env) => env.id),
       `made room for ${woken.host}`,
     );
+  }
   return evicted.map((env) => env.host);
 }
