@@ -98,6 +98,24 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
     expect((await d.platform.store.get(ID))?.observed.phase).toBe('ready');
   });
 
+  it('tears a fork’s environment down when its label is removed', async () => {
+    github.files.set(`${REPO}@${BASE_SHA}:.matinee.yml`, 'app: { image: x, port: 3000 }');
+    github.permissions.set(`${REPO} maintainer`, 'maintain');
+    const d = await deployment();
+    await d.step('labelled', () => d.webhook('pull_request', labeled('maintainer', '2026-11-22T10:01:00Z')));
+    expect((await d.platform.store.get(ID))?.observed.phase).toBe('ready');
+
+    const unlabeled = fromFork('unlabeled', { labels: [] }, '2026-11-22T10:02:00Z');
+    unlabeled.label = { ...example('pull_request', 'unlabeled').label, name: 'matinee:deploy' };
+    await d.step('unlabelled', () => d.webhook('pull_request', unlabeled));
+
+    expect([...d.aws.services.values()].filter((service) => service.status === 'ACTIVE')).toEqual([]);
+    expect(d.aws.targetGroups.size).toBe(0);
+    expect((await d.platform.store.get(ID))?.observed.phase).toBe('skipped');
+    expect(comment()).toContain('Not deployed');
+    expect(github.statuses.at(-1)?.state).toBe('inactive');
+  });
+
   it('obeys each command from a writer, reacting 👍, and answers others with 😕', async () => {
     github.permissions.set(`${REPO} maintainer`, 'maintain');
     github.permissions.set(`${REPO} reader`, 'read');
