@@ -11,7 +11,7 @@ import {
 /** Scheduled: puts idle awake environments to sleep. Reads only awake ones. */
 export async function sweepIdle(platform: BasePart & ActivityPart) {
   const report = await sweep(platform);
-  platform.log.info('sweep', { examined: report.examined, slept: report.slept });
+  platform.log.info('sweep', { examined: report.examined, slept: report.slept, nudged: report.nudged });
   return report;
 }
 

@@ -181,9 +181,22 @@ export function functions(parts: {
       }),
     ),
   });
+  // A started task turns healthy behind the ALB some seconds after it is RUNNING, and no task event says so;
+  // ECS says it of the service instead ("has reached a steady state"), which is when the host rule can go on.
+  const steadyRule = new aws.cloudwatch.EventRule('MatineeServiceSteady', {
+    description: "ECS SERVICE_STEADY_STATE of this stage's cluster → task-events",
+    eventPattern: compute.cluster.arn.apply((clusterArn) =>
+      JSON.stringify({
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Service Action'],
+        detail: { clusterArn: [clusterArn], eventName: ['SERVICE_STEADY_STATE'] },
+      }),
+    ),
+  });
   for (const [name, rule, fn, eventBusName] of [
     ['MatineeReconcile', reconcileRule, reconcile, bus.name],
     ['MatineeTaskEvents', taskRule, taskEvents, undefined],
+    ['MatineeServiceSteady', steadyRule, taskEvents, undefined],
   ] as const) {
     const permission = new aws.lambda.Permission(`${name}InvokedByRule`, {
       action: 'lambda:InvokeFunction',
@@ -213,7 +226,11 @@ export function functions(parts: {
           principals: [{ type: 'Service', identifiers: ['events.amazonaws.com'] }],
           resources: [deadLetters.arn],
           conditions: [
-            { test: 'ArnEquals', variable: 'aws:SourceArn', values: [reconcileRule.arn, taskRule.arn] },
+            {
+              test: 'ArnEquals',
+              variable: 'aws:SourceArn',
+              values: [reconcileRule.arn, taskRule.arn, steadyRule.arn],
+            },
           ],
         },
       ],

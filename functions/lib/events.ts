@@ -39,6 +39,22 @@ export const ecsTaskStateChange = z.object({
   }),
 });
 
+/** EventBridge's "ECS Service Action" (SERVICE_STEADY_STATE only, as the rule asks): `resources` names the service. */
+export const ecsServiceAction = z.object({
+  'detail-type': z.literal('ECS Service Action'),
+  source: z.literal('aws.ecs'),
+  resources: z.array(z.string()).default([]),
+  detail: z.object({ clusterArn: z.string(), eventName: z.string() }),
+});
+
+/** What the task-events function is sent: a task's state, or a service's. */
+export const ecsEvent = z.discriminatedUnion('detail-type', [ecsTaskStateChange, ecsServiceAction]);
+
+/** `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>` → `<name>`. */
+export function serviceNameOf(serviceArn: string): string | undefined {
+  return /:service\/[^/]+\/([^/]+)$/.exec(serviceArn)?.[1];
+}
+
 /** The core's view of a task event, or undefined for a task no service started (a one-off task). */
 export function taskEventOf(event: z.infer<typeof ecsTaskStateChange>): TaskEvent | undefined {
   const { group, ...detail } = event.detail;

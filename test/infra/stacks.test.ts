@@ -195,6 +195,24 @@ describe('events', () => {
     });
   });
 
+  it("sends this cluster's SERVICE_STEADY_STATE to task-events: targets are healthy, the rule can go on", () => {
+    const rule = state('aws:cloudwatch/eventRule:EventRule', 'MatineeServiceSteady');
+    expect(rule.eventBusName).toBeUndefined();
+    expect(pattern('MatineeServiceSteady')).toEqual({
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Service Action'],
+      detail: {
+        clusterArn: [state('aws:ecs/cluster:Cluster', 'MatineeCluster').arn],
+        eventName: ['SERVICE_STEADY_STATE'],
+      },
+    });
+    expect(state('aws:cloudwatch/eventTarget:EventTarget', 'MatineeServiceSteadyTarget')).toMatchObject({
+      rule: rule.name,
+      arn: fnArn('task-events'),
+      deadLetterConfig: { arn: deadLetterArn() },
+    });
+  });
+
   it('sends reconcile requests on MatineeBus to reconcile', () => {
     const bus = state('aws:cloudwatch/eventBus:EventBus', 'MatineeBusBus');
     const rule = state('aws:cloudwatch/eventRule:EventRule', 'MatineeReconcileRequested');
@@ -233,6 +251,7 @@ describe('events', () => {
     expect(statement.Condition.ArnEquals['aws:SourceArn']).toEqual([
       state('aws:cloudwatch/eventRule:EventRule', 'MatineeReconcileRequested').arn,
       state('aws:cloudwatch/eventRule:EventRule', 'MatineeTaskStateChanged').arn,
+      state('aws:cloudwatch/eventRule:EventRule', 'MatineeServiceSteady').arn,
     ]);
   });
 });

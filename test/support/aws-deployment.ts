@@ -81,8 +81,36 @@ export function awsDeployment(
       aws.tick();
       let changes = 0;
       for (const service of aws.services.values()) {
+        // ECS reports a service that runs what it should, every task passing the ALB's checks, once per
+        // such state: the only word that targets turned healthy (task events do not say it).
+        const running = service.tasks.filter((task) => task.lastStatus === 'RUNNING');
+        const steady =
+          service.status === 'ACTIVE' &&
+          service.desiredCount > 0 &&
+          running.length === service.desiredCount &&
+          running.every((task) => task.health === 'healthy');
+        const steadyKey = `${service.arn} steady ${running.map((task) => task.arn).join(',')}`;
+        if (steady && !reported.has(steadyKey)) {
+          reported.add(steadyKey);
+          changes++;
+          await taskStateChanged(
+            platform,
+            eventBridgeEvent(
+              'aws.ecs',
+              'ECS Service Action',
+              {
+                eventType: 'INFO',
+                eventName: 'SERVICE_STEADY_STATE',
+                clusterArn: aws.config.cluster,
+                createdAt: new Date().toISOString(),
+              },
+              [service.arn],
+            ),
+          );
+        }
         for (const task of service.tasks) {
-          const key = `${task.arn} ${task.lastStatus} ${task.health}`;
+          // Task state changes are about the task's own status; its health behind the ALB is not in them.
+          const key = `${task.arn} ${task.lastStatus}`;
           if (reported.has(key)) continue;
           reported.add(key);
           changes++;

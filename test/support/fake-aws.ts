@@ -258,9 +258,12 @@ export class FakeAws {
       const running = this.running(service);
       for (const task of running.slice(service.desiredCount))
         this.stop(task, 'Scaling activity initiated by (deployment)');
+      const started = new Set<string>();
       for (let i = running.length; i < service.desiredCount && primary; i++) {
+        const arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER_NAME}/${hex(++this.serial, 32)}`;
+        started.add(arn);
         service.tasks.push({
-          arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER_NAME}/${hex(++this.serial, 32)}`,
+          arn,
           taskDefinitionArn: primary,
           lastStatus: 'RUNNING',
           health: 'initial',
@@ -271,8 +274,9 @@ export class FakeAws {
         (lb) => lb.targetGroupArn && this.attached(lb.targetGroupArn),
       );
       if (!attached) continue;
+      // A task is RUNNING a tick before its first checks pass, as on AWS: the ALB needs a few intervals.
       for (const task of this.running(service)) {
-        if (task.health === 'initial')
+        if (task.health === 'initial' && !started.has(task.arn))
           task.health = this.failingHealthChecks.has(service.name) ? 'unhealthy' : 'healthy';
       }
     }

@@ -92,6 +92,9 @@ describe('the adapters through a life on (fake) AWS', () => {
     );
     expect((await router.describe(REF)).health).toBe('none');
     aws.tick();
+    // The task runs before it passes the ALB's checks.
+    expect((await router.describe(REF)).health).toBe('initial');
+    aws.tick();
     expect(await router.describe(REF)).toEqual({ targetGroupArn, ruleArn: undefined, health: 'healthy' });
     expect((await runtime.describe(REF)).service).toMatchObject({
       desiredCount: 1,
@@ -282,6 +285,8 @@ describe('reconcile on the AWS adapters', () => {
     await m.drain();
     expect((await m.store.get(ID))?.observed.phase).toBe('starting');
     aws.tick();
+    expect((await m.reconcile(ID))?.observed.phase).toBe('starting'); // running, checks not passed yet
+    aws.tick();
     expect((await m.reconcile(ID))?.observed.phase).toBe('ready');
 
     await m.want('sleeping');
@@ -291,6 +296,7 @@ describe('reconcile on the AWS adapters', () => {
 
     await m.want('running');
     expect((await m.reconcile(ID))?.observed.phase).toBe('starting');
+    aws.tick();
     aws.tick();
     expect((await m.reconcile(ID))?.observed.phase).toBe('ready');
 
@@ -312,6 +318,7 @@ describe('reconcile on the AWS adapters', () => {
     await onPullRequest(m.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
     await expect(m.drain()).rejects.toBeInstanceOf(TransientError);
     await m.reconcile(ID);
+    aws.tick();
     aws.tick();
 
     expect((await m.reconcile(ID))?.observed.phase).toBe('ready');

@@ -15,6 +15,12 @@ export interface SweepDeps {
   settings: Settings;
 }
 
+/**
+ * An environment starting for longer than this is looked at again. Fargate starts a task within a couple of
+ * minutes; past that, the event that should have moved it on (ECS's steady state) was probably lost.
+ */
+export const STALLED_START_MS = 3 * 60_000;
+
 /** Sleep decisions written in parallel; DynamoDB takes far more, this keeps a burst polite. */
 const SLEEP_WRITES_AT_ONCE = 16;
 
@@ -33,6 +39,8 @@ function latest(...times: (string | undefined)[]): number {
 export interface SweepReport {
   examined: number;
   slept: EnvironmentId[];
+  /** Environments starting for too long: a reconcile is asked for again. */
+  nudged: EnvironmentId[];
 }
 
 /**
@@ -42,11 +50,12 @@ export interface SweepReport {
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const awake = await deps.store.listAwake();
+  const nudged = await nudgeStalled(deps, awake, now);
   // Only candidates whose own last activity is older than their idle window need metrics.
   const idleLongEnough = (env: Environment) =>
     latest(env.awakeSince, env.lastRequestAt, env.keepAwakeUntil) <= now.getTime() - idleSeconds(env) * 1000;
   const candidates = awake.filter(idleLongEnough);
-  if (!candidates.length) return { examined: awake.length, slept: [] };
+  if (!candidates.length) return { examined: awake.length, slept: [], nudged };
   // One activity query per distinct idle window (usually one): each environment is judged on its own window.
   const counts = new Map<EnvironmentId, number>();
   for (const idle of new Set(candidates.map(idleSeconds))) {
@@ -92,5 +101,22 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     deps.log.info('putting idle environments to sleep', { ids: slept });
     await deps.bus.requestReconcile(slept, 'idle');
   }
-  return { examined: awake.length, slept };
+  return { examined: awake.length, slept, nudged };
+}
+
+/**
+ * The sweep already holds every awake environment, so it is the cheap safety net for one whose start
+ * stalled between events (a lost steady-state event, a reconcile that died): ask for a reconcile again.
+ */
+async function nudgeStalled(deps: SweepDeps, awake: Environment[], now: Date): Promise<EnvironmentId[]> {
+  const stalled = awake
+    .filter(
+      (env) =>
+        env.desired.phase === 'running' &&
+        (env.observed.phase === 'starting' || env.observed.phase === 'pending') &&
+        Date.parse(env.observed.since) <= now.getTime() - STALLED_START_MS,
+    )
+    .map((env) => env.id);
+  if (stalled.length) await deps.bus.requestReconcile(stalled, 'still starting');
+  return stalled;
 }

@@ -22,6 +22,27 @@ export interface TaskEventDeps {
   settings: Settings;
 }
 
+/** The environment an ECS service of this stage belongs to (its name carries the environment's slug). */
+async function environmentOfService(deps: TaskEventDeps, service: string): Promise<Environment | undefined> {
+  const slug = slugFromService(deps.settings.stage, service);
+  return slug ? deps.store.getByHost(hostFor(slug, deps.settings.domain)) : undefined;
+}
+
+/**
+ * ECS says a service reached a steady state: its tasks run and pass the load balancer's health checks.
+ * For an environment still starting, that is the moment the host rule can go on; ECS sends no task event
+ * for it (a task is RUNNING before its checks pass). Otherwise nothing to do: ECS repeats this event.
+ */
+export async function onServiceSteady(
+  deps: TaskEventDeps,
+  service: string,
+): Promise<'ignored' | 'reconcile'> {
+  const found = await environmentOfService(deps, service);
+  if (found?.desired.phase !== 'running' || found.observed.phase === 'ready') return 'ignored';
+  await deps.bus.requestReconcile([found.id], 'service steady');
+  return 'reconcile';
+}
+
 /** Stopped tasks of one commit after which Matinee stops restarting it and reports it failed. */
 export const CRASHES_BEFORE_FAILED = 3;
 
@@ -39,8 +60,7 @@ export type TaskEventOutcome = 'ignored' | 'reconcile' | 'crash' | 'failed';
  * stopping on their own is marked failed after a few tries instead of restarting forever.
  */
 export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promise<TaskEventOutcome> {
-  const slug = slugFromService(deps.settings.stage, event.service);
-  const found = slug && (await deps.store.getByHost(hostFor(slug, deps.settings.domain)));
+  const found = await environmentOfService(deps, event.service);
   if (!found || found.desired.phase === 'deleted') return 'ignored';
   const current = found.observed.resources.taskDefinitionArn;
   // A task stopped by scale-in, a deploy or Spot needs nothing from Matinee: ECS replaces what is wanted.
