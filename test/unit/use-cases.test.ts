@@ -4,6 +4,7 @@ import {
   onBranchDeleted,
   onPullRequest,
   type PullRequestFacts,
+  RULE_REPAIR_INTERVAL_SECONDS,
   sweep,
   UserError,
   wake,
@@ -243,6 +244,33 @@ describe('wake', () => {
     await sweep(h.deps);
     await h.drain();
     expect(await wake(h.deps, HOST)).toMatchObject({ kind: 'waking', estimateSeconds: 42 });
+  });
+
+  const repairs = (h: ReturnType<typeof harness>) =>
+    h.bus.requests.filter((r) => r.reason === 'request reached the wake path while ready');
+
+  it('asks once for the rule of a ready environment under a burst of 100 requests', async () => {
+    const h = harness();
+    await ready(h);
+
+    const states = await Promise.all(Array.from({ length: 100 }, () => wake(h.deps, HOST)));
+
+    expect(states.every((state) => state.kind === 'ready')).toBe(true);
+    expect(repairs(h)).toEqual([{ ids: [ID], reason: 'request reached the wake path while ready' }]);
+  });
+
+  it('asks for the rule of a ready environment again only once the interval has passed', async () => {
+    const h = harness();
+    await ready(h);
+    await wake(h.deps, HOST);
+
+    h.clock.advance((RULE_REPAIR_INTERVAL_SECONDS - 1) * 1000);
+    await wake(h.deps, HOST);
+    expect(repairs(h)).toHaveLength(1);
+
+    h.clock.advance(1000);
+    await wake(h.deps, HOST);
+    expect(repairs(h)).toHaveLength(2);
   });
 
   it('answers gone for a closed pull request', async () => {

@@ -34,6 +34,13 @@ export function countsAsAwake(env: Environment): boolean {
   return !(env.observed.phase === 'pending' && env.observed.reason !== undefined && holdsNothing);
 }
 
+/**
+ * A ready environment whose requests still reach the wake path has lost its host rule (or the ALB has not
+ * applied a new one yet): a reconcile to put it back is asked for at most once this often, however many
+ * page loads arrive.
+ */
+export const RULE_REPAIR_INTERVAL_SECONDS = 30;
+
 /** How many past wakes are kept for the estimate. */
 const WAKE_HISTORY = 5;
 const DEFAULT_ESTIMATE_SECONDS = 60;
@@ -84,15 +91,16 @@ export function wakeState(env: Environment, woke: boolean): WakeState {
 /**
  * A request reached a host with no rule: the environment sleeps, is waking, or lost its rule. Wakes a
  * sleeping environment exactly once however many requests race here: the conditional write decides who
- * wakes it, and only that caller asks for a reconcile. Every request counts as activity.
+ * wakes it, and only that caller asks for a reconcile. A ready environment's lost rule is asked back the
+ * same way, at most once per interval. The request that wins either write is recorded as activity.
  */
 export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
   const found = await deps.store.getByHost(host);
   if (!found) return { kind: 'unknown' };
   const id: EnvironmentId = found.id;
   const now = deps.clock.now().toISOString();
-  const { env, result: woke } = await updateEnvironment(deps.store, id, (current) => {
-    if (!current) return { result: false };
+  const { env, result } = await updateEnvironment<'woke' | 'repair' | 'none'>(deps.store, id, (current) => {
+    if (!current) return { result: 'none' };
     const state = wakeState(current, false);
     if (state.kind === 'waking' && current.desired.phase === 'sleeping') {
       const next: Environment = {
@@ -100,12 +108,18 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
         lastRequestAt: now,
         wakes: [{ startedAt: now }, ...current.wakes].slice(0, WAKE_HISTORY),
       };
-      return { env: next, result: true };
+      return { env: next, result: 'woke' };
     }
-    return { result: false };
+    const sinceLast = Date.parse(now) - (Date.parse(current.lastRequestAt ?? '') || 0);
+    if (state.kind === 'ready' && sinceLast >= RULE_REPAIR_INTERVAL_SECONDS * 1000) {
+      // The target group never saw this request, so it is activity only Matinee can record; its time, written
+      // conditionally, also lets exactly one request per interval ask for the rule back.
+      return { env: { ...current, lastRequestAt: now }, result: 'repair' };
+    }
+    return { result: 'none' };
   });
   if (!env) return { kind: 'unknown' };
-  if (woke) {
+  if (result === 'woke') {
     deps.log.info('waking environment', { id, host });
     const evicted = await makeRoom(deps, env);
     await deps.bus.requestReconcile([id], 'woken by a request');
@@ -115,7 +129,7 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
     }
     return state;
   }
-  if (env.desired.phase === 'running' && env.observed.phase === 'ready') {
+  if (result === 'repair') {
     // Ready but the request still reached us: the host rule is missing. Reconcile puts it back.
     await deps.bus.requestReconcile([id], 'request reached the wake path while ready');
   }
