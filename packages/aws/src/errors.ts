@@ -11,6 +11,12 @@ const throttles = new Set([
   'ThrottledException',
   // ELBv2: another change to the same resource is still being applied.
   'PriorRequestNotCompleteException',
+  // The load balancer is full (100 target groups, or the listener's rule quota). Waking at capacity puts
+  // another preview to sleep first; its rule and group go within seconds, so trying again succeeds.
+  'TooManyTargetGroupsException',
+  'TooManyTargetGroups',
+  'TooManyRulesException',
+  'TooManyRules',
   // Server-side faults by name: a mocked or re-thrown error may carry no HTTP status.
   'ServerException',
   'InternalFailure',
