@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsDeployment, HOST, ID, pullRequest, REPO, SHA_1, serveRepo } from '../support/aws-deployment.ts';
+import { WEB_CONFIG } from '../support/configs.ts';
 import { localTable } from '../support/dynamo.ts';
 import { type FakeAws, fakeAws } from '../support/fake-aws.ts';
 import { FakeGithub } from '../support/fake-github.ts';
@@ -49,6 +50,16 @@ function command(body: string, user = 'maintainer') {
 }
 
 const comment = () => github.comments.find((c) => c.issue === 42)?.body ?? '';
+
+const BUILT_CONFIG = `${WEB_CONFIG}\nworkflow: build`;
+const RUN_URL = 'https://github.com/acme/web/actions/runs/289782451';
+
+function workflowRun(conclusion: string) {
+  const payload = example('workflow_run', 'completed');
+  payload.repository.full_name = REPO;
+  Object.assign(payload.workflow_run, { name: 'build', head_sha: SHA_1, conclusion, html_url: RUN_URL });
+  return payload;
+}
 
 describe('the pull request side, through GitHub’s API over HTTP', () => {
   it('keeps one comment, edited in place, and a deployment per commit with its status sequence', async () => {
@@ -210,5 +221,47 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
       .find((line) => line.startsWith('| Last command |'));
     expect(answer).toContain('unknown command `dance`');
     expect(answer).toContain('`/matinee wake`, `/matinee sleep`, `/matinee redeploy`');
+  });
+
+  it('shows a failed build in the comment, and deploys nothing', async () => {
+    github.files.set(`${REPO}@${SHA_1}:.matinee.yml`, BUILT_CONFIG);
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+
+    await d.step('build failed', () => d.webhook('workflow_run', workflowRun('failure')));
+
+    expect(comment()).toContain('❌ Failed');
+    expect(comment()).toContain(`workflow build failure: ${RUN_URL}`);
+    expect(d.aws.services.size).toBe(0);
+  });
+
+  it('deploys a commit once its build succeeded', async () => {
+    github.files.set(`${REPO}@${SHA_1}:.matinee.yml`, BUILT_CONFIG);
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+    expect(d.aws.services.size).toBe(0);
+
+    await d.step('built', () => d.webhook('workflow_run', workflowRun('success')));
+
+    expect((await d.platform.store.get(ID))?.observed.phase).toBe('ready');
+    expect(comment()).toContain('✅ Ready');
+  });
+
+  it('deploys a commit whose failed build succeeded when re-run', async () => {
+    github.files.set(`${REPO}@${SHA_1}:.matinee.yml`, BUILT_CONFIG);
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+    await d.step('build failed', () => d.webhook('workflow_run', workflowRun('failure')));
+
+    await d.step('re-run passed', () => d.webhook('workflow_run', workflowRun('success')));
+
+    expect((await d.platform.store.get(ID))?.observed.phase).toBe('ready');
+    expect(comment()).toContain('✅ Ready');
   });
 });

@@ -263,6 +263,40 @@ describe('waiting for the image build', () => {
     expect((await h.store.get(ID))?.observed.phase).toBe('starting');
   });
 
+  it('deploys a commit whose failed build succeeded when re-run', async () => {
+    const h = harness();
+    h.source.setConfig('acme/web', CONFIG);
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    const run = { repo: 'acme/web', headSha: facts().headSha, workflow: 'build-image' };
+    await onWorkflowRun(h.deps, { ...run, conclusion: 'failure' });
+    await h.drain();
+    expect((await h.store.get(ID))?.observed.phase).toBe('failed');
+
+    await onWorkflowRun(h.deps, { ...run, conclusion: 'success' });
+    await h.drain();
+
+    expect((await h.store.get(ID))?.observed).toMatchObject({ phase: 'starting', failure: undefined });
+    expect(h.cloud.services.size).toBe(1);
+  });
+
+  it('keeps a commit whose tasks crashed down when its build succeeds again', async () => {
+    const h = harness();
+    h.source.setConfig('acme/web', CONFIG);
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    const run = { repo: 'acme/web', headSha: facts().headSha, workflow: 'build-image' };
+    await onWorkflowRun(h.deps, { ...run, conclusion: 'success' });
+    await h.drain();
+    const env = await h.store.get(ID);
+    if (!env) throw new Error('no environment');
+    const crashed = { sha: env.desired.sha, reason: 'stopped 3 times', at: env.updatedAt };
+    await h.store.save({ ...env, observed: { ...env.observed, failure: crashed } });
+
+    await onWorkflowRun(h.deps, { ...run, conclusion: 'success' });
+    await h.drain();
+
+    expect((await h.store.get(ID))?.observed).toMatchObject({ phase: 'failed', failure: crashed });
+  });
+
   it('keeps serving the previous commit while the next one builds', async () => {
     const h = harness();
     h.source.setConfig('acme/web', CONFIG);

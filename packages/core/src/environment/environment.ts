@@ -75,6 +75,8 @@ export interface Failure {
   sha: string;
   reason: string;
   at: string;
+  /** The workflow whose failed run caused it: a later successful run of it for `sha` clears the failure. */
+  workflow?: string;
 }
 
 export interface WakeRecord {

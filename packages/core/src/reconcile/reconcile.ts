@@ -258,11 +258,16 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   const now = deps.clock.now().toISOString();
   const loaded = read.desired.phase === 'deleted' ? read : await withConfig(deps, read);
   const { target, skipped, waiting, failure } = decide(loaded, deps.settings);
+  // The gate fails a commit only for its image build; naming the workflow lets a successful re-run clear it.
+  const workflow = loaded.config?.status === 'ok' ? loaded.config.value.workflow : undefined;
   const env: Environment =
     failure && !currentFailure(loaded)
       ? {
           ...loaded,
-          observed: { ...loaded.observed, failure: { sha: loaded.desired.sha, reason: failure, at: now } },
+          observed: {
+            ...loaded.observed,
+            failure: { sha: loaded.desired.sha, reason: failure, at: now, workflow },
+          },
         }
       : loaded;
   const ref = environmentRef(deps.settings, env);

@@ -14,7 +14,9 @@ export interface WorkflowRunCompleted {
 
 /**
  * A GitHub Actions run finished. Environments waiting on this commit record it and reconcile: a success
- * deploys the commit, anything else is shown as the reason it is not deployed.
+ * deploys the commit, anything else is shown as the reason it is not deployed. A success also clears the
+ * failure an earlier failed run of the same workflow left on the commit (a re-run that passed), but no
+ * other failure: a commit whose tasks crashed still needs a push or `/matinee redeploy`.
  */
 export async function onWorkflowRun(deps: RecordDeps, run: WorkflowRunCompleted): Promise<EnvironmentId[]> {
   const key = buildKey(run.headSha, run.workflow);
@@ -30,7 +32,11 @@ export async function onWorkflowRun(deps: RecordDeps, run: WorkflowRunCompleted)
         Object.entries(current.builds ?? {}).filter(([k]) => k.startsWith(`${run.headSha} `)),
       );
       builds[key] = { conclusion: run.conclusion, url: run.url };
-      return { env: { ...current, builds }, result: undefined };
+      const failure = current.observed.failure;
+      const rebuilt =
+        run.conclusion === 'success' && failure?.sha === run.headSha && failure.workflow === run.workflow;
+      const observed = rebuilt ? { ...current.observed, failure: undefined } : current.observed;
+      return { env: { ...current, builds, observed }, result: undefined };
     });
     if (written) recorded.push(id);
   }
