@@ -52,7 +52,10 @@ async function appStartMs(): Promise<number> {
 
 export async function localMode(runs = 10): Promise<Section> {
   const dataDir = mkdtempSync(join(tmpdir(), 'matinee-bench-'));
-  const settings = readLocalSettings({ PATH: process.env.PATH, MATINEE_PORT: '0', MATINEE_DATA_DIR: dataDir }, ROOT);
+  const settings = readLocalSettings(
+    { PATH: process.env.PATH, MATINEE_PORT: '0', MATINEE_DATA_DIR: dataDir },
+    ROOT,
+  );
   const matinee = await startLocal({ ...settings, port: 0 }, quiet);
   const cli = (...argv: string[]) =>
     runCli(argv, {

@@ -56,7 +56,13 @@ const previewUrl = () => `http://${HOST}:${matinee.port}/`;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'matinee-e2e-'));
   const settings = readLocalSettings(
-    { PATH: process.env.PATH, MATINEE_PORT: '0', MATINEE_IDLE: '1s', MATINEE_DATA_DIR: dataDir, MATINEE_SWEEP_EVERY: '1h' },
+    {
+      PATH: process.env.PATH,
+      MATINEE_PORT: '0',
+      MATINEE_IDLE: '1s',
+      MATINEE_DATA_DIR: dataDir,
+      MATINEE_SWEEP_EVERY: '1h',
+    },
     ROOT,
   );
   matinee = await startLocal({ ...settings, port: 0 }, new MemoryLogger());

@@ -23,7 +23,10 @@ afterEach(async () => {
 });
 
 async function start(dataDir: string) {
-  const settings = readLocalSettings({ PATH: process.env.PATH, MATINEE_PORT: '0', MATINEE_DATA_DIR: dataDir }, ROOT);
+  const settings = readLocalSettings(
+    { PATH: process.env.PATH, MATINEE_PORT: '0', MATINEE_DATA_DIR: dataDir },
+    ROOT,
+  );
   const matinee = await startLocal(settings, new MemoryLogger());
   running.push(matinee);
   return matinee;

@@ -182,7 +182,9 @@ describe('local processes as the runtime', () => {
     await Promise.all([reconcile(deps, ID), reconcile(deps, ID), reconcile(deps, ID)]);
     await until('healthy', () => cloud.processes().find((p) => p.healthy));
 
-    expect(execSync('pgrep -f "^node server.js --only-once-771[1]" || true').toString().trim().split('\n')).toHaveLength(1);
+    expect(
+      execSync('pgrep -f "^node server.js --only-once-771[1]" || true').toString().trim().split('\n'),
+    ).toHaveLength(1);
   });
 
   it('stops an app that never passes its health check and reports a failed start', async () => {
