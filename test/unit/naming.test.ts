@@ -1,9 +1,11 @@
 import {
   branchLabel,
   environmentId,
+  hostFor,
   MAX_TARGET_GROUP_NAME,
   resourceNames,
   slugCandidates,
+  slugFromService,
 } from '@matinee/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +23,39 @@ const hostileBranch = fc.oneof(
 );
 const number = fc.integer({ min: 1, max: 999_999 });
 const repo = fc.constantFrom('acme/web', 'acme/api', 'other-org/web.site', 'a/b');
+
+/** Any repository GitHub allows (lowercase: ids are normalised), and a few that collide on purpose. */
+const anyRepo = fc.oneof(
+  fc.constantFrom('acme/web', 'acme/api', 'other/web'),
+  fc
+    .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,38}$/), fc.stringMatching(/^[a-z0-9._-]{1,100}$/))
+    .map(([owner, name]) => `${owner}/${name}`),
+);
+const stage = fc.constantFrom('production', 'staging', 'pr-preview-9', 'a');
+const DOMAIN = 'preview.example.com';
+
+/** Pull requests that are all different environments, often sharing a number, a repository or a branch. */
+const environments = fc.uniqueArray(
+  fc.record({
+    repo: anyRepo,
+    number: fc.oneof(fc.constantFrom(1, 42), number),
+    branch: fc.oneof(fc.constantFrom('fix-login', 'main'), hostileBranch),
+  }),
+  { minLength: 2, maxLength: 8, selector: (e) => environmentId(e.repo, e.number) },
+);
+
+/** What the store does as each is created in turn: take the first candidate slug whose host is free. */
+function claimSlugs(envs: { repo: string; number: number; branch: string }[]): string[] {
+  const taken = new Set<string>();
+  return envs.map(({ repo, number, branch }) => {
+    const slug = slugCandidates(environmentId(repo, number), branch, number).find(
+      (candidate) => !taken.has(hostFor(candidate, DOMAIN)),
+    );
+    if (!slug) throw new Error(`every host of ${repo}#${number} is taken`);
+    taken.add(hostFor(slug, DOMAIN));
+    return slug;
+  });
+}
 
 describe('environment naming', () => {
   it('makes every slug candidate a valid DNS label of at most 63 characters', () => {
@@ -58,6 +93,79 @@ describe('environment naming', () => {
         const [, a] = slugCandidates(environmentId('acme/web', n), branch, n);
         const [, b] = slugCandidates(environmentId('acme/api', n), branch, n);
         expect(a).not.toEqual(b);
+      }),
+    );
+  });
+
+  it('gives different pull requests of one repository different slugs, whatever their branches', () => {
+    fc.assert(
+      fc.property(
+        anyRepo,
+        fc.uniqueArray(number, { minLength: 2, maxLength: 2 }),
+        hostileBranch,
+        hostileBranch,
+        (r, [a, b], branchA, branchB) => {
+          const [slugA] = slugCandidates(environmentId(r, a as number), branchA, a as number);
+          const [slugB] = slugCandidates(environmentId(r, b as number), branchB, b as number);
+          expect(slugA).not.toEqual(slugB);
+        },
+      ),
+    );
+  });
+
+  it('gives the same pull request number in different repositories different hosts as each is created', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(anyRepo, { minLength: 2, maxLength: 5 }),
+        number,
+        hostileBranch,
+        (repos, n, branch) => {
+          const hosts = claimSlugs(repos.map((repo) => ({ repo, number: n, branch }))).map((slug) =>
+            hostFor(slug, DOMAIN),
+          );
+          expect(new Set(hosts).size).toBe(repos.length);
+        },
+      ),
+    );
+  });
+
+  it('never runs out of hosts, and never gives two environments the same one', () => {
+    fc.assert(
+      fc.property(environments, (envs) => {
+        const slugs = claimSlugs(envs);
+        expect(new Set(slugs).size).toBe(envs.length);
+      }),
+    );
+  });
+
+  it('derives AWS names within their limits and distinct between environments', () => {
+    fc.assert(
+      fc.property(environments, stage, (envs, s) => {
+        const slugs = claimSlugs(envs);
+        const names = envs.map(({ repo, number }, i) =>
+          resourceNames(s, environmentId(repo, number), slugs[i] as string),
+        );
+        for (const { family, service, targetGroup } of names) {
+          // ECS: up to 255 letters, digits, hyphens and underscores. ELBv2: up to 32, no edge hyphen.
+          expect(family).toMatch(/^[A-Za-z0-9_-]{1,255}$/);
+          expect(service).toMatch(/^[A-Za-z0-9_-]{1,255}$/);
+          expect(targetGroup.length).toBeLessThanOrEqual(MAX_TARGET_GROUP_NAME);
+          expect(targetGroup).toMatch(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/);
+        }
+        for (const key of ['family', 'service', 'targetGroup'] as const)
+          expect(new Set(names.map((n) => n[key])).size).toBe(envs.length);
+      }),
+    );
+  });
+
+  it('leads from a service name back to its slug, which is how task events find their environment', () => {
+    fc.assert(
+      fc.property(environments, stage, (envs, s) => {
+        const slugs = claimSlugs(envs);
+        envs.forEach(({ repo, number }, i) => {
+          const { service } = resourceNames(s, environmentId(repo, number), slugs[i] as string);
+          expect(slugFromService(s, service)).toBe(slugs[i]);
+        });
       }),
     );
   });
