@@ -1,5 +1,6 @@
 import { environmentId, onPullRequest, retryFailed, UserError } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
+import { WEB_CONFIG } from '../support/configs.ts';
 import { facts, SHA_B } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
 
@@ -182,6 +183,15 @@ describe('deploy policy', () => {
     });
     await h.drain();
     expect((await h.store.get(ID))?.observed.phase).toBe('starting');
+  });
+
+  it('deploys drafts when the config says drafts: true', async () => {
+    const { env, h } = await phaseAfterOpen(
+      (h) => h.source.setConfig('acme/web', `${WEB_CONFIG}drafts: true\n`),
+      { draft: true },
+    );
+    expect(env?.observed.phase).toBe('starting');
+    expect(h.cloud.services.size).toBe(1);
   });
 
   it('deploys a fork only once a maintainer puts the label on it', async () => {
