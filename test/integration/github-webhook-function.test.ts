@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { environmentId } from '@matinee/core';
+import { type Environment, environmentId } from '@matinee/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { receiveGithubWebhook } from '../../functions/github-webhook.ts';
@@ -100,5 +100,70 @@ describe('the github-webhook function over HTTP', () => {
 
     expect(again.body).toMatchObject({ status: 'duplicate' });
     expect(events()).toHaveLength(1);
+  });
+
+  describe('records what GitHub’s own signed payloads want, after', () => {
+    const OPENED_SHA = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821'; // the example's head
+    const NEWER_SHA = '1'.repeat(40);
+    const OLDER_SHA = '2'.repeat(40);
+    type Delivery = [event: string, payload: unknown];
+
+    const opened = (): Delivery => ['pull_request', example('pull_request', 'opened')];
+    const pushed = (sha: string, at: string): Delivery => {
+      const payload = example('pull_request', 'synchronize');
+      payload.pull_request.head.sha = sha;
+      payload.pull_request.updated_at = at;
+      payload.after = sha;
+      return ['pull_request', payload];
+    };
+    const closed = (merged: boolean): Delivery => {
+      const payload = example('pull_request', 'closed');
+      payload.pull_request.merged = merged;
+      payload.pull_request.merged_at = merged ? payload.pull_request.closed_at : null;
+      return ['pull_request', payload];
+    };
+    // The examples delete a tag; the same payloads for the pull request's branch, `changes`.
+    const branchDeleted = (): Delivery => [
+      'delete',
+      { ...example('delete'), ref: 'changes', ref_type: 'branch' },
+    ];
+    const branchPushedAway = (): Delivery => [
+      'push',
+      { ...example('push'), ref: 'refs/heads/changes', deleted: true, after: '0'.repeat(40) },
+    ];
+
+    it.each<[string, Delivery[], Partial<Environment['desired']>]>([
+      ['opened', [opened()], { phase: 'running', sha: OPENED_SHA, reason: 'pull request opened' }],
+      [
+        'synchronize',
+        [opened(), pushed(NEWER_SHA, '2019-05-15T15:30:00Z')],
+        { phase: 'running', sha: NEWER_SHA, reason: 'pushed 1111111' },
+      ],
+      [
+        'an older synchronize after a newer one',
+        [opened(), pushed(NEWER_SHA, '2019-05-15T15:40:00Z'), pushed(OLDER_SHA, '2019-05-15T15:30:00Z')],
+        { phase: 'running', sha: NEWER_SHA, reason: 'pushed 1111111' },
+      ],
+      ['closed, merged', [opened(), closed(true)], { phase: 'deleted', reason: 'pull request merged' }],
+      ['closed, not merged', [opened(), closed(false)], { phase: 'deleted', reason: 'pull request closed' }],
+      [
+        'delete of its branch',
+        [opened(), branchDeleted()],
+        { phase: 'deleted', reason: 'branch changes deleted' },
+      ],
+      [
+        'push deleting its branch',
+        [opened(), branchPushedAway()],
+        { phase: 'deleted', reason: 'branch changes deleted' },
+      ],
+    ])('%s', async (_, deliveries, desired) => {
+      const { platform, post } = await deployed();
+
+      for (const [event, payload] of deliveries) {
+        expect((await post(await delivery(event, payload, { secret: SECRET }))).status).toBe(200);
+      }
+
+      expect((await platform.store.get(ID))?.desired).toMatchObject(desired);
+    });
   });
 });
