@@ -202,6 +202,7 @@ export class FakeAws {
 
   private readonly log: string[] = [];
   private readonly faults: { call: string; error: Error; times: number }[] = [];
+  private crash?: { pattern: RegExp; remaining: number };
   private failingEntries = 0;
   private serial = 0;
   private readonly pageSize?: number;
@@ -226,6 +227,19 @@ export class FakeAws {
   /** The next `times` calls of `call` (`ECS:CreateService`) throw `error` before doing anything. */
   injectFault(call: string, error: Error, times = 1): void {
     this.faults.push({ call, error, times });
+  }
+
+  /**
+   * The `n`-th call from now (1-based) whose `Service:Command` matches `pattern` takes effect, and then its
+   * caller dies before hearing the answer: a Lambda timing out or killed mid-reconcile.
+   */
+  crashAfter(pattern: RegExp, n: number): void {
+    this.crash = { pattern, remaining: n };
+  }
+
+  /** Whether a crash asked for with `crashAfter` has yet to happen. */
+  get crashPending(): boolean {
+    return this.crash !== undefined;
   }
 
   /** The next `count` PutEvents entries are reported failed (EventBridge's partial failure). */
@@ -307,6 +321,10 @@ export class FakeAws {
       // Stored state never aliases a caller's objects, and callers never get the fake's own.
       const output = structuredClone(handle(structuredClone(input)));
       if (this.autoTick) this.tick();
+      if (this.crash?.pattern.test(name) && --this.crash.remaining === 0) {
+        this.crash = undefined;
+        throw new Error(`${name} took effect, then the caller died`);
+      }
       return { ...meta, ...output };
     });
   }
