@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { awsDeployment, HOST, ID, pullRequest, REPO, SHA_1, serveRepo } from '../support/aws-deployment.ts';
+import {
+  awsDeployment,
+  HOST,
+  ID,
+  pullRequest,
+  REPO,
+  SHA_1,
+  SHA_2,
+  serveRepo,
+} from '../support/aws-deployment.ts';
 import { WEB_CONFIG } from '../support/configs.ts';
 import { localTable } from '../support/dynamo.ts';
 import { type FakeAws, fakeAws } from '../support/fake-aws.ts';
@@ -24,15 +33,20 @@ const deployment = async (aws: FakeAws = fakeAws()) => ({
   ...awsDeployment(aws, github, await localTable()),
 });
 
-function fromFork(action: string, extra: Record<string, unknown> = {}, updatedAt = '2026-11-22T10:00:00Z') {
-  const payload = pullRequest(action, SHA_1, updatedAt, extra);
+function fromFork(
+  action: string,
+  extra: Record<string, unknown> = {},
+  updatedAt = '2026-11-22T10:00:00Z',
+  sha = SHA_1,
+) {
+  const payload = pullRequest(action, sha, updatedAt, extra);
   payload.pull_request.head.repo = { full_name: 'outsider/web' };
   payload.pull_request.base.sha = BASE_SHA;
   return payload;
 }
 
-function labeled(by: string, updatedAt: string) {
-  const payload = fromFork('labeled', { labels: [{ name: 'matinee:deploy' }] }, updatedAt);
+function labeled(by: string, updatedAt: string, sha = SHA_1) {
+  const payload = fromFork('labeled', { labels: [{ name: 'matinee:deploy' }] }, updatedAt, sha);
   payload.label = { ...example('pull_request', 'labeled').label, name: 'matinee:deploy' };
   payload.sender = { ...payload.sender, login: by };
   return payload;
@@ -50,6 +64,25 @@ function command(body: string, user = 'maintainer') {
 }
 
 const comment = () => github.comments.find((c) => c.issue === 42)?.body ?? '';
+
+/** A fork's PR #42, labelled by a maintainer at SHA_1 and deployed, then pushed to SHA_2 by the fork. */
+async function approvedForkPushed() {
+  github.files.set(`${REPO}@${BASE_SHA}:.matinee.yml`, 'app: { image: x, port: 3000 }');
+  github.permissions.set(`${REPO} maintainer`, 'maintain');
+  const d = await deployment();
+  await d.step('labelled', () => d.webhook('pull_request', labeled('maintainer', '2026-11-22T10:01:00Z')));
+  const pushed = fromFork(
+    'synchronize',
+    { labels: [{ name: 'matinee:deploy' }] },
+    '2026-11-22T10:02:00Z',
+    SHA_2,
+  );
+  await d.step('fork pushed', () => d.webhook('pull_request', pushed));
+  return d;
+}
+
+const images = (aws: FakeAws) =>
+  aws.taskDefinitions.map((td) => td.input.containerDefinitions?.[0]?.image ?? '');
 
 const BUILT_CONFIG = `${WEB_CONFIG}\nworkflow: build`;
 const RUN_URL = 'https://github.com/acme/web/actions/runs/289782451';
@@ -107,6 +140,40 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
       d.webhook('pull_request', labeled('maintainer', '2026-11-22T10:02:00Z')),
     );
     expect((await d.platform.store.get(ID))?.observed.phase).toBe('ready');
+  });
+
+  it('keeps a fork’s new commit waiting for a maintainer, serving the approved one, and says why', async () => {
+    const d = await approvedForkPushed();
+
+    expect(images(d.aws)).toEqual([`ghcr.io/acme/web:${SHA_1}`]);
+    expect((await d.platform.store.get(ID))?.observed).toMatchObject({ phase: 'pending', sha: SHA_1 });
+    expect(comment()).toContain(
+      "commit 2222222 from the fork is waiting for a maintainer's approval (@maintainer approved 1111111)",
+    );
+  });
+
+  it('deploys a fork’s new commit once a maintainer comments /matinee redeploy', async () => {
+    const d = await approvedForkPushed();
+
+    await d.step('approved', () => d.webhook('issue_comment', command('/matinee redeploy')));
+
+    expect(images(d.aws).at(-1)).toBe(`ghcr.io/acme/web:${SHA_2}`);
+    expect((await d.platform.store.get(ID))?.observed).toMatchObject({ phase: 'ready', sha: SHA_2 });
+    expect(comment()).toContain('approved 2222222 from the fork; deploying it');
+  });
+
+  it('deploys a fork’s new commit once a maintainer removes the label and adds it again', async () => {
+    const d = await approvedForkPushed();
+    const unlabeled = fromFork('unlabeled', { labels: [] }, '2026-11-22T10:03:00Z', SHA_2);
+    unlabeled.label = { ...example('pull_request', 'unlabeled').label, name: 'matinee:deploy' };
+    await d.step('unlabelled', () => d.webhook('pull_request', unlabeled));
+
+    await d.step('labelled again', () =>
+      d.webhook('pull_request', labeled('maintainer', '2026-11-22T10:04:00Z', SHA_2)),
+    );
+
+    expect(images(d.aws).at(-1)).toBe(`ghcr.io/acme/web:${SHA_2}`);
+    expect((await d.platform.store.get(ID))?.observed).toMatchObject({ phase: 'ready', sha: SHA_2 });
   });
 
   it('tears a fork’s environment down when its label is removed', async () => {

@@ -139,6 +139,34 @@ describe('commands', () => {
   });
 });
 
+describe('approving a fork’s commits', () => {
+  const LABEL = 'matinee:deploy';
+
+  it('does not let a push that raced the label to the first reconcile ride on its approval', async () => {
+    const h = harness();
+    h.source.permissions.set('acme/web maintainer', 'maintain');
+    const fork = (overrides: Parameters<typeof facts>[0]) =>
+      facts({ fork: true, labels: [LABEL], ...overrides });
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'labeled',
+      facts: fork({ labeledBy: { [LABEL]: 'maintainer' } }),
+    });
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'synchronize',
+      facts: fork({ headSha: SHA_B, updatedAt: '2026-11-02T09:01:00Z' }),
+    });
+
+    await h.drain();
+
+    expect((await h.store.get(ID))?.observed.phase).toBe('pending');
+    expect(h.cloud.inventory()).toEqual([]);
+  });
+});
+
 describe('what the pull request shows', () => {
   it('goes building → ready → asleep → removed, publishing each change once', async () => {
     const h = harness();

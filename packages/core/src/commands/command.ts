@@ -16,7 +16,7 @@ const envKey = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const COMMAND_HELP = [
   '`/matinee wake` — start the environment',
   '`/matinee sleep` — put it to sleep now',
-  '`/matinee redeploy` — deploy the head commit again (also after a failure)',
+  '`/matinee redeploy` — deploy the head commit again (also after a failure; on a fork, approves it)',
   '`/matinee env KEY=VALUE` — set a variable for this environment (an awake environment restarts with it; not for secrets)',
   '`/matinee env --unset KEY` — remove it',
   `\`/matinee keep-awake 4h\` — do not sleep for that long (at most ${formatDuration(MAX_KEEP_AWAKE_SECONDS)})`,

@@ -62,6 +62,11 @@ export interface PullRequestFacts {
   updatedAt: string;
   /** Who added each label, where a `labeled` delivery told us: a fork's deploy label counts only from a writer. */
   labeledBy?: Record<string, string>;
+  /**
+   * The head commit when each label of `labeledBy` was added: a fork's deploy label approves that commit
+   * only, not whatever the fork pushes later (nor a push that raced the label to the first reconcile).
+   */
+  labeledAt?: Record<string, string>;
 }
 
 export interface Resources {
@@ -136,8 +141,12 @@ export interface Environment {
   keepAwakeUntil?: string;
   /** `/matinee redeploy` bumps it: a new task definition revision for the same commit and config. */
   deployNonce?: number;
-  /** Whether the user who added a fork's deploy label may approve it (write access), once checked. */
-  forkApproval?: { user: string; allowed: boolean };
+  /**
+   * Who approved deploying a fork's commit `sha` (the deploy label, or a writer's `/matinee redeploy`), and
+   * whether they may (write access), once checked. It approves that commit only: a new push waits for
+   * approval again. Approvals recorded before they named a commit (no `sha`) approve nothing.
+   */
+  forkApproval?: { user: string; allowed: boolean; sha?: string };
   /** The last status published to the pull request (comment, deployment), to publish each change once. */
   reported?: string;
   /** The last comment command, and Matinee's answer, shown in the sticky comment. */
@@ -172,4 +181,5 @@ export const pullRequestFactsSchema = z.object({
   labels: z.array(z.string()),
   updatedAt: z.iso.datetime({ offset: true }),
   labeledBy: z.record(z.string(), z.string()).optional(),
+  labeledAt: z.record(z.string(), z.string()).optional(),
 });

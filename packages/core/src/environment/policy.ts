@@ -24,7 +24,7 @@ export function gate(
   pr: PullRequestFacts,
   config: LoadedConfig,
   policy: LoadedConfig = config,
-  approval?: { user: string; allowed: boolean },
+  approval?: Environment['forkApproval'],
   builds?: Environment['builds'],
 ): Gate {
   if (policy.status === 'missing') return { deploy: false, reason: `no ${CONFIG_FILE} in the repository` };
@@ -47,6 +47,17 @@ export function gate(
     if (!approval?.allowed) {
       const who = approval ? `@${approval.user}, who has no write access` : 'someone Matinee cannot check';
       return { deploy: false, reason: `the label ${label} was added by ${who}: a maintainer must add it` };
+    }
+    // An approval is for one commit: a fork's later push runs code nobody with write access has looked at.
+    if (approval.sha !== config.sha) {
+      const approved = approval.sha ? ` (@${approval.user} approved ${approval.sha.slice(0, 7)})` : '';
+      return {
+        deploy: false,
+        waiting: true,
+        reason:
+          `commit ${config.sha.slice(0, 7)} from the fork is waiting for a maintainer's approval${approved}: ` +
+          `after reviewing it, comment /matinee redeploy, or remove the label ${label} and add it again`,
+      };
     }
   }
   if (config.status === 'missing')

@@ -99,12 +99,18 @@ async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Enviro
     };
   }
   if (!pr.fork && next.policy) next = { ...next, policy: undefined };
-  // A fork's deploy label counts only when its author may write to the repository.
+  // A fork's deploy label counts only when its author may write to the repository, and only for the commit
+  // that was the head when it was added: what the fork pushes afterwards has not been looked at.
   const label = next.policy?.status === 'ok' ? next.policy.value.forks.label : undefined;
   const labeler = label && pr.labels.includes(label) ? pr.labeledBy?.[label] : undefined;
-  if (pr.fork && labeler && next.forkApproval?.user !== labeler) {
+  const labeledAt = label ? pr.labeledAt?.[label] : undefined;
+  const approval = next.forkApproval;
+  const known = approval?.user === labeler && approval?.sha === labeledAt;
+  // A writer's `/matinee redeploy` of the current commit outranks the label's approval of an older one.
+  const current = approval?.allowed && approval.sha === desired.sha;
+  if (pr.fork && labeler && labeledAt && !known && !current) {
     const permission = await deps.source.permission(repo, labeler);
-    next = { ...next, forkApproval: { user: labeler, allowed: WRITERS.has(permission) } };
+    next = { ...next, forkApproval: { user: labeler, allowed: WRITERS.has(permission), sha: labeledAt } };
   }
   return next;
 }

@@ -41,11 +41,16 @@ function whenApplied(env: Environment): string {
     : 'applied when it next starts';
 }
 
-/** The environment after `command`, and what to answer. Pure. */
+/**
+ * The environment after `command`, and what to answer. Pure. `approver` is the GitHub user with write
+ * access who asked: their redeploy of a fork approves its head commit (the dashboard names nobody, so it
+ * cannot approve a fork's code).
+ */
 export function applyCommand(
   env: Environment,
   command: Command,
   now: string,
+  approver?: string,
 ): { env?: Environment; reply: string } {
   switch (command.kind) {
     case 'help':
@@ -66,15 +71,21 @@ export function applyCommand(
             },
             reply: 'going to sleep',
           };
-    case 'redeploy':
+    case 'redeploy': {
+      const sha = env.desired.sha;
+      const approves = env.pr.fork && approver !== undefined;
       return {
         env: {
           ...desire(env, { phase: 'running', reason: 'redeploy requested' }, now),
           deployNonce: (env.deployNonce ?? 0) + 1,
           observed: { ...env.observed, failure: undefined, crashes: undefined },
+          forkApproval: approves ? { user: approver, allowed: true, sha } : env.forkApproval,
         },
-        reply: `redeploying ${env.desired.sha.slice(0, 7)}`,
+        reply: approves
+          ? `approved ${sha.slice(0, 7)} from the fork; deploying it`
+          : `redeploying ${sha.slice(0, 7)}`,
       };
+    }
     case 'env-set':
       return {
         env: { ...env, overrides: { ...env.overrides, [command.key]: command.value }, updatedAt: now },
@@ -122,7 +133,7 @@ export async function onCommand(deps: CommandDeps, comment: CommentCommand): Pro
   const { result } = await updateEnvironment(deps.store, id, (current) => {
     if (!current) return { result: { reply: 'the environment is gone', changed: false } };
     const applied = allowed
-      ? applyCommand(current, command, now)
+      ? applyCommand(current, command, now, comment.user)
       : { reply: `@${comment.user} needs write access to the repository to use Matinee commands` };
     const base = applied.env ?? current;
     const lastCommand = { user: comment.user, text, reply: applied.reply, at: now };

@@ -43,7 +43,7 @@ function newEnvironment(
     id,
     repo: id.slice(0, id.indexOf('#')),
     number: change.number,
-    pr: change.facts,
+    pr: withLabelers(undefined, change.facts),
     desired: {
       phase: 'running',
       sha: change.facts.headSha,
@@ -58,13 +58,18 @@ function newEnvironment(
   };
 }
 
-/** Later deliveries do not say who added a label; keep what earlier ones said, for labels still on. */
-function withLabelers(before: PullRequestFacts, after: PullRequestFacts): PullRequestFacts {
-  const merged = { ...before.labeledBy, ...after.labeledBy };
-  const labeledBy = Object.fromEntries(
-    Object.entries(merged).filter(([label]) => after.labels.includes(label)),
-  );
-  return Object.keys(labeledBy).length ? { ...after, labeledBy } : { ...after, labeledBy: undefined };
+/**
+ * Later deliveries do not say who added a label; keep what earlier ones said, for labels still on. A
+ * delivery that names who added a label was sent when the label was added, so its head is the commit the
+ * label was given for.
+ */
+function withLabelers(before: PullRequestFacts | undefined, after: PullRequestFacts): PullRequestFacts {
+  const still = (byLabel: Record<string, string>) =>
+    Object.fromEntries(Object.entries(byLabel).filter(([label]) => after.labels.includes(label)));
+  const labeledBy = still({ ...before?.labeledBy, ...after.labeledBy });
+  if (!Object.keys(labeledBy).length) return { ...after, labeledBy: undefined, labeledAt: undefined };
+  const given = Object.fromEntries(Object.keys(after.labeledBy ?? {}).map((label) => [label, after.headSha]));
+  return { ...after, labeledBy, labeledAt: still({ ...before?.labeledAt, ...given }) };
 }
 
 /** Which way an open pull request's environment should go after `change`, or undefined to leave it. */
