@@ -319,12 +319,12 @@ export class FakeAws {
         throw fault.error;
       }
       // Stored state never aliases a caller's objects, and callers never get the fake's own.
+      // Counted before the call, so calls that fail (a not-found) count too.
+      const crashNow = Boolean(this.crash?.pattern.test(name) && --this.crash.remaining === 0);
+      if (crashNow) this.crash = undefined;
       const output = structuredClone(handle(structuredClone(input)));
       if (this.autoTick) this.tick();
-      if (this.crash?.pattern.test(name) && --this.crash.remaining === 0) {
-        this.crash = undefined;
-        throw new Error(`${name} took effect, then the caller died`);
-      }
+      if (crashNow) throw new Error(`${name} took effect, then the caller died`);
       return { ...meta, ...output };
     });
   }
