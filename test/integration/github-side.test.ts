@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resyncWithGithub } from '../../functions/resync.ts';
 import {
   awsDeployment,
   HOST,
@@ -330,5 +331,43 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
 
     expect((await d.platform.store.get(ID))?.observed.phase).toBe('ready');
     expect(comment()).toContain('✅ Ready');
+  });
+
+  it('catches the comment and deployment up on the next resync when GitHub rate-limited the close', async () => {
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+    github.rateLimited = 1;
+    await d.step('close', () =>
+      d.webhook(
+        'pull_request',
+        pullRequest('closed', SHA_1, '2026-11-22T11:00:00Z', { state: 'closed', merged: true }),
+      ),
+    );
+    expect(comment()).toContain('✅ Ready');
+    d.clock.advance(11 * 60_000);
+
+    await d.step('resync', () => resyncWithGithub(d.platform, {}));
+
+    expect(comment()).toContain('🗑️ Removed');
+    expect(github.statuses.at(-1)?.state).toBe('inactive');
+  });
+
+  it('catches the comment up on the next resync when GitHub failed with a 5xx while it went to sleep', async () => {
+    github.permissions.set(`${REPO} maintainer`, 'maintain');
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+    await d.webhook('issue_comment', command('/matinee sleep'));
+    github.failing = 1;
+    await d.settle();
+    expect(comment()).toContain('✅ Ready');
+    d.clock.advance(11 * 60_000);
+
+    await d.step('resync', () => resyncWithGithub(d.platform, {}));
+
+    expect(comment()).toContain('💤 Asleep');
   });
 });

@@ -1,4 +1,11 @@
-import { environmentId, onPullRequest, onTaskEvent, resync, type TaskEvent } from '@matinee/core';
+import {
+  environmentId,
+  onPullRequest,
+  onTaskEvent,
+  publishFeedback,
+  resync,
+  type TaskEvent,
+} from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { facts, SHA_B } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
@@ -187,5 +194,40 @@ describe('resync', () => {
     const report = await resync(h.deps, { dryRun: false });
     expect(report.stuck).toEqual([ID]);
     expect(h.bus.ids).toEqual([ID]);
+  });
+
+  it('asks again for a closed environment whose last status GitHub refused, so that it is published', async () => {
+    const h = harness();
+    await opened(h);
+    await publishFeedback(h.deps, ID);
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'closed',
+      facts: facts({ open: false, updatedAt: '2026-11-02T09:05:00Z' }),
+    });
+    await h.drain();
+    h.source.failPublishes = 1;
+    expect(await publishFeedback(h.deps, ID)).toBe('failed');
+    h.clock.advance(11 * 60_000);
+
+    const report = await resync(h.deps, { dryRun: false });
+    await h.drain();
+
+    expect(report.stuck).toEqual([ID]);
+    expect(await publishFeedback(h.deps, ID)).toBe('published');
+    expect(h.source.published.map((r) => r.state)).toEqual(['building', 'removed']);
+  });
+
+  it('leaves a settled environment alone once its status is published', async () => {
+    const h = harness();
+    await opened(h);
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    await publishFeedback(h.deps, ID);
+    h.clock.advance(11 * 60_000);
+    h.source.open.set('acme/web', [{ number: 42, headSha: facts().headSha }]);
+
+    expect((await resync(h.deps, { dryRun: false })).stuck).toEqual([]);
   });
 });

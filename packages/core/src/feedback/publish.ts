@@ -1,5 +1,5 @@
 import type { FargatePrices } from '../environment/cost.ts';
-import type { EnvironmentId } from '../environment/environment.ts';
+import type { Environment, EnvironmentId } from '../environment/environment.ts';
 import type { Clock, EnvironmentStore, Logger, Settings, SourceControl } from '../ports.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
 import { statusReport } from './status-report.ts';
@@ -14,9 +14,19 @@ export interface FeedbackDeps {
 }
 
 /**
+ * Whether the pull request shows an older status than `env` has: GitHub refused the last update (rate
+ * limit, 5xx), or it was never sent. Resync asks again for such environments, since nothing else would.
+ */
+export function feedbackBehind(env: Environment, now: Date, options: { settings?: Settings } = {}): boolean {
+  const report = statusReport(env, now, options);
+  return report !== undefined && env.reported !== report.key;
+}
+
+/**
  * Tells the pull request what changed, once per change. GitHub being down or rate-limiting never blocks
- * the environment: a failure is logged and the next reconcile or resync publishes again, because the
- * published key is only recorded after GitHub accepted it.
+ * the environment: a failure is logged and the next reconcile publishes again, because the published key
+ * is only recorded after GitHub accepted it; when no reconcile comes (a closed or sleeping environment is
+ * settled), resync requests one (see `feedbackBehind`).
  */
 export async function publishFeedback(
   deps: FeedbackDeps,

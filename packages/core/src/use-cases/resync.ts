@@ -1,5 +1,6 @@
 import { desire } from '../environment/desire.ts';
 import { type Environment, type EnvironmentId, parseEnvironmentId } from '../environment/environment.ts';
+import { feedbackBehind } from '../feedback/publish.ts';
 import type {
   Bus,
   Clock,
@@ -39,7 +40,10 @@ export interface ResyncReport {
   dryRun: boolean;
   /** Environments whose pull request is no longer open on GitHub (a close webhook was missed). */
   closed: EnvironmentId[];
-  /** Environments whose observed state lags what is wanted: a reconcile is requested again. */
+  /**
+   * Environments whose observed state lags what is wanted, or whose pull request shows an older status
+   * (GitHub refused the update): a reconcile is requested again, and it publishes.
+   */
   stuck: EnvironmentId[];
   /** Tagged resources no live environment owns, removed unless dry-run. */
   orphans: Orphan[];
@@ -86,7 +90,7 @@ export async function resync(deps: ResyncDeps, options: { dryRun: boolean }): Pr
   }
   const closed = new Set<string>(report.closed);
   report.stuck = environments
-    .filter((env) => !closed.has(env.id) && old(env) && !settled(env))
+    .filter((env) => !closed.has(env.id) && old(env) && (!settled(env) || feedbackBehind(env, now, deps)))
     .map((env) => env.id);
   const requests = [...report.closed, ...report.stuck];
   if (requests.length && !options.dryRun) await deps.bus.requestReconcile(requests, 'resync');
