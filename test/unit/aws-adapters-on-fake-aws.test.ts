@@ -95,7 +95,12 @@ describe('the adapters through a life on (fake) AWS', () => {
     // The task runs before it passes the ALB's checks.
     expect((await router.describe(REF)).health).toBe('initial');
     aws.tick();
-    expect(await router.describe(REF)).toEqual({ targetGroupArn, ruleArn: undefined, health: 'healthy' });
+    expect(await router.describe(REF)).toEqual({
+      targetGroupArn,
+      ruleArn: undefined,
+      warming: true, // attached by the rule nobody matches yet
+      health: 'healthy',
+    });
     expect((await runtime.describe(REF)).service).toMatchObject({
       desiredCount: 1,
       runningCount: 1,
@@ -150,6 +155,7 @@ describe('the adapters through a life on (fake) AWS', () => {
     expect(await router.describe(REF)).toEqual({
       targetGroupArn: undefined,
       ruleArn: undefined,
+      warming: false,
       health: 'none',
     });
   });

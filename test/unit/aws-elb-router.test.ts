@@ -360,7 +360,7 @@ describe('ElbRouter.describe', () => {
 
     const seen = await router.describe({ ...REF, known: { targetGroupArn: TG } });
 
-    expect(seen).toEqual({ targetGroupArn: TG, ruleArn: RULE, health: 'healthy' });
+    expect(seen).toEqual({ targetGroupArn: TG, ruleArn: RULE, warming: false, health: 'healthy' });
     expect(mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(0);
   });
 
@@ -372,7 +372,7 @@ describe('ElbRouter.describe', () => {
 
     const seen = await router.describe({ ...REF, known: { targetGroupArn: TG } });
 
-    expect(seen).toEqual({ targetGroupArn: undefined, ruleArn: undefined, health: 'none' });
+    expect(seen).toEqual({ targetGroupArn: undefined, ruleArn: undefined, warming: false, health: 'none' });
   });
 
   it('reports nothing when neither group nor rule exists', async () => {
@@ -383,18 +383,24 @@ describe('ElbRouter.describe', () => {
     expect(await router.describe(REF)).toEqual({
       targetGroupArn: undefined,
       ruleArn: undefined,
+      warming: false,
       health: 'none',
     });
     expect(mock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
   });
 
-  it('reports a warming rule as no rule', async () => {
+  it('reports a warming rule as no live rule, but as holding the group attached', async () => {
     const { mock, router } = setup();
     mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
     mock.on(DescribeRulesCommand).resolves({ Rules: [warmingRule()] });
     mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
 
-    expect(await router.describe(REF)).toEqual({ targetGroupArn: TG, ruleArn: undefined, health: 'none' });
+    expect(await router.describe(REF)).toEqual({
+      targetGroupArn: TG,
+      ruleArn: undefined,
+      warming: true,
+      health: 'none',
+    });
     expect(mock.commandCalls(DescribeTargetHealthCommand)[0]?.args[0].input).toEqual({ TargetGroupArn: TG });
   });
 
@@ -412,7 +418,7 @@ describe('ElbRouter.describe', () => {
       TargetHealthDescriptions: states.map((State) => ({ TargetHealth: { State } })),
     });
 
-    expect(await router.describe(REF)).toEqual({ targetGroupArn: TG, ruleArn: RULE, health });
+    expect(await router.describe(REF)).toEqual({ targetGroupArn: TG, ruleArn: RULE, warming: false, health });
   });
 
   it('turns throttling into a TransientError', async () => {

@@ -87,6 +87,20 @@ describe('plan', () => {
     ]);
   });
 
+  it('detaches a group that only a warming rule holds when put to sleep before it went live', () => {
+    const warming: Observed = {
+      revisions: 1,
+      targetGroupArn: 'tg',
+      warming: true,
+      service: service({ runningCount: 0 }),
+      health: 'initial',
+    };
+    expect(plan({ phase: 'sleeping' }, warming)).toEqual([
+      { kind: 'removeRule' },
+      { kind: 'scaleService', desiredCount: 0 },
+    ]);
+  });
+
   it('removes everything, rule first and target group after the service that uses it', () => {
     const ready: Observed = {
       revisions: 2,

@@ -128,20 +128,22 @@ export class ElbRouter implements Router {
 
   async describe(
     ref: EnvironmentRef,
-  ): Promise<{ targetGroupArn?: string; ruleArn?: string; health: TargetHealth }> {
+  ): Promise<{ targetGroupArn?: string; ruleArn?: string; warming: boolean; health: TargetHealth }> {
     const known = ref.known.targetGroupArn;
     if (known) {
       // The recorded group answers for itself: its health, or not-found when it is gone.
       const [rules, health] = await Promise.all([this.listRules(), this.health(known).catch(absent)]);
-      if (health !== undefined) {
-        const live = this.hostRules(ref, rules).find((rule) => !isWarming(rule));
-        return { targetGroupArn: known, ruleArn: live?.RuleArn, health };
-      }
+      if (health !== undefined) return { targetGroupArn: known, ...this.ruleState(ref, rules), health };
     }
     const [group, rules] = await Promise.all([this.findTargetGroup(ref), this.listRules()]);
-    const live = this.hostRules(ref, rules).find((rule) => !isWarming(rule));
     const health = group?.TargetGroupArn ? await this.health(group.TargetGroupArn) : 'none';
-    return { targetGroupArn: group?.TargetGroupArn, ruleArn: live?.RuleArn, health };
+    return { targetGroupArn: group?.TargetGroupArn, ...this.ruleState(ref, rules), health };
+  }
+
+  /** The live host rule, and whether a warming one holds the group attached. */
+  private ruleState(ref: EnvironmentRef, rules: Rule[]): { ruleArn?: string; warming: boolean } {
+    const host = this.hostRules(ref, rules);
+    return { ruleArn: host.find((rule) => !isWarming(rule))?.RuleArn, warming: host.some(isWarming) };
   }
 
   async ensureTargetGroup(

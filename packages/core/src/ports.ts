@@ -102,7 +102,13 @@ export interface Runtime {
 export type TargetHealth = 'healthy' | 'unhealthy' | 'initial' | 'none';
 
 export interface Router {
-  describe(ref: EnvironmentRef): Promise<{ targetGroupArn?: string; ruleArn?: string; health: TargetHealth }>;
+  /**
+   * `ruleArn` is the live host rule. `warming`: a rule that matches nobody yet holds the group attached (the
+   * load balancer checks only attached groups), so the environment holds a place on the ALB all the same.
+   */
+  describe(
+    ref: EnvironmentRef,
+  ): Promise<{ targetGroupArn?: string; ruleArn?: string; warming?: boolean; health: TargetHealth }>;
   ensureTargetGroup(
     ref: EnvironmentRef,
     input: { port: number; healthPath: string },

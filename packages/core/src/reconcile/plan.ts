@@ -17,6 +17,8 @@ export interface Observed {
   revisions: number;
   targetGroupArn?: string;
   ruleArn?: string;
+  /** A not-yet-live rule attaches the target group (see Router.describe). */
+  warming?: boolean;
   health: TargetHealth;
 }
 
@@ -69,7 +71,8 @@ export function plan(target: Target, observed: Observed): Step[] {
     }
     case 'sleeping': {
       const steps: Step[] = [];
-      if (observed.ruleArn) steps.push({ kind: 'removeRule' });
+      // A warming rule goes too: put to sleep before it went live, it would keep the group attached.
+      if (observed.ruleArn || observed.warming) steps.push({ kind: 'removeRule' });
       if (observed.service && observed.service.desiredCount !== 0)
         steps.push({ kind: 'scaleService', desiredCount: 0 });
       return steps;

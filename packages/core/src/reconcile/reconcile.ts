@@ -169,6 +169,7 @@ async function observe(
     revisions: runtime.revisions,
     targetGroupArn: router.targetGroupArn,
     ruleArn: router.ruleArn,
+    warming: router.warming,
     health: router.health,
   };
 }
