@@ -148,6 +148,8 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
 
     expect(images(d.aws)).toEqual([`ghcr.io/acme/web:${SHA_1}`]);
     expect((await d.platform.store.get(ID))?.observed).toMatchObject({ phase: 'pending', sha: SHA_1 });
+    expect(github.deployments.map((deployment) => deployment.sha)).toEqual([SHA_1]);
+    expect(comment()).toContain('⏳ Waiting for approval');
     expect(comment()).toContain(
       "commit 2222222 from the fork is waiting for a maintainer's approval (@maintainer approved 1111111)",
     );

@@ -5,6 +5,7 @@ export const COMMENT_MARKER = '<!-- matinee:preview -->';
 
 const headline: Record<StatusReport['state'], string> = {
   building: '🛠️ Building',
+  waiting: '⏳ Waiting for approval',
   waking: '⏰ Waking up',
   ready: '✅ Ready',
   asleep: '💤 Asleep',

@@ -28,7 +28,8 @@ type Client = InstanceType<typeof Octokit>;
 
 /**
  * The deployment status each public state puts on the pull request; `removing` leaves the last one until
- * the removal is done. Not deployed (a draft again, a fork's label removed) has nothing left to view.
+ * the removal is done, `waiting` the approved commit's while it still serves. Not deployed (a draft again,
+ * a fork's label removed) has nothing left to view.
  */
 const deploymentState: Partial<
   Record<StatusReport['state'], 'in_progress' | 'success' | 'failure' | 'inactive'>

@@ -12,8 +12,14 @@ function invalid(problems: string[]): string {
   return `${CONFIG_FILE} is invalid:\n${problems.map((problem) => `- ${problem}`).join('\n')}`;
 }
 
-/** `failed`: the commit itself cannot be deployed (its image build failed), as opposed to being held back. */
-export type Gate = { deploy: true } | { deploy: false; reason: string; failed?: boolean; waiting?: boolean };
+/**
+ * `failed`: the commit itself cannot be deployed (its image build failed), as opposed to being held back.
+ * `waiting`: held until something happens that will make it deployable: its image is built, or a
+ * maintainer approves a fork's commit.
+ */
+export type Gate =
+  | { deploy: true }
+  | { deploy: false; reason: string; failed?: boolean; waiting?: 'image' | 'approval' };
 
 /**
  * Whether an open pull request may have an environment. `config` is the file at the head commit; `policy`
@@ -53,7 +59,7 @@ export function gate(
       const approved = approval.sha ? ` (@${approval.user} approved ${approval.sha.slice(0, 7)})` : '';
       return {
         deploy: false,
-        waiting: true,
+        waiting: 'approval',
         reason:
           `commit ${config.sha.slice(0, 7)} from the fork is waiting for a maintainer's approval${approved}: ` +
           `after reviewing it, comment /matinee redeploy, or remove the label ${label} and add it again`,
@@ -74,7 +80,7 @@ export function gate(
         }
       : {
           deploy: false,
-          waiting: true,
+          waiting: 'image',
           reason: `waiting for workflow ${workflow} to build ${config.sha.slice(0, 7)}`,
         };
   }
