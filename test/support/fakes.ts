@@ -2,6 +2,7 @@ import {
   type Bus,
   type Clock,
   ConflictError,
+  countsAsAwake,
   type Environment,
   type EnvironmentId,
   type EnvironmentStore,
@@ -34,7 +35,7 @@ export class InMemoryStore implements EnvironmentStore {
     return [...this.environments.values()].filter((env) => env.repo === repo).map(clone);
   }
   async listAwake() {
-    return [...this.environments.values()].filter((env) => env.desired.phase === 'running').map(clone);
+    return [...this.environments.values()].filter(countsAsAwake).map(clone);
   }
   async listAll() {
     return [...this.environments.values()].map(clone);

@@ -11,7 +11,7 @@ export interface EnvironmentStore {
   get(id: EnvironmentId): Promise<Environment | undefined>;
   getByHost(host: string): Promise<Environment | undefined>;
   listByRepo(repo: string): Promise<Environment[]>;
-  /** Only environments whose desired phase is `running` (a sparse index: cost grows with awake ones). */
+  /** Only environments that hold, or are about to hold, a task (`countsAsAwake`): a sparse index, so cost grows with awake ones. */
   listAwake(): Promise<Environment[]>;
   listAll(): Promise<Environment[]>;
   /**

@@ -165,9 +165,23 @@ export function currentFailure(env: Pick<Environment, 'desired' | 'observed'>): 
   return failure && failure.sha === env.desired.sha ? failure : undefined;
 }
 
-/** The environment is meant to hold AWS resources that cost money (task, rule). */
-export function isAwake(env: Environment): boolean {
-  return env.desired.phase === 'running';
+/**
+ * Whether the environment holds, or is about to hold, what the capacity limits and what costs money: a
+ * running task and a target group attached by a host rule. Wanting `running` is not enough. Reconcile
+ * removes everything of a skipped environment (policy keeps it from deploying), keeps a failed commit
+ * scaled to zero without a rule, and leaves one waiting for its image as it is, which is nothing when no
+ * service or target group was ever made. Those hold nothing until a push, a label, a build or a retry
+ * changes them, and each of those is followed by a reconcile that records the new state.
+ *
+ * The awake index is derived from this (so the sweep reads only these), and so is the capacity count.
+ */
+export function countsAsAwake(env: Environment): boolean {
+  if (env.desired.phase !== 'running') return false;
+  if (env.observed.phase === 'skipped' || currentFailure(env)) return false;
+  const { serviceArn, targetGroupArn, ruleArn } = env.observed.resources;
+  const holdsNothing = !serviceArn && !targetGroupArn && !ruleArn;
+  // `pending` with a reason is reconcile's "held until the image exists"; without one, a reconcile is due.
+  return !(env.observed.phase === 'pending' && env.observed.reason !== undefined && holdsNothing);
 }
 
 export const pullRequestFactsSchema = z.object({

@@ -1,5 +1,6 @@
 import { desire } from '../environment/desire.ts';
 import {
+  countsAsAwake,
   type Environment,
   type EnvironmentId,
   environmentId,
@@ -10,7 +11,7 @@ import { slugCandidates } from '../environment/naming.ts';
 import { ConflictError } from '../errors.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
-import { countsAsAwake, makeRoom } from './wake.ts';
+import { makeRoom } from './wake.ts';
 
 export interface PullRequestChange {
   repo: string;

@@ -1,5 +1,10 @@
 import { desire } from '../environment/desire.ts';
-import { currentFailure, type Environment, type EnvironmentId } from '../environment/environment.ts';
+import {
+  countsAsAwake,
+  currentFailure,
+  type Environment,
+  type EnvironmentId,
+} from '../environment/environment.ts';
 import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
 
@@ -13,25 +18,6 @@ export interface WakeDeps {
    * puts the least recently used awake environment to sleep first.
    */
   capacity?: number;
-}
-
-/**
- * Whether the environment holds, or is about to hold, what the capacity limits and what costs money: a
- * running task and a target group attached by a host rule. Wanting `running` is not enough. Reconcile
- * removes everything of a skipped environment (policy keeps it from deploying), keeps a failed commit
- * scaled to zero without a rule, and leaves one waiting for its image as it is, which is nothing when no
- * service or target group was ever made. Those hold nothing until a push, a label, a build or a retry
- * changes them, and each of those is followed by a reconcile that records the new state.
- *
- * The awake index is derived from this (so the sweep reads only these), and so is the capacity count.
- */
-export function countsAsAwake(env: Environment): boolean {
-  if (env.desired.phase !== 'running') return false;
-  if (env.observed.phase === 'skipped' || currentFailure(env)) return false;
-  const { serviceArn, targetGroupArn, ruleArn } = env.observed.resources;
-  const holdsNothing = !serviceArn && !targetGroupArn && !ruleArn;
-  // `pending` with a reason is reconcile's "held until the image exists"; without one, a reconcile is due.
-  return !(env.observed.phase === 'pending' && env.observed.reason !== undefined && holdsNothing);
 }
 
 /**
