@@ -25,6 +25,8 @@ export function harness() {
     source,
     log,
     settings: SETTINGS,
+    /** Most environments awake at once, as the stage sets it; unlimited unless a test sets it. */
+    capacity: undefined as number | undefined,
   };
   return {
     ...deps,

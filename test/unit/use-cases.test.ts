@@ -299,15 +299,21 @@ describe('capacity', () => {
     const env = await h.store.get(ID);
     if (!env) throw new Error('no environment');
     await h.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
-    await h.drain();
+    await h.reconcile(ID);
+    expect((await h.store.get(ID))?.observed.phase).toBe('sleeping');
     h.bus.requests.length = 0;
   }
 
-  const atCapacity = (h: ReturnType<typeof harness>, action: string, overrides: Partial<PullRequestFacts>) =>
-    onPullRequest(
-      { ...h.deps, capacity: 2 },
-      { repo: 'acme/web', number: 42, action, facts: facts(overrides) },
-    );
+  /** A pull request event for #42 and the reconciles it asks for, with room for two awake previews. */
+  const atCapacity = async (
+    h: ReturnType<typeof harness>,
+    action: string,
+    overrides: Partial<PullRequestFacts>,
+  ) => {
+    h.deps.capacity = 2;
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action, facts: facts(overrides) });
+    await h.drain();
+  };
 
   it('opening a pull request at capacity puts the least recently used awake environment to sleep', async () => {
     const h = harness();
@@ -335,6 +341,27 @@ describe('capacity', () => {
 
     expect((await h.store.get(at(41)))?.desired.phase).toBe('sleeping');
     expect((await h.store.get(at(43)))?.desired.phase).toBe('running');
+  });
+
+  it('whatever made an environment want to run again (a command, a retry, a build), its reconcile makes room', async () => {
+    const h = harness();
+    await serving(h, 41, 'older');
+    h.clock.advance(60_000);
+    await serving(h, 43, 'newer');
+    await onlyFortyTwoAsleep(h);
+    const asleep = await h.store.get(ID);
+    if (!asleep) throw new Error('no environment');
+    await h.store.save({ ...asleep, desired: { ...asleep.desired, phase: 'running' } });
+    h.deps.capacity = 2;
+
+    await h.reconcile(ID);
+
+    expect((await h.store.get(at(41)))?.desired).toMatchObject({
+      phase: 'sleeping',
+      reason: `made room for ${HOST}`,
+    });
+    expect((await h.store.get(at(43)))?.desired.phase).toBe('running');
+    expect(h.bus.ids).toEqual([at(41)]);
   });
 
   it('a push to an environment already awake at capacity puts nobody to sleep', async () => {

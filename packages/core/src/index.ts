@@ -23,6 +23,7 @@ export * from './reconcile/plan.ts';
 export * from './reconcile/reconcile.ts';
 export * from './use-cases/command.ts';
 export * from './use-cases/idle.ts';
+export * from './use-cases/make-room.ts';
 export * from './use-cases/pull-request.ts';
 export * from './use-cases/resync.ts';
 export * from './use-cases/retry.ts';

@@ -11,6 +11,7 @@ import { gate } from '../environment/policy.ts';
 import { taskSpec } from '../environment/task-spec.ts';
 import { ConflictError, TransientError, UserError } from '../errors.ts';
 import type {
+  Bus,
   Clock,
   EnvironmentRef,
   EnvironmentStore,
@@ -21,6 +22,7 @@ import type {
   SourceControl,
 } from '../ports.ts';
 import { publicUrl } from '../ports.ts';
+import { makeRoom } from '../use-cases/make-room.ts';
 import { isServing, type Observed, plan, type Step, type Target } from './plan.ts';
 
 export interface ReconcileDeps {
@@ -28,9 +30,13 @@ export interface ReconcileDeps {
   runtime: Runtime;
   router: Router;
   source: SourceControl;
+  /** To ask for the reconcile of environments put to sleep to make room. */
+  bus: Bus;
   clock: Clock;
   log: Logger;
   settings: Settings;
+  /** Most environments awake at once (see makeRoom); unlimited when unset. */
+  capacity?: number;
 }
 
 import { WRITERS } from '../environment/permissions.ts';
@@ -280,6 +286,10 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   const ref = environmentRef(deps.settings, env);
   const observed = await observe(deps, ref);
   const steps = plan(target, observed);
+  // Attaching the target group is what takes a place on the load balancer: make room first.
+  const attaches =
+    !observed.ruleArn && !observed.warming && steps.some((s) => s.kind === 'ensureTargetGroup');
+  if (attaches) await makeRoom(deps, env);
 
   let resources: Resources;
   try {

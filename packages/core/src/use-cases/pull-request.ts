@@ -1,6 +1,5 @@
 import { desire } from '../environment/desire.ts';
 import {
-  countsAsAwake,
   type Environment,
   type EnvironmentId,
   environmentId,
@@ -11,7 +10,6 @@ import { slugCandidates } from '../environment/naming.ts';
 import { ConflictError } from '../errors.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
-import { makeRoom } from './wake.ts';
 
 export interface PullRequestChange {
   repo: string;
@@ -27,8 +25,6 @@ export interface RecordDeps {
   clock: Clock;
   log: Logger;
   settings: Settings;
-  /** Most environments awake at once (see `WakeDeps`): a pull request that starts wanting to run makes room. */
-  capacity?: number;
 }
 
 export type Outcome =
@@ -109,9 +105,8 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
   if (!existing) {
     if (!change.facts.open)
       return { status: 'ignored', id, reason: 'closed pull request without an environment' };
-    let created: Environment;
     try {
-      created = await deps.store.create(
+      await deps.store.create(
         newEnvironment(change, id, now),
         slugCandidates(id, change.facts.branch, change.number),
         deps.settings.domain,
@@ -121,13 +116,12 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
       if (!(error instanceof ConflictError)) throw error;
       return onPullRequest(deps, change);
     }
-    await makeRoom(deps, created);
     await deps.bus.requestReconcile([id], `pull request ${change.action}`);
     deps.log.info('environment created', { id, sha: change.facts.headSha });
     return { status: 'recorded', id, desired: 'running' };
   }
 
-  type Recorded = { reason: string; reconcile: boolean; wasAwake?: boolean };
+  type Recorded = { reason: string; reconcile: boolean };
   const { result, written, env } = await updateEnvironment<Recorded>(deps.store, id, (current) => {
     if (!current) throw new ConflictError(`environment ${id} vanished while recording`);
     if (Date.parse(change.facts.updatedAt) < Date.parse(current.pr.updatedAt)) {
@@ -144,15 +138,11 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
     }
     return {
       env: desire(next, { ...desired, sha: change.facts.headSha }, now),
-      result: { reason: desired.reason, reconcile: true, wasAwake: countsAsAwake(current) },
+      result: { reason: desired.reason, reconcile: true },
     };
   });
   if (!written || !env) return { status: 'ignored', id, reason: result.reason };
-  if (result.reconcile) {
-    // Only an environment that did not count yet needs room: a push to a running one takes no more.
-    if (env.desired.phase === 'running' && !result.wasAwake) await makeRoom(deps, env);
-    await deps.bus.requestReconcile([id], result.reason);
-  }
+  if (result.reconcile) await deps.bus.requestReconcile([id], result.reason);
   return { status: 'recorded', id, desired: env.desired.phase };
 }
 

@@ -1,11 +1,7 @@
 import { desire } from '../environment/desire.ts';
-import {
-  countsAsAwake,
-  currentFailure,
-  type Environment,
-  type EnvironmentId,
-} from '../environment/environment.ts';
+import { currentFailure, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
+import { makeRoom } from './make-room.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface WakeDeps {
@@ -120,50 +116,4 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
     await deps.bus.requestReconcile([id], 'request reached the wake path while ready');
   }
   return wakeState(env, false);
-}
-
-function lastActive(env: Environment): number {
-  return Math.max(Date.parse(env.lastRequestAt ?? '') || 0, Date.parse(env.awakeSince ?? '') || 0);
-}
-
-/**
- * Puts the least recently used awake environments to sleep until `woken` fits under the capacity; returns
- * their hosts. Every path that makes an environment want `running` calls it after that write (a request,
- * a pull request event), so none takes the ALB past its 100 target groups. Safe to call for an
- * environment already counted: it is never counted twice.
- */
-export async function makeRoom(
-  deps: Pick<WakeDeps, 'store' | 'bus' | 'clock' | 'log' | 'capacity'>,
-  woken: Environment,
-): Promise<string[]> {
-  if (!deps.capacity) return [];
-  // Counted by the same rule as the index: a store may list more (items written before the rule, fakes).
-  const others = (await deps.store.listAwake()).filter((env) => env.id !== woken.id && countsAsAwake(env));
-  const excess = others.length + 1 - deps.capacity;
-  if (excess <= 0) return [];
-  const now = deps.clock.now().toISOString();
-  const evicted: Environment[] = [];
-  for (const candidate of others.sort((a, b) => lastActive(a) - lastActive(b)).slice(0, excess)) {
-    const { written } = await updateEnvironment(deps.store, candidate.id, (current) =>
-      current && countsAsAwake(current)
-        ? {
-            env: desire(current, { phase: 'sleeping', reason: `made room for ${woken.host}` }, now),
-            result: undefined,
-          }
-        : { result: undefined },
-    );
-    if (written) evicted.push(candidate);
-  }
-  if (evicted.length) {
-    deps.log.info('at capacity: putting the least recently used to sleep', {
-      for: woken.id,
-      capacity: deps.capacity,
-      ids: evicted.map((env) => env.id),
-    });
-    await deps.bus.requestReconcile(
-      evicted.map((env) => env.id),
-      `made room for ${woken.host}`,
-    );
-  }
-  return evicted.map((env) => env.host);
 }
