@@ -1,4 +1,4 @@
-import { environmentId, onPullRequest, retryFailed, UserError } from '@matinee/core';
+import { environmentId, onPullRequest, retryFailed, TransientError, UserError } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { WEB_CONFIG } from '../support/configs.ts';
 import { facts, SHA_B } from '../support/environments.ts';
@@ -11,6 +11,28 @@ async function opened(h: ReturnType<typeof harness>, overrides: Parameters<typeo
 }
 
 describe('reconcile', () => {
+  it('records a teardown as deleting before it starts, so one cut short says what is under way', async () => {
+    const h = harness();
+    await opened(h);
+    await h.drain();
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'closed',
+      facts: facts({ open: false, updatedAt: '2026-11-02T10:00:00Z' }),
+    });
+    h.bus.requests.length = 0;
+    h.cloud.failIn(2, 'before', new TransientError('Rate exceeded'));
+
+    await expect(h.reconcile(ID)).rejects.toBeInstanceOf(TransientError);
+    expect((await h.store.get(ID))?.observed.phase).toBe('deleting');
+
+    expect((await h.reconcile(ID))?.observed.phase).toBe('deleted');
+    expect(h.cloud.inventory()).toEqual([]);
+  });
+
   it('creates target group, task definition and service, then the host rule once tasks are healthy', async () => {
     const h = harness();
     await opened(h);

@@ -273,7 +273,7 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   const { target, skipped, waiting, failure } = decide(loaded, deps.settings);
   // The gate fails a commit only for its image build; naming the workflow lets a successful re-run clear it.
   const workflow = loaded.config?.status === 'ok' ? loaded.config.value.workflow : undefined;
-  const env: Environment =
+  let env: Environment =
     failure && !currentFailure(loaded)
       ? {
           ...loaded,
@@ -290,6 +290,13 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   const attaches =
     !observed.ruleArn && !observed.warming && steps.some((s) => s.kind === 'ensureTargetGroup');
   if (attaches) await makeRoom(deps, env);
+  // A teardown is recorded before it starts: cut short half-way, the record says what is under way.
+  if (env.desired.phase === 'deleted' && steps.length && env.observed.phase !== 'deleting')
+    env = await deps.store.save({
+      ...env,
+      observed: { ...env.observed, phase: 'deleting', since: now },
+      updatedAt: now,
+    });
 
   let resources: Resources;
   try {
