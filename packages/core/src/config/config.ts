@@ -1,94 +1,112 @@
 import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { parseDuration } from './duration.ts';
 import { fargateMemory } from './fargate.ts';
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
-const envVars = z
-  .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
-  .default({});
+// zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.
+if (!z.config().localeError) z.config(en());
+
+const envName = z
+  .string()
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'));
+const envVars = z._default(
+  z.record(envName, z.pipe(z.union([z.string(), z.number(), z.boolean()]), z.transform(String))),
+  {},
+);
 
 /** A string runs through `sh -c`; a list is the exec form. */
-const command = z
-  .union([z.string().min(1), z.array(z.string()).min(1)])
-  .transform((value) => (typeof value === 'string' ? ['sh', '-c', value] : value));
+const command = z.pipe(
+  z.union([z.string().check(z.minLength(1)), z.array(z.string()).check(z.minLength(1))]),
+  z.transform((value) => (typeof value === 'string' ? ['sh', '-c', value] : value)),
+);
 
 const containerName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'container names are lowercase letters, digits and hyphens');
+  .check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'container names are lowercase letters, digits and hyphens'));
 
 const container = z.strictObject({
   /** `{sha}`, `{short_sha}`, `{pr}` and `{branch}` are replaced per environment. */
-  image: z.string().min(1),
-  command: command.optional(),
+  image: z.string().check(z.minLength(1)),
+  command: z.optional(command),
   env: envVars,
 });
 
-const duration = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {
-  const seconds = typeof value === 'number' ? value : parseDuration(value);
-  if (seconds === undefined || seconds <= 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `not a duration (like 20m, 1h30m, 90s): ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  return seconds;
-});
+const duration = z.pipe(
+  z.union([z.string(), z.number().check(z.int(), z.positive())]),
+  z.transform((value, ctx) => {
+    const seconds = typeof value === 'number' ? value : parseDuration(value);
+    if (seconds === undefined || seconds <= 0) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `not a duration (like 20m, 1h30m, 90s): ${JSON.stringify(value)}`,
+        input: value,
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  }),
+);
 
 const size = z
-  .strictObject({ cpu: z.number().int().default(256), memory: z.number().int().default(512) })
-  .superRefine(({ cpu, memory }, ctx) => {
-    const fits = fargateMemory[cpu];
-    if (!fits) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cpu'],
-        message: `Fargate cpu must be one of ${Object.keys(fargateMemory).join(', ')}`,
-      });
-    } else if (!fits(memory)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['memory'],
-        message: `${memory} MiB is not a valid Fargate memory size for cpu ${cpu}`,
-      });
-    }
-  });
+  .strictObject({
+    cpu: z._default(z.number().check(z.int()), 256),
+    memory: z._default(z.number().check(z.int()), 512),
+  })
+  .check(
+    z.superRefine(({ cpu, memory }, ctx) => {
+      const fits = fargateMemory[cpu];
+      if (!fits) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cpu'],
+          message: `Fargate cpu must be one of ${Object.keys(fargateMemory).join(', ')}`,
+        });
+      } else if (!fits(memory)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['memory'],
+          message: `${memory} MiB is not a valid Fargate memory size for cpu ${cpu}`,
+        });
+      }
+    }),
+  );
 
 export const configSchema = z.strictObject({
-  version: z.literal(1).default(1),
+  version: z._default(z.literal(1), 1),
   /** The container that serves HTTP; the ALB sends traffic to its port. */
-  app: container.extend({
-    port: z.number().int().min(1).max(65535),
-    health: z.string().startsWith('/', 'must be a path starting with /').default('/'),
+  app: z.extend(container, {
+    port: z.number().check(z.int(), z.minimum(1), z.maximum(65535)),
+    health: z._default(z.string().check(z.startsWith('/', 'must be a path starting with /')), '/'),
   }),
   /** Other containers of the same task (database, cache, worker), reachable on localhost. */
-  sidecars: z.record(containerName, container).default({}),
-  size: size.default({ cpu: 256, memory: 512 }),
+  sidecars: z._default(z.record(containerName, container), {}),
+  size: z._default(size, { cpu: 256, memory: 512 }),
   /** Sleep after this long without a request. */
-  idle: duration.default(3600),
+  idle: z._default(duration, 3600),
   /** Run once in the app container after the environment first becomes healthy. */
-  seed: command.optional(),
+  seed: z.optional(command),
   /** Variables for every container; `{host}`, `{url}`, `{pr}`, `{branch}`, `{sha}` are replaced. */
   env: envVars,
   /** Branch globs that never get an environment, e.g. `*-no-infra`. */
-  skip: z.array(z.string().min(1)).default([]),
+  skip: z._default(z.array(z.string().check(z.minLength(1))), []),
   /** Deploy draft pull requests too. */
-  drafts: z.boolean().default(false),
-  forks: z
-    .strictObject({
+  drafts: z._default(z.boolean(), false),
+  forks: z._default(
+    z.strictObject({
       /** `label`: deploy a fork's PR only once a maintainer adds `label`. `never`: not at all. */
-      policy: z.enum(['never', 'label']).default('label'),
-      label: z.string().min(1).default('matinee:deploy'),
-    })
-    .default({ policy: 'label', label: 'matinee:deploy' }),
+      policy: z._default(z.enum(['never', 'label']), 'label'),
+      label: z._default(z.string().check(z.minLength(1)), 'matinee:deploy'),
+    }),
+    { policy: 'label', label: 'matinee:deploy' },
+  ),
   /** Deploy a commit only after this GitHub Actions workflow (its name) succeeded for it: it builds the image. */
-  workflow: z.string().min(1).optional(),
+  workflow: z.optional(z.string().check(z.minLength(1))),
   /** Fargate Spot (cheaper, may be interrupted) unless false. */
-  spot: z.boolean().default(true),
+  spot: z._default(z.boolean(), true),
   /** How `npm start` runs the app without containers. */
-  local: z.strictObject({ command: command, cwd: z.string().optional() }).optional(),
+  local: z.optional(z.strictObject({ command: command, cwd: z.optional(z.string()) })),
 });
 
 export type MatineeConfig = z.output<typeof configSchema>;

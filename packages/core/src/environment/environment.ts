@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import type { LoadedConfig } from '../config/config.ts';
 
 /** `owner/repo#number`, lowercase: GitHub treats owner and repository names case-insensitively. */
@@ -184,16 +185,19 @@ export function countsAsAwake(env: Environment): boolean {
   return !(env.observed.phase === 'pending' && env.observed.reason !== undefined && holdsNothing);
 }
 
+// zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.
+if (!z.config().localeError) z.config(en());
+
 export const pullRequestFactsSchema = z.object({
-  branch: z.string().min(1),
-  headSha: z.string().regex(/^[0-9a-f]{7,64}$/),
-  baseSha: z.string().regex(/^[0-9a-f]{7,64}$/),
+  branch: z.string().check(z.minLength(1)),
+  headSha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/)),
+  baseSha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/)),
   fork: z.boolean(),
   draft: z.boolean(),
   open: z.boolean(),
   merged: z.boolean(),
   labels: z.array(z.string()),
   updatedAt: z.iso.datetime({ offset: true }),
-  labeledBy: z.record(z.string(), z.string()).optional(),
-  labeledAt: z.record(z.string(), z.string()).optional(),
+  labeledBy: z.optional(z.record(z.string(), z.string())),
+  labeledAt: z.optional(z.record(z.string(), z.string())),
 });
