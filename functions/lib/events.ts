@@ -1,15 +1,19 @@
 import type { TaskEvent } from '@matinee/core';
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.
+if (!z.config().localeError) z.config(en());
 
 /** The parts of Lambda's event formats Matinee reads; anything else in them is ignored. */
 
-const headers = z.record(z.string(), z.string()).default({});
+const headers = z._default(z.record(z.string(), z.string()), {});
 
 /** Lambda Function URL (payload format 2.0): the webhook. Header names arrive in lowercase. */
 export const functionUrlEvent = z.object({
   headers,
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().default(false),
+  body: z.optional(z.string()),
+  isBase64Encoded: z._default(z.boolean(), false),
 });
 
 /** ALB target (multi-value headers off): the wake function and the dashboard. Header names in lowercase. */
@@ -17,10 +21,10 @@ export const albEvent = z.object({
   requestContext: z.object({ elb: z.object({ targetGroupArn: z.string() }) }),
   httpMethod: z.string(),
   path: z.string(),
-  queryStringParameters: z.record(z.string(), z.string()).optional(),
+  queryStringParameters: z.optional(z.record(z.string(), z.string())),
   headers,
-  body: z.string().nullable().optional(),
-  isBase64Encoded: z.boolean().default(false),
+  body: z.optional(z.nullable(z.string())),
+  isBase64Encoded: z._default(z.boolean(), false),
 });
 export type AlbEvent = z.infer<typeof albEvent>;
 
@@ -30,12 +34,12 @@ export const ecsTaskStateChange = z.object({
   source: z.literal('aws.ecs'),
   detail: z.object({
     clusterArn: z.string(),
-    group: z.string().optional(),
+    group: z.optional(z.string()),
     taskDefinitionArn: z.string(),
     lastStatus: z.string(),
-    desiredStatus: z.string().optional(),
-    stopCode: z.string().optional(),
-    stoppedReason: z.string().optional(),
+    desiredStatus: z.optional(z.string()),
+    stopCode: z.optional(z.string()),
+    stoppedReason: z.optional(z.string()),
   }),
 });
 
@@ -43,7 +47,7 @@ export const ecsTaskStateChange = z.object({
 export const ecsServiceAction = z.object({
   'detail-type': z.literal('ECS Service Action'),
   source: z.literal('aws.ecs'),
-  resources: z.array(z.string()).default([]),
+  resources: z._default(z.array(z.string()), []),
   detail: z.object({ clusterArn: z.string(), eventName: z.string() }),
 });
 
@@ -70,7 +74,7 @@ export function taskEventOf(event: z.infer<typeof ecsTaskStateChange>): TaskEven
 }
 
 /** The resync schedule's input; `{"dryRun": true}` when invoked by hand to only report. */
-export const resyncInput = z.object({ dryRun: z.boolean().default(false) }).passthrough();
+export const resyncInput = z.looseObject({ dryRun: z._default(z.boolean(), false) });
 
 /** Decodes a body as the event says it was sent: the webhook signature covers exactly these bytes. */
 export function rawBody(body: string | null | undefined, isBase64Encoded: boolean): string {

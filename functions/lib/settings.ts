@@ -1,4 +1,8 @@
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.
+if (!z.config().localeError) z.config(en());
 
 /**
  * Everything a function needs from its deployment, read in one place and validated. On AWS the values come
@@ -16,7 +20,7 @@ export const LINKS = {
   dashboardPassword: 'DashboardPassword',
 } as const;
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** The `MatineeSettings` linkable: the stage's shared infrastructure and defaults. */
 export const stageSettingsSchema = z.object({
@@ -32,24 +36,24 @@ export const stageSettingsSchema = z.object({
   }),
   network: z.object({
     vpcId: nonEmpty,
-    subnets: z.array(nonEmpty).min(1),
-    securityGroups: z.array(nonEmpty).min(1),
+    subnets: z.array(nonEmpty).check(z.minLength(1)),
+    securityGroups: z.array(nonEmpty).check(z.minLength(1)),
     assignPublicIp: z.boolean(),
   }),
   roles: z.object({ executionRoleArn: nonEmpty, taskRoleArn: nonEmpty }),
   logGroup: nonEmpty,
   /** GitHub's REST API: api.github.com unless GitHub Enterprise Server. */
-  githubApiUrl: z.string().url().optional(),
+  githubApiUrl: z.optional(z.string().check(z.url())),
   /** Size and idle timeout for repositories whose `.matinee.yml` does not set them. */
-  defaults: z
-    .object({
-      cpu: z.number().int().positive(),
-      memory: z.number().int().positive(),
-      idleSeconds: z.number().int().positive(),
-    })
-    .optional(),
+  defaults: z.optional(
+    z.object({
+      cpu: z.number().check(z.int(), z.positive()),
+      memory: z.number().check(z.int(), z.positive()),
+      idleSeconds: z.number().check(z.int(), z.positive()),
+    }),
+  ),
   /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
-  maxAwake: z.number().int().min(1).max(100),
+  maxAwake: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
 });
 export type StageSettings = z.infer<typeof stageSettingsSchema>;
 
