@@ -1,5 +1,9 @@
 import { type EnvironmentId, parseEnvironmentId } from '@matinee/core';
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.
+if (!z.config().localeError) z.config(en());
 
 /** `source` of every event Matinee puts on its bus. */
 export const MATINEE_EVENT_SOURCE = 'matinee';
@@ -8,14 +12,18 @@ export const RECONCILE_REQUESTED = 'environment.reconcile-requested';
 
 /** The `detail` of a reconcile request; `id` is checked to be a normalized environment id. */
 export const reconcileRequestedDetail = z.object({
-  id: z.string().transform((value, context): EnvironmentId => {
-    try {
-      return parseEnvironmentId(value).id;
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
-      return z.NEVER;
-    }
-  }),
+  id: z.pipe(
+    z.string(),
+    z.transform((value, context): EnvironmentId => {
+      try {
+        return parseEnvironmentId(value).id;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        context.issues.push({ code: 'custom', message, input: value });
+        return z.NEVER;
+      }
+    }),
+  ),
   reason: z.string(),
 });
 
