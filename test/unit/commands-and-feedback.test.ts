@@ -8,6 +8,7 @@ import {
   publishFeedback,
   statusReport,
   sweep,
+  wake,
 } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { facts, SHA_B } from '../support/environments.ts';
@@ -164,6 +165,35 @@ describe('approving a fork’s commits', () => {
 
     expect((await h.store.get(ID))?.observed.phase).toBe('pending');
     expect(h.cloud.inventory()).toEqual([]);
+  });
+
+  it("tells someone opening the link of a fork's unapproved commit what it waits for, and wakes nothing", async () => {
+    const h = harness();
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'opened',
+      facts: facts({ fork: true, labels: [LABEL], labeledBy: { [LABEL]: 'maintainer' } }),
+    });
+    h.source.permissions.set('acme/web maintainer', 'maintain');
+    await h.drain();
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'synchronize',
+      facts: facts({ fork: true, labels: [LABEL], headSha: SHA_B, updatedAt: '2026-11-02T09:05:00Z' }),
+    });
+    await h.drain();
+    const before = await h.store.get(ID);
+    expect(before?.observed.phase).toBe('pending');
+
+    const state = await wake(h.deps, 'fix-login-pr42.preview.example.com');
+
+    expect(state).toMatchObject({
+      kind: 'skipped',
+      reason: expect.stringContaining("maintainer's approval"),
+    });
+    expect((await h.store.get(ID))?.version).toBe(before?.version);
   });
 });
 

@@ -86,3 +86,13 @@ export function gate(
   }
   return { deploy: true };
 }
+
+/**
+ * What holds the environment back, when it is a maintainer's approval of a fork's commit (not a build, which
+ * will come by itself): the gate's reason, which says how to approve. Undefined otherwise.
+ */
+export function awaitingApproval(env: Environment): string | undefined {
+  if (!env.pr.fork || !env.config || env.observed.phase !== 'pending') return undefined;
+  const verdict = gate(env.pr, env.config, env.policy ?? env.config, env.forkApproval, env.builds);
+  return !verdict.deploy && verdict.waiting === 'approval' ? verdict.reason : undefined;
+}

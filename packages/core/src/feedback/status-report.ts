@@ -1,7 +1,7 @@
 import { costOf, DEFAULT_PRICES, type FargatePrices, hourlyCost } from '../environment/cost.ts';
 import { awakeSecondsUntil } from '../environment/desire.ts';
 import { currentFailure, type Environment } from '../environment/environment.ts';
-import { gate } from '../environment/policy.ts';
+import { awaitingApproval } from '../environment/policy.ts';
 import { publicUrl, type Settings } from '../ports.ts';
 import { idleSeconds } from '../use-cases/idle.ts';
 
@@ -45,13 +45,6 @@ export interface StatusReport {
   key: string;
 }
 
-/** Whether what holds the environment back is a maintainer's approval of a fork's commit, not a build. */
-function awaitingApproval(env: Environment): boolean {
-  if (!env.pr.fork || !env.config) return false;
-  const verdict = gate(env.pr, env.config, env.policy ?? env.config, env.forkApproval, env.builds);
-  return !verdict.deploy && verdict.waiting === 'approval';
-}
-
 function publicState(env: Environment): PublicState {
   if (env.desired.phase === 'deleted') return env.observed.phase === 'deleted' ? 'removed' : 'removing';
   if (currentFailure(env)) return 'failed';
@@ -63,7 +56,7 @@ function publicState(env: Environment): PublicState {
     case 'sleeping':
       return env.desired.phase === 'running' ? 'waking' : 'asleep';
     default:
-      if (env.observed.phase === 'pending' && awaitingApproval(env)) return 'waiting';
+      if (awaitingApproval(env)) return 'waiting';
       // A wake that has not finished yet shows as waking; a first deploy or a push as building.
       return env.wakes[0] && !env.wakes[0].readyAt && env.desired.reason === 'woken by a request'
         ? 'waking'

@@ -1,5 +1,6 @@
 import { desire } from '../environment/desire.ts';
 import { currentFailure, type Environment, type EnvironmentId } from '../environment/environment.ts';
+import { awaitingApproval } from '../environment/policy.ts';
 import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
 import { makeRoom } from './make-room.ts';
 import { updateEnvironment } from './update.ts';
@@ -57,6 +58,9 @@ export function wakeState(env: Environment, woke: boolean): WakeState {
   if (env.desired.phase === 'deleted') return { kind: 'gone', env };
   if (env.observed.phase === 'skipped')
     return { kind: 'skipped', env, reason: env.observed.reason ?? 'not deployed' };
+  // Waking would start nothing: only a maintainer can let this commit run. Say so instead of spinning.
+  const approval = awaitingApproval(env);
+  if (approval) return { kind: 'skipped', env, reason: approval };
   const failure = currentFailure(env);
   if (failure) return { kind: 'failed', env, reason: failure.reason };
   if (env.desired.phase === 'running' && env.observed.phase === 'ready' && !woke)
