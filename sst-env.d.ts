@@ -62,6 +62,12 @@ declare module "sst" {
         "subnets": any
         "vpcId": string
       }
+      "prices": {
+        "gbHour": number
+        "spotGbHour": number
+        "spotVcpuHour": number
+        "vcpuHour": number
+      }
       "region": string
       "roles": {
         "executionRoleArn": string

@@ -56,6 +56,7 @@ export function functions(parts: {
     logGroup: compute.logGroup.name,
     githubApiUrl: input.githubApiUrl,
     maxAwake: input.maxAwake,
+    prices: input.prices,
     // For repositories whose .matinee.yml sets no size or idle timeout.
     defaults: input.defaults,
   };

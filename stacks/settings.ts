@@ -1,5 +1,6 @@
 import { parseDuration } from '../packages/core/src/config/duration.ts';
 import { fargateMemory } from '../packages/core/src/config/fargate.ts';
+import { DEFAULT_PRICES, type FargatePrices } from '../packages/core/src/environment/cost.ts';
 import { assertStage } from '../packages/core/src/environment/naming.ts';
 
 /**
@@ -19,6 +20,8 @@ export interface StageInput {
   sweepSchedule: string;
   resyncSchedule: string;
   maxAwake: number;
+  /** Fargate's prices per hour for the cost estimates on pull requests and the dashboard. */
+  prices: FargatePrices;
   /** GitHub Enterprise Server's REST API; api.github.com when absent. */
   githubApiUrl?: string;
 }
@@ -35,6 +38,7 @@ export const VARIABLES = {
   MATINEE_SWEEP_SCHEDULE: 'optional: EventBridge schedule of the sweep, rate(5 minutes) unless set',
   MATINEE_RESYNC_SCHEDULE: 'optional: EventBridge schedule of the resync, rate(1 hour) unless set',
   MATINEE_MAX_AWAKE: 'optional: environments awake at once (1–100, one ALB target group each), 90 unless set',
+  MATINEE_FARGATE_PRICES: `optional: Fargate $/hour for cost estimates as vcpu,gb,spotVcpu,spotGb; ${Object.values(DEFAULT_PRICES).join(',')} (us-east-1) unless set`,
   MATINEE_GITHUB_API_URL:
     'optional: GitHub Enterprise Server REST API, e.g. https://github.example.com/api/v3',
 } as const;
@@ -197,6 +201,21 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     'a whole number from 1 to 100 (an ALB holds at most 100 target groups)',
   );
 
+  let prices = DEFAULT_PRICES;
+  const priceList = get('MATINEE_FARGATE_PRICES');
+  if (priceList !== undefined) {
+    const values = priceList.split(',').map((value) => value.trim());
+    const numbers = values.map((value) => (/^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN));
+    if (numbers.length !== 4 || !numbers.every((value) => value > 0))
+      problems.push(
+        `MATINEE_FARGATE_PRICES must be four positive dollar amounts per hour, vcpu,gb,spotVcpu,spotGb (e.g. ${Object.values(DEFAULT_PRICES).join(',')}), not ${JSON.stringify(priceList)}`,
+      );
+    else {
+      const [vcpuHour, gbHour, spotVcpuHour, spotGbHour] = numbers as [number, number, number, number];
+      prices = { vcpuHour, gbHour, spotVcpuHour, spotGbHour };
+    }
+  }
+
   const githubApiUrl = get('MATINEE_GITHUB_API_URL');
   if (githubApiUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(githubApiUrl))
     problems.push(`MATINEE_GITHUB_API_URL must be an https URL, not ${JSON.stringify(githubApiUrl)}`);
@@ -211,6 +230,7 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     sweepSchedule,
     resyncSchedule,
     maxAwake,
+    prices,
     githubApiUrl: githubApiUrl?.replace(/\/+$/, ''),
   };
 }

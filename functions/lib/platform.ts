@@ -49,6 +49,7 @@ export function basePart(
     log,
     clock: { now: () => new Date() },
     capacity: stage.maxAwake,
+    prices: stage.prices,
     store: new DynamoEnvironmentStore({
       client: clients.dynamo ?? documentClient({ region: stage.region }),
       tableName: config.tableName,

@@ -54,6 +54,15 @@ export const stageSettingsSchema = z.object({
   ),
   /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
   maxAwake: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
+  /** Fargate's prices per hour, for cost estimates (the defaults in core's cost.ts when absent). */
+  prices: z.optional(
+    z.object({
+      vcpuHour: z.number().check(z.positive()),
+      gbHour: z.number().check(z.positive()),
+      spotVcpuHour: z.number().check(z.positive()),
+      spotGbHour: z.number().check(z.positive()),
+    }),
+  ),
 });
 export type StageSettings = z.infer<typeof stageSettingsSchema>;
 

@@ -1,3 +1,4 @@
+import { DEFAULT_PRICES } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { isSchedule, readStageInput, StageInputError, VARIABLES } from '../../stacks/settings.ts';
 
@@ -23,8 +24,20 @@ describe('readStageInput', () => {
       sweepSchedule: 'rate(5 minutes)',
       resyncSchedule: 'rate(1 hour)',
       maxAwake: 90,
+      prices: DEFAULT_PRICES,
       githubApiUrl: undefined,
     });
+  });
+
+  it("takes the region's Fargate prices for the cost estimates, four positive amounts or an error naming them", () => {
+    const domain = { MATINEE_DOMAIN: 'preview.example.com' };
+    expect(
+      readStageInput({ ...domain, MATINEE_FARGATE_PRICES: '0.0505, 0.0055,0.0152,0.00167' }, 'p').prices,
+    ).toEqual({ vcpuHour: 0.0505, gbHour: 0.0055, spotVcpuHour: 0.0152, spotGbHour: 0.00167 });
+    for (const bad of ['0.05,0.005', '0.05,0.005,0.01,-1', '5 cents,0.005,0.01,0.001', '0,0,0,0'])
+      expect(problems({ ...domain, MATINEE_FARGATE_PRICES: bad }), bad).toEqual([
+        expect.stringMatching(/^MATINEE_FARGATE_PRICES must be four positive/),
+      ]);
   });
 
   it('names MATINEE_DOMAIN when it is missing or not a bare domain', () => {

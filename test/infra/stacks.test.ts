@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_PRICES } from '@matinee/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LINKS, readSettings, stageSettingsSchema } from '../../functions/lib/settings.ts';
 import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '../../packages/aws/src/reconcile-requested.ts';
@@ -382,6 +383,7 @@ describe('the functions', () => {
         domain: DOMAIN,
         region: REGION,
         maxAwake: 90,
+        prices: DEFAULT_PRICES,
         network: { assignPublicIp: true },
       });
       expect(linked?.defaults).toEqual({ cpu: 256, memory: 512, idleSeconds: 3600 });

@@ -22,6 +22,7 @@ export const STAGE: StageSettings = {
   },
   logGroup: '/matinee/test/previews',
   maxAwake: 90,
+  prices: { vcpuHour: 0.04048, gbHour: 0.004445, spotVcpuHour: 0.012144, spotGbHour: 0.0013335 },
 };
 
 /** What SST would link to a function of the `test` stage, as `Resource` presents it. */
