@@ -171,14 +171,15 @@ export function functions(parts: {
     eventBusName: bus.name,
     eventPattern: JSON.stringify({ source: [MATINEE_EVENT_SOURCE], 'detail-type': [RECONCILE_REQUESTED] }),
   });
-  // Task state changes arrive on the default bus, for every cluster of the account: this cluster's only.
+  // Task state changes arrive on the default bus, for every cluster of the account: this cluster's only,
+  // and only stopped tasks (crashes); a task's other states say nothing Matinee acts on.
   const taskRule = new aws.cloudwatch.EventRule('MatineeTaskStateChanged', {
-    description: "ECS Task State Change of this stage's cluster → task-events",
+    description: "ECS Task State Change (STOPPED) of this stage's cluster → task-events",
     eventPattern: compute.cluster.arn.apply((clusterArn) =>
       JSON.stringify({
         source: ['aws.ecs'],
         'detail-type': ['ECS Task State Change'],
-        detail: { clusterArn: [clusterArn] },
+        detail: { clusterArn: [clusterArn], lastStatus: ['STOPPED'] },
       }),
     ),
   });

@@ -181,13 +181,16 @@ describe('events', () => {
     JSON.parse(state('aws:cloudwatch/eventRule:EventRule', name).eventPattern);
   const deadLetterArn = () => state('aws:sqs/queue:Queue', 'MatineeDeadLetters').arn;
 
-  it("sends ECS task state changes of this stage's cluster only to task-events", () => {
+  it("sends only stopped tasks of this stage's cluster to task-events", () => {
     const rule = state('aws:cloudwatch/eventRule:EventRule', 'MatineeTaskStateChanged');
     expect(rule.eventBusName).toBeUndefined();
     expect(pattern('MatineeTaskStateChanged')).toEqual({
       source: ['aws.ecs'],
       'detail-type': ['ECS Task State Change'],
-      detail: { clusterArn: [state('aws:ecs/cluster:Cluster', 'MatineeCluster').arn] },
+      detail: {
+        clusterArn: [state('aws:ecs/cluster:Cluster', 'MatineeCluster').arn],
+        lastStatus: ['STOPPED'],
+      },
     });
     expect(state('aws:cloudwatch/eventTarget:EventTarget', 'MatineeTaskEventsTarget')).toMatchObject({
       rule: rule.name,

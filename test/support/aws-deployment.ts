@@ -110,8 +110,9 @@ export function awsDeployment(
         }
         for (const task of service.tasks) {
           // Task state changes are about the task's own status; its health behind the ALB is not in them.
+          // The rule in stacks/ lets only STOPPED ones through.
           const key = `${task.arn} ${task.lastStatus}`;
-          if (reported.has(key)) continue;
+          if (task.lastStatus !== 'STOPPED' || reported.has(key)) continue;
           reported.add(key);
           changes++;
           await taskStateChanged(

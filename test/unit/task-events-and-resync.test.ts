@@ -31,17 +31,18 @@ async function crash(h: ReturnType<typeof harness>, overrides: Partial<TaskEvent
 }
 
 describe('task events', () => {
-  it('asks for a reconcile when a task of an environment is running', async () => {
+  it('leaves a running task to the steady state that follows its health checks', async () => {
     const h = harness();
     await opened(h);
+    h.bus.requests.length = 0;
     const env = await h.store.get(ID);
     const outcome = await onTaskEvent(h.deps, {
       service: SERVICE,
       taskDefinitionArn: env?.observed.resources.taskDefinitionArn ?? '',
       lastStatus: 'RUNNING',
     });
-    expect(outcome).toBe('reconcile');
-    expect(h.bus.ids).toEqual([ID]);
+    expect(outcome).toBe('ignored');
+    expect(h.bus.ids).toEqual([]);
   });
 
   it('ignores services that are not this stage’s environments', async () => {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import {
   type EnvironmentId,
   type Logger,
+  onServiceSteady,
   onTaskEvent,
   publishFeedback,
   reconcile,
@@ -54,7 +55,10 @@ export async function startLocal(
     defaultCwd: dirname(local.configPath),
     baseEnv: local.appEnv,
     onTaskEvent: (event) => {
-      onTaskEvent(deps, event).catch((error) =>
+      // Locally a task is RUNNING once it passes its health check: the service is steady, as ECS would say.
+      const handled =
+        event.lastStatus === 'RUNNING' ? onServiceSteady(deps, event.service) : onTaskEvent(deps, event);
+      handled.catch((error) =>
         log.error('task event failed', { service: event.service, error: String(error) }),
       );
     },

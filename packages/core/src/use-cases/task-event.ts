@@ -56,20 +56,18 @@ function isCrash(event: TaskEvent): boolean {
 export type TaskEventOutcome = 'ignored' | 'reconcile' | 'crash' | 'failed';
 
 /**
- * Running tasks may mean the host rule can go on; stopped ones may be a crash. A commit whose tasks keep
- * stopping on their own is marked failed after a few tries instead of restarting forever.
+ * A stopped task may be a crash: a commit whose tasks keep stopping on their own is marked failed after a
+ * few tries instead of restarting forever. A task starting or running needs nothing: it is RUNNING before it
+ * passes the load balancer's checks, and the service's steady state (onServiceSteady) is what says it did.
  */
 export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promise<TaskEventOutcome> {
+  if (event.lastStatus !== 'STOPPED') return 'ignored';
   const found = await environmentOfService(deps, event.service);
   if (!found || found.desired.phase === 'deleted') return 'ignored';
   const current = found.observed.resources.taskDefinitionArn;
   // A task stopped by scale-in, a deploy or Spot needs nothing from Matinee: ECS replaces what is wanted.
-  if (event.lastStatus === 'STOPPED' && !isCrash(event)) return 'ignored';
-  if (
-    !isCrash(event) ||
-    found.desired.phase !== 'running' ||
-    (current && current !== event.taskDefinitionArn)
-  ) {
+  if (!isCrash(event)) return 'ignored';
+  if (found.desired.phase !== 'running' || (current && current !== event.taskDefinitionArn)) {
     await deps.bus.requestReconcile([found.id], `task ${event.lastStatus.toLowerCase()}`);
     return 'reconcile';
   }
