@@ -63,13 +63,13 @@ export async function awsCalls(endpoint: string): Promise<Section> {
   return {
     title: 'AWS calls per lifecycle step',
     intro:
-      'Counted on the stateful fake of ECS, ELBv2, CloudWatch, EventBridge and the tagging API (test/support/fake-aws.ts), through every Lambda handler, from the triggering event until nothing more happens (every EventBridge event and ECS task state change delivered). "Writes" are calls that change something (EventBridge PutEvents included); "all calls" adds the describes each reconcile makes before planning.',
+      'Counted on the stateful fake of ECS, ELBv2, CloudWatch, EventBridge and the tagging API (test/support/fake-aws.ts), through every Lambda handler, from the triggering event until nothing more happens (every EventBridge event delivered, and ECS’s stopped-task and service steady-state events, which are what the rules in stacks/ route). "Writes" are calls that change something (EventBridge PutEvents included); "all calls" adds the describes each reconcile makes before planning.',
     rows,
     after: [
       'Where these miss, and why:',
       '',
-      '- **All calls.** Every reconcile first describes what exists (service, task definitions, target group, rules, target health) rather than trusting what it recorded, and a step takes two or three reconciles (the request, then the task turning healthy). That is what lets a reconcile converge after a crash at any point or a change made by hand; describes cost nothing on AWS. Skipping describes when the recorded ARNs suffice is the next optimisation.',
-      "- **Wake: 5 writes, target 3.** The ALB health-checks only a target group that a listener rule forwards to, and a sleeping environment holds no rule (so it does not count against the ALB's 100 target groups). Waking therefore creates a never-matching rule before scaling up and switches it live once targets are healthy (CreateRule, UpdateService, ModifyRule), plus two PutEvents: the wake itself and the task turning healthy.",
+      '- **All calls.** Every reconcile first describes what exists (service, task definitions, target group, rules, target health) rather than trusting what it recorded, and a step takes two reconciles (the request, then the service turning steady once its targets are healthy). That is what lets a reconcile converge after a crash at any point or a change made by hand; describes cost nothing on AWS. A recorded target group is already asked for its health directly, and a running service is taken to hold its revision, which saved a lookup and a list on every reconcile; trusting more of the record is the next optimisation.',
+      "- **Wake: 5 writes, target 3.** The ALB health-checks only a target group that a listener rule forwards to, and a sleeping environment holds no rule (so it does not count against the ALB's 100 target groups). Waking therefore creates a never-matching rule before scaling up and switches it live once targets are healthy (CreateRule, UpdateService, ModifyRule), plus two PutEvents: the wake itself and the service turning steady.",
       '- **Close: 7 writes, target 6.** One DeregisterTaskDefinition per commit the pull request ran (two here, after the push), then one DeleteTaskDefinitions for all of them.',
     ].join('\n'),
   };
