@@ -85,6 +85,20 @@ async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined
   }
 }
 
+/** Matinee with #42 opened, served, then put to sleep: no process, no route. */
+async function asleep() {
+  const started = await start();
+  const { deps, bus } = started;
+  await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+  await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+  const env = await deps.store.get(ID);
+  if (!env) throw new Error('no environment');
+  await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
+  await bus.requestReconcile([ID]);
+  await bus.idle();
+  return started;
+}
+
 describe('the local router', () => {
   it('serves a preview through its host once it is ready, and counts the request', async () => {
     const { deps, port, cloud } = await start();
@@ -118,14 +132,7 @@ describe('the local router', () => {
   });
 
   it('wakes a sleeping preview: a waking page for browsers, 503 + Retry-After for others, then the app', async () => {
-    const { deps, port, bus, cloud } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
-    const env = await deps.store.get(ID);
-    if (!env) throw new Error('no environment');
-    await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
-    await bus.requestReconcile([ID]);
-    await bus.idle();
+    const { port, cloud } = await asleep();
     expect(cloud.processes()).toEqual([]);
 
     const api = await hostRequest(port, HOST, '/', { headers: { accept: 'application/json' } });
@@ -230,14 +237,7 @@ describe('the local router', () => {
   });
 
   it('wakes a sleeping preview on a WebSocket upgrade and tells the client to retry', async () => {
-    const { deps, port, bus, cloud } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
-    const env = await deps.store.get(ID);
-    if (!env) throw new Error('no environment');
-    await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
-    await bus.requestReconcile([ID]);
-    await bus.idle();
+    const { deps, port, cloud } = await asleep();
 
     const answer = await new Promise<string>((done, fail) => {
       const socket = connect(port, '127.0.0.1', () => {
@@ -260,14 +260,7 @@ describe('the local router', () => {
   });
 
   it('counts only requests that reach the app as activity, not the waking page', async () => {
-    const { deps, port, bus, cloud } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
-    const env = await deps.store.get(ID);
-    if (!env) throw new Error('no environment');
-    await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
-    await bus.requestReconcile([ID]);
-    await bus.idle();
+    const { port, cloud } = await asleep();
 
     await hostRequest(port, HOST, '/__matinee/status');
     await hostRequest(port, 'nobody-pr1.localhost');
