@@ -109,12 +109,12 @@ describe('the local router', () => {
 
     expect(page.status).toBe(200);
     expect(page.body).toContain('Hello from <code>fix-login</code>');
-    const counts = await cloud.requestCounts(
+    const counts = await cloud.requestActivity(
       [{ id: ID, host: HOST } as never],
       new Date(0),
       new Date(Date.now() + 1000),
     );
-    expect(counts.get(ID)).toBe(1);
+    expect(counts.get(ID)?.count).toBe(1);
   });
 
   it('answers a host without an environment with 404, and a closed one with 410', async () => {
@@ -265,11 +265,11 @@ describe('the local router', () => {
     await hostRequest(port, HOST, '/__matinee/status');
     await hostRequest(port, 'nobody-pr1.localhost');
 
-    const counts = await cloud.requestCounts(
+    const counts = await cloud.requestActivity(
       [{ id: ID, host: HOST } as never],
       new Date(0),
       new Date(Date.now() + 60_000),
     );
-    expect(counts.get(ID)).toBe(0);
+    expect(counts.get(ID)?.count).toBe(0);
   });
 });

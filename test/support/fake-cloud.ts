@@ -215,8 +215,14 @@ export class FakeCloud implements Runtime, Router, Activity, Inventory {
     ];
   }
 
-  async requestCounts(refs: EnvironmentRef[]) {
-    this.calls.push('requestCounts');
-    return new Map(refs.map((ref) => [ref.id, this.requests.get(ref.id) ?? 0]));
+  /** Requests counted in `requests` were served just before `until`. */
+  async requestActivity(refs: EnvironmentRef[], _since: Date, until: Date) {
+    this.calls.push('requestActivity');
+    return new Map(
+      refs.map((ref) => {
+        const count = this.requests.get(ref.id) ?? 0;
+        return [ref.id, count ? { count, lastAt: until } : { count }];
+      }),
+    );
   }
 }

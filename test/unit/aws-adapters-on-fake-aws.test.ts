@@ -114,12 +114,12 @@ describe('the adapters through a life on (fake) AWS', () => {
     expect((await router.describe(REF)).ruleArn).toBe(ruleArn);
     aws.requestCounts.set(REF.names.targetGroup, 12);
     const since = new Date('2026-11-02T09:00:00Z');
-    const counts = await activity.requestCounts(
+    const seen = await activity.requestActivity(
       [{ ...REF, known: { targetGroupArn } }],
       since,
       new Date(since.getTime() + 1_800_000),
     );
-    expect(counts.get(ID)).toBe(12);
+    expect(seen.get(ID)).toEqual({ count: 12, lastAt: new Date(since.getTime() + 60_000) });
 
     steps.removeRule = await callsOf(aws, () => router.removeRule(REF));
     expect((await router.describe(REF)).ruleArn).toBeUndefined();

@@ -28,14 +28,20 @@ function setup() {
 }
 
 describe('CloudWatchActivity', () => {
-  it("sums RequestCount of each environment's target group behind the ALB over the window, in whole minutes", async () => {
+  it("sums RequestCount of each environment's target group behind the ALB per minute, and says when the last was", async () => {
     const { mock, activity } = setup();
-    mock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'q0', Values: [4, 3] }] });
+    const minute = (n: number) => new Date(SINCE.getTime() + n * 60_000);
+    // CloudWatch answers newest first, each timestamp the start of its minute.
+    mock
+      .on(GetMetricDataCommand)
+      .resolves({
+        MetricDataResults: [{ Id: 'q0', Values: [0, 4, 3], Timestamps: [minute(50), minute(41), minute(7)] }],
+      });
     const until = new Date(SINCE.getTime() + 3601_000);
 
-    const counts = await activity.requestCounts([ref(42)], SINCE, until);
+    const seen = await activity.requestActivity([ref(42)], SINCE, until);
 
-    expect(counts).toEqual(new Map([[environmentId('acme/web', 42), 7]]));
+    expect(seen).toEqual(new Map([[environmentId('acme/web', 42), { count: 7, lastAt: minute(42) }]]));
     expect(mock.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toEqual({
       MetricDataQueries: [
         {
@@ -49,7 +55,7 @@ describe('CloudWatchActivity', () => {
                 { Name: 'LoadBalancer', Value: LB },
               ],
             },
-            Period: 3660,
+            Period: 60,
             Stat: 'Sum',
           },
           ReturnData: true,
@@ -65,16 +71,16 @@ describe('CloudWatchActivity', () => {
     const { mock, activity } = setup();
     mock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'q0', Values: [] }] });
 
-    const counts = await activity.requestCounts(
+    const seen = await activity.requestActivity(
       [ref(1), ref(2, false)],
       SINCE,
       new Date(SINCE.getTime() + 60_000),
     );
 
-    expect(counts).toEqual(
+    expect(seen).toEqual(
       new Map([
-        [environmentId('acme/web', 1), 0],
-        [environmentId('acme/web', 2), 0],
+        [environmentId('acme/web', 1), { count: 0 }],
+        [environmentId('acme/web', 2), { count: 0 }],
       ]),
     );
     expect(mock.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries).toHaveLength(1);
@@ -83,7 +89,7 @@ describe('CloudWatchActivity', () => {
   it('asks nothing when no environment has a target group', async () => {
     const { mock, activity } = setup();
 
-    await activity.requestCounts([ref(1, false)], SINCE, new Date());
+    await activity.requestActivity([ref(1, false)], SINCE, new Date());
 
     expect(mock.calls()).toHaveLength(0);
   });
@@ -95,15 +101,15 @@ describe('CloudWatchActivity', () => {
     }));
     const refs = Array.from({ length: 1200 }, (_, i) => ref(i + 1));
 
-    const counts = await activity.requestCounts(refs, SINCE, new Date(SINCE.getTime() + 3_600_000));
+    const seen = await activity.requestActivity(refs, SINCE, new Date(SINCE.getTime() + 3_600_000));
 
     const calls = mock
       .commandCalls(GetMetricDataCommand)
       .map((call) => call.args[0].input.MetricDataQueries ?? []);
     expect(calls.map((queries) => queries.length)).toEqual([500, 500, 200]);
     expect(calls[1]?.[499]?.Id).toBe('q499');
-    expect([...counts.values()].every((count) => count === 1)).toBe(true);
-    expect(counts.size).toBe(1200);
+    expect([...seen.values()].every(({ count }) => count === 1)).toBe(true);
+    expect(seen.size).toBe(1200);
   });
 
   it('follows NextToken until the results end', async () => {
@@ -118,11 +124,11 @@ describe('CloudWatchActivity', () => {
         ],
       });
 
-    const counts = await activity.requestCounts([ref(1), ref(2)], SINCE, new Date(SINCE.getTime() + 120_000));
+    const seen = await activity.requestActivity([ref(1), ref(2)], SINCE, new Date(SINCE.getTime() + 120_000));
 
     expect(mock.commandCalls(GetMetricDataCommand)[1]?.args[0].input.NextToken).toBe('more');
-    expect(counts.get(environmentId('acme/web', 1))).toBe(7);
-    expect(counts.get(environmentId('acme/web', 2))).toBe(1);
+    expect(seen.get(environmentId('acme/web', 1))?.count).toBe(7);
+    expect(seen.get(environmentId('acme/web', 2))?.count).toBe(1);
   });
 
   it('turns throttling into a TransientError', async () => {
@@ -133,6 +139,19 @@ describe('CloudWatchActivity', () => {
         Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
       );
 
-    await expect(activity.requestCounts([ref(1)], SINCE, new Date())).rejects.toBeInstanceOf(TransientError);
+    await expect(activity.requestActivity([ref(1)], SINCE, new Date())).rejects.toBeInstanceOf(
+      TransientError,
+    );
+  });
+
+  it('keeps to 100 intervals an environment over a long window, so 500 of them fit one answer', async () => {
+    const { mock, activity } = setup();
+    mock.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+
+    await activity.requestActivity([ref(1)], SINCE, new Date(SINCE.getTime() + 24 * 3_600_000));
+
+    expect(
+      mock.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries?.[0]?.MetricStat?.Period,
+    ).toBe(900);
   });
 });

@@ -332,7 +332,7 @@ describe('reconcile after crashes', () => {
   });
 
   const mutations = () =>
-    healthy.cloud.calls.filter((call) => call !== 'describe' && call !== 'requestCounts').length;
+    healthy.cloud.calls.filter((call) => call !== 'describe' && call !== 'requestActivity').length;
   for (const when of ['before', 'after'] as const) {
     it(`converges and leaks nothing with a crash ${when} any one of the lifecycle's cloud calls`, async () => {
       expect(mutations()).toBeGreaterThan(8);

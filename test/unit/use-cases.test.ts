@@ -173,12 +173,27 @@ describe('sweep', () => {
     expect((await sweep(h.deps)).slept).toEqual([]);
   });
 
+  it('records the last request the load balancer counted, so it is not asked about again within its window', async () => {
+    const h = harness();
+    await ready(h);
+    h.clock.advance(31 * 60_000);
+    h.cloud.requests.set(ID, 3);
+
+    await sweep(h.deps);
+
+    expect((await h.store.get(ID))?.lastRequestAt).toBe(h.clock.now().toISOString());
+    h.cloud.calls.length = 0;
+    h.clock.advance(10 * 60_000);
+    expect((await sweep(h.deps)).slept).toEqual([]);
+    expect(h.cloud.calls).not.toContain('requestActivity');
+  });
+
   it('does not sleep an environment woken within its idle window, and asks no metrics for it', async () => {
     const h = harness();
     await ready(h);
     h.clock.advance(10 * 60_000);
     expect((await sweep(h.deps)).slept).toEqual([]);
-    expect(h.cloud.calls).not.toContain('requestCounts');
+    expect(h.cloud.calls).not.toContain('requestActivity');
   });
 
   it('reads only awake environments', async () => {

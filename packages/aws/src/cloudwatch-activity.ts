@@ -3,7 +3,7 @@ import {
   GetMetricDataCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import type { Activity, EnvironmentId, EnvironmentRef } from '@matinee/core';
+import type { Activity, EnvironmentId, EnvironmentRef, RequestActivity } from '@matinee/core';
 import { aws } from './errors.ts';
 
 export interface CloudWatchActivityOptions {
@@ -20,9 +20,14 @@ export function targetGroupDimension(targetGroupArn: string): string | undefined
   return /(targetgroup\/[^/]+\/[0-9a-f]+)$/.exec(targetGroupArn)?.[1];
 }
 
+/** Intervals asked for per environment at most: one call covers 500 environments (GetMetricData returns 100 800 points). */
+const POINTS_PER_QUERY = 100;
+
 /**
  * The `Activity` on CloudWatch: `RequestCount` of each environment's target group behind the shared ALB,
- * summed over the window. Only refs that recorded a target group are asked about; the rest served nothing.
+ * summed over the window, and the end of the last interval that had any. Intervals are whole minutes (one
+ * for windows up to 100 minutes, longer ones keep to 100 intervals). Only refs that recorded a target group
+ * are asked about; the rest served nothing.
  */
 export class CloudWatchActivity implements Activity {
   private readonly options: CloudWatchActivityOptions;
@@ -31,11 +36,14 @@ export class CloudWatchActivity implements Activity {
     this.options = options;
   }
 
-  async requestCounts(refs: EnvironmentRef[], since: Date, until: Date): Promise<Map<EnvironmentId, number>> {
-    const counts = new Map<EnvironmentId, number>(refs.map((ref) => [ref.id, 0]));
-    // One period spanning the window (CloudWatch wants whole minutes); values of every period returned add up.
+  async requestActivity(
+    refs: EnvironmentRef[],
+    since: Date,
+    until: Date,
+  ): Promise<Map<EnvironmentId, RequestActivity>> {
+    const activity = new Map<EnvironmentId, RequestActivity>(refs.map((ref) => [ref.id, { count: 0 }]));
     const seconds = Math.max(1, Math.ceil((until.getTime() - since.getTime()) / 1000));
-    const period = Math.ceil(seconds / 60) * 60;
+    const period = Math.max(1, Math.ceil(seconds / 60 / POINTS_PER_QUERY)) * 60;
     const asked = refs.flatMap((ref) => {
       const dimension = ref.known.targetGroupArn && targetGroupDimension(ref.known.targetGroupArn);
       return dimension ? [{ id: ref.id, dimension }] : [];
@@ -72,15 +80,22 @@ export class CloudWatchActivity implements Activity {
             }),
           ),
         );
+        // Values of every page add up; a timestamp is the start of its interval.
         for (const result of page.MetricDataResults ?? []) {
           const id = result.Id && byQuery.get(result.Id);
-          if (!id) continue;
-          const sum = (result.Values ?? []).reduce((total, value) => total + value, 0);
-          counts.set(id, (counts.get(id) ?? 0) + sum);
+          const seen = id && activity.get(id);
+          if (!seen) continue;
+          (result.Values ?? []).forEach((value, index) => {
+            seen.count += value;
+            const at = result.Timestamps?.[index];
+            if (value <= 0 || !at) return;
+            const end = new Date(Math.min(at.getTime() + period * 1000, until.getTime()));
+            if (!seen.lastAt || end > seen.lastAt) seen.lastAt = end;
+          });
         }
         nextToken = page.NextToken;
       } while (nextToken);
     }
-    return counts;
+    return activity;
   }
 }

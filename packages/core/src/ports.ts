@@ -120,9 +120,23 @@ export interface Router {
   deleteTargetGroup(ref: EnvironmentRef): Promise<void>;
 }
 
+/** What an environment served in a window. */
+export interface RequestActivity {
+  count: number;
+  /**
+   * When the last of them was served, rounded up to the end of its metric interval (so never too early),
+   * when the source can tell.
+   */
+  lastAt?: Date;
+}
+
 export interface Activity {
   /** Requests each environment served in [since, until); environments with no data count 0. */
-  requestCounts(refs: EnvironmentRef[], since: Date, until: Date): Promise<Map<EnvironmentId, number>>;
+  requestActivity(
+    refs: EnvironmentRef[],
+    since: Date,
+    until: Date,
+  ): Promise<Map<EnvironmentId, RequestActivity>>;
 }
 
 export interface Bus {

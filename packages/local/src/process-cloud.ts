@@ -8,6 +8,7 @@ import {
   type EnvironmentRef,
   type Inventory,
   type OwnedResource,
+  type RequestActivity,
   type Router,
   type Runtime,
   type ServiceState,
@@ -252,15 +253,19 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
   }
 
   /** Requests in the whole seconds within [since, until): exact to the second, like a one-second metric. */
-  async requestCounts(refs: EnvironmentRef[], since: Date, until: Date) {
-    const counts = new Map<EnvironmentId, number>();
+  async requestActivity(refs: EnvironmentRef[], since: Date, until: Date) {
+    const activity = new Map<EnvironmentId, RequestActivity>();
     for (const ref of refs) {
-      let count = 0;
-      for (const [second, n] of this.requests.get(ref.host) ?? [])
-        if (second * 1000 >= since.getTime() && second * 1000 < until.getTime()) count += n;
-      counts.set(ref.id, count);
+      const seen: RequestActivity = { count: 0 };
+      for (const [second, n] of this.requests.get(ref.host) ?? []) {
+        if (second * 1000 < since.getTime() || second * 1000 >= until.getTime()) continue;
+        seen.count += n;
+        const end = new Date(Math.min((second + 1) * 1000, until.getTime()));
+        if (!seen.lastAt || end > seen.lastAt) seen.lastAt = end;
+      }
+      activity.set(ref.id, seen);
     }
-    return counts;
+    return activity;
   }
 
   async listOwned(): Promise<OwnedResource[]> {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
 import { desire } from '../environment/desire.ts';
 import type { Environment, EnvironmentId } from '../environment/environment.ts';
-import type { Activity, Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
+import type { Activity, Bus, Clock, EnvironmentStore, Logger, RequestActivity, Settings } from '../ports.ts';
 import { environmentRef } from '../reconcile/reconcile.ts';
 import { idleSeconds } from './idle.ts';
 import { updateEnvironment } from './update.ts';
@@ -57,21 +57,31 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const candidates = awake.filter(idleLongEnough);
   if (!candidates.length) return { examined: awake.length, slept: [], nudged };
   // One activity query per distinct idle window (usually one): each environment is judged on its own window.
-  const counts = new Map<EnvironmentId, number>();
+  const activity = new Map<EnvironmentId, RequestActivity>();
   for (const idle of new Set(candidates.map(idleSeconds))) {
     const group = candidates.filter((env) => idleSeconds(env) === idle);
     const refs = group.map((env) => environmentRef(deps.settings, env));
-    for (const [id, count] of await deps.activity.requestCounts(
-      refs,
-      new Date(now.getTime() - idle * 1000),
-      now,
-    )) {
-      counts.set(id, count);
-    }
+    const since = new Date(now.getTime() - idle * 1000);
+    for (const [id, seen] of await deps.activity.requestActivity(refs, since, now)) activity.set(id, seen);
   }
   const slept: EnvironmentId[] = [];
-  const idle = candidates.filter((candidate) => (counts.get(candidate.id) ?? 0) === 0);
+  const idle = candidates.filter((candidate) => (activity.get(candidate.id)?.count ?? 0) === 0);
   // Independent conditional writes, a few at a time: the sweep's time grows with awake environments / width.
+  await eachLimited(candidates, SLEEP_WRITES_AT_ONCE, async (candidate) => {
+    const lastAt = activity.get(candidate.id)?.lastAt;
+    if (!lastAt || (activity.get(candidate.id)?.count ?? 0) === 0) return;
+    // In use: what the load balancer counted becomes the recorded last request, so the pull request and the
+    // dashboard say when it really sleeps, and it is not asked about again before its window has passed.
+    await updateEnvironment(
+      deps.store,
+      candidate.id,
+      (current) =>
+        current && latest(current.lastRequestAt) < lastAt.getTime()
+          ? { env: { ...current, lastRequestAt: lastAt.toISOString() }, result: undefined }
+          : { result: undefined },
+      { read: candidate },
+    );
+  });
   await eachLimited(idle, SLEEP_WRITES_AT_ONCE, async (candidate) => {
     const stamp = now.toISOString();
     const { written } = await updateEnvironment(
