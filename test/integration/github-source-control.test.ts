@@ -8,7 +8,7 @@ import {
   TransientError,
 } from '@matinee/core';
 import { COMMENT_MARKER, GithubSourceControl } from '@matinee/github';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WEB_CONFIG } from '../support/configs.ts';
 import { facts, SHA_A, SHA_B } from '../support/environments.ts';
 import { FakeCloud } from '../support/fake-cloud.ts';
@@ -58,6 +58,27 @@ describe('GitHub as source control', () => {
     expect(github.tokensIssued).toBe(1);
     const contents = github.requests.filter((r) => r.path.includes('/contents/'));
     expect(contents.every((r) => r.auth === 'token ghs_installation1')).toBe(true);
+  });
+
+  it('mints a fresh installation token before the cached one expires (tokens last an hour)', async () => {
+    github.files.set(`acme/web@${SHA_A}:.matinee.yml`, WEB_CONFIG);
+    const source = asApp();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await source.readConfig('acme/web', SHA_A);
+      vi.setSystemTime(Date.now() + 58 * 60_000);
+      await source.readConfig('acme/web', SHA_A);
+      expect(github.tokensIssued).toBe(1);
+
+      vi.setSystemTime(Date.now() + 2 * 60_000);
+      await source.readConfig('acme/web', SHA_A);
+    } finally {
+      vi.useRealTimers();
+    }
+
+    expect(github.tokensIssued).toBe(2);
+    const contents = github.requests.filter((r) => r.path.includes('/contents/'));
+    expect(contents.at(-1)?.auth).toBe('token ghs_installation2');
   });
 
   it('works with a plain token for a single repository', async () => {
