@@ -32,11 +32,9 @@ describe('CloudWatchActivity', () => {
     const { mock, activity } = setup();
     const minute = (n: number) => new Date(SINCE.getTime() + n * 60_000);
     // CloudWatch answers newest first, each timestamp the start of its minute.
-    mock
-      .on(GetMetricDataCommand)
-      .resolves({
-        MetricDataResults: [{ Id: 'q0', Values: [0, 4, 3], Timestamps: [minute(50), minute(41), minute(7)] }],
-      });
+    mock.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: 'q0', Values: [0, 4, 3], Timestamps: [minute(50), minute(41), minute(7)] }],
+    });
     const until = new Date(SINCE.getTime() + 3601_000);
 
     const seen = await activity.requestActivity([ref(42)], SINCE, until);
