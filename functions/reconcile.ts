@@ -1,5 +1,5 @@
 import { reconcileRequestedEvent } from '@matinee/aws';
-import { publishFeedback, reconcile } from '@matinee/core';
+import { obeyPendingCommands, publishFeedback, reconcile } from '@matinee/core';
 import {
   type BasePart,
   basePart,
@@ -14,12 +14,14 @@ import {
 type Deps = BasePart & CloudPart & GithubPart;
 
 /**
- * EventBridge `environment.reconcile-requested` → make AWS match, then tell the pull request. A thrown
- * error makes Lambda retry the event, then park it in the dead-letter queue.
+ * EventBridge `environment.reconcile-requested` → make AWS match, obey comment commands GitHub could not
+ * vouch for earlier, then tell the pull request. A thrown error makes Lambda retry the event, then park it
+ * in the dead-letter queue.
  */
 export async function reconcileRequested(platform: Deps, event: unknown): Promise<void> {
   const { detail } = reconcileRequestedEvent.parse(event);
-  await reconcile(platform, detail.id);
+  const env = await reconcile(platform, detail.id);
+  if (env?.pendingCommands) await obeyPendingCommands(platform, env);
   await publishFeedback(platform, detail.id);
 }
 

@@ -236,6 +236,27 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
     expect(comment()).toContain('needs write access');
   });
 
+  it('keeps a command GitHub could not vouch for (a 5xx on the permission check) and obeys it on the next reconcile', async () => {
+    github.permissions.set(`${REPO} maintainer`, 'maintain');
+    const d = await deployment();
+    await d.step('open', () =>
+      d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
+    );
+    github.failing = 1;
+
+    const answer = await d.webhook('issue_comment', command('/matinee sleep'));
+
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 'deferred' });
+    expect((await d.platform.store.get(ID))?.pendingCommands).toEqual([
+      expect.objectContaining({ user: 'maintainer', body: '/matinee sleep' }),
+    ]);
+    await d.settle();
+    const env = await d.platform.store.get(ID);
+    expect(env?.observed.phase).toBe('sleeping');
+    expect(env?.pendingCommands).toBeUndefined();
+    expect(github.reactions.map((r) => r.content)).toEqual(['+1']);
+  });
+
   it('reports every problem of an invalid .matinee.yml in the comment, and deploys nothing', async () => {
     github.files.set(
       `${REPO}@${SHA_1}:.matinee.yml`,

@@ -140,6 +140,28 @@ describe('resync', () => {
     expect(h.cloud.inventory()).toEqual([]);
   });
 
+  it('asks again for an environment that keeps a command GitHub could not vouch for', async () => {
+    const h = harness();
+    await opened(h);
+    h.cloud.startTasks();
+    await h.reconcile(ID);
+    await publishFeedback(h.deps, ID); // settled and published: only the kept command is left to do
+    const env = await h.store.get(ID);
+    if (!env) throw new Error('no environment');
+    await h.store.save({
+      ...env,
+      pendingCommands: [{ commentId: 7, user: 'maintainer', body: '/matinee sleep' }],
+    });
+    h.bus.requests.length = 0;
+    h.source.open.set('acme/web', [{ number: 42, headSha: facts().headSha }]);
+    h.clock.advance(11 * 60_000);
+
+    const report = await resync(h.deps, { dryRun: false });
+
+    expect(report.stuck).toEqual([ID]);
+    expect(h.bus.ids).toEqual([ID]);
+  });
+
   it('leaves young environments alone: their webhook may still be on its way', async () => {
     const h = harness();
     await opened(h);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import {
   type EnvironmentId,
   type Logger,
+  obeyPendingCommands,
   onServiceSteady,
   onTaskEvent,
   publishFeedback,
@@ -63,8 +64,10 @@ export async function startLocal(
       );
     },
   });
+  // What the reconcile function does on AWS.
   const bus = new InProcessBus(async (id: EnvironmentId) => {
-    await reconcile(deps, id);
+    const env = await reconcile(deps, id);
+    if (env?.pendingCommands) await obeyPendingCommands(deps, env);
     await publishFeedback(deps, id);
   }, log);
   const deps = {

@@ -152,6 +152,11 @@ export interface Environment {
   reported?: string;
   /** The last comment command, and Matinee's answer, shown in the sticky comment. */
   lastCommand?: { user: string; text: string; reply: string; at: string };
+  /**
+   * Comment commands received while GitHub could not say whether their author may give them (rate limit,
+   * 5xx): kept here, in order, until a reconcile (or the resync) can ask and obey them.
+   */
+  pendingCommands?: { commentId: number; user: string; body: string }[];
   /** Set once deleted: the store keeps the tombstone until then so the URL can answer 410. */
   expiresAt?: string;
   createdAt: string;

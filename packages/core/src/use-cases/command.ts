@@ -3,6 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import { desire } from '../environment/desire.ts';
 import { currentFailure, type Environment, environmentId } from '../environment/environment.ts';
 import { WRITERS } from '../environment/permissions.ts';
+import { TransientError } from '../errors.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
 
@@ -23,7 +24,7 @@ export interface CommandDeps {
 }
 
 export type CommandOutcome =
-  | { status: 'ignored'; reason: string }
+  | { status: 'ignored' | 'deferred'; reason: string }
   | { status: 'refused' | 'done' | 'help'; reply: string };
 
 /** The commands alone, for a one-line reply: the sticky comment carries the full help under Commands. */
@@ -113,7 +114,9 @@ export function applyCommand(
 
 /**
  * A `/matinee …` comment on a pull request. Only users with write access are obeyed; everyone gets an
- * answer (a reaction, and the reply in the sticky comment).
+ * answer (a reaction, and the reply in the sticky comment). When GitHub cannot tell who may command right
+ * now (rate limit, 5xx), the command is kept with the environment and obeyed by the next reconcile
+ * (`obeyPendingCommands`) instead of being lost with a failed delivery GitHub never sends again.
  */
 export async function onCommand(deps: CommandDeps, comment: CommentCommand): Promise<CommandOutcome> {
   const command = parseCommand(comment.body);
@@ -121,7 +124,56 @@ export async function onCommand(deps: CommandDeps, comment: CommentCommand): Pro
   const id = environmentId(comment.repo, comment.number);
   if (!(await deps.store.get(id)))
     return { status: 'ignored', reason: 'no environment for this pull request' };
+  try {
+    return await obey(deps, comment, command);
+  } catch (error) {
+    if (!(error instanceof TransientError)) throw error;
+    const { commentId, user, body } = comment;
+    await updateEnvironment(deps.store, id, (current) =>
+      current && !current.pendingCommands?.some((pending) => pending.commentId === commentId)
+        ? {
+            env: {
+              ...current,
+              pendingCommands: [...(current.pendingCommands ?? []), { commentId, user, body }],
+            },
+            result: undefined,
+          }
+        : { result: undefined },
+    );
+    deps.log.warn('command kept for later: GitHub cannot say who may give it', { id, error: error.message });
+    await deps.bus.requestReconcile([id], 'command waiting for GitHub');
+    return { status: 'deferred', reason: 'GitHub could not be asked who may give it; it runs once it can' };
+  }
+}
 
+/**
+ * Obeys the commands `onCommand` had to keep, oldest first, each removed once obeyed. GitHub still failing
+ * throws (the bus retries, the resync asks again): the commands stay until GitHub answers.
+ */
+export async function obeyPendingCommands(deps: CommandDeps, env: Environment): Promise<void> {
+  for (const pending of env.pendingCommands ?? []) {
+    const comment = { repo: env.repo, number: env.number, ...pending };
+    const command = parseCommand(pending.body);
+    if (command) await obey(deps, comment, command);
+    else await forget(deps, env.id, pending.commentId);
+  }
+}
+
+async function forget(deps: CommandDeps, id: Environment['id'], commentId: number): Promise<void> {
+  await updateEnvironment(deps.store, id, (current) =>
+    current?.pendingCommands?.some((pending) => pending.commentId === commentId)
+      ? { env: { ...current, pendingCommands: withoutPending(current, commentId) }, result: undefined }
+      : { result: undefined },
+  );
+}
+
+function withoutPending(env: Environment, commentId: number): Environment['pendingCommands'] {
+  const left = (env.pendingCommands ?? []).filter((pending) => pending.commentId !== commentId);
+  return left.length ? left : undefined;
+}
+
+async function obey(deps: CommandDeps, comment: CommentCommand, command: Command): Promise<CommandOutcome> {
+  const id = environmentId(comment.repo, comment.number);
   const permission = await deps.source.permission(comment.repo, comment.user);
   const allowed = WRITERS.has(permission);
   const now = deps.clock.now().toISOString();
@@ -137,7 +189,11 @@ export async function onCommand(deps: CommandDeps, comment: CommentCommand): Pro
       : { reply: `@${comment.user} needs write access to the repository to use Matinee commands` };
     const base = applied.env ?? current;
     const lastCommand = { user: comment.user, text, reply: applied.reply, at: now };
-    return { env: { ...base, lastCommand }, result: { reply: applied.reply, changed: Boolean(applied.env) } };
+    const pendingCommands = withoutPending(base, comment.commentId);
+    return {
+      env: { ...base, lastCommand, pendingCommands },
+      result: { reply: applied.reply, changed: Boolean(applied.env) },
+    };
   });
   const ok = allowed && command.kind !== 'help';
   try {

@@ -41,8 +41,9 @@ export interface ResyncReport {
   /** Environments whose pull request is no longer open on GitHub (a close webhook was missed). */
   closed: EnvironmentId[];
   /**
-   * Environments whose observed state lags what is wanted, or whose pull request shows an older status
-   * (GitHub refused the update): a reconcile is requested again, and it publishes.
+   * Environments whose observed state lags what is wanted, whose pull request shows an older status
+   * (GitHub refused the update), or that keep commands GitHub could not vouch for: a reconcile is
+   * requested again, and it publishes and obeys.
    */
   stuck: EnvironmentId[];
   /** Tagged resources no live environment owns, removed unless dry-run. */
@@ -90,7 +91,12 @@ export async function resync(deps: ResyncDeps, options: { dryRun: boolean }): Pr
   }
   const closed = new Set<string>(report.closed);
   report.stuck = environments
-    .filter((env) => !closed.has(env.id) && old(env) && (!settled(env) || feedbackBehind(env, now, deps)))
+    .filter(
+      (env) =>
+        !closed.has(env.id) &&
+        old(env) &&
+        (!settled(env) || feedbackBehind(env, now, deps) || env.pendingCommands !== undefined),
+    )
     .map((env) => env.id);
   const requests = [...report.closed, ...report.stuck];
   if (requests.length && !options.dryRun) await deps.bus.requestReconcile(requests, 'resync');
