@@ -83,7 +83,7 @@ export async function bundles(coldRuns = 15): Promise<Section> {
       'Where these miss, and why:',
       '',
       "- **Size.** About 220 KB of every bundle is the AWS SDK's shared runtime (@smithy/core ~130 KB, the default credential chain's STS/SSO clients ~56 KB, @aws-sdk/core ~35 KB), which each client pulls in whatever it sends. reconcile also carries the YAML parser for `.matinee.yml` (~113 KB), the ECS and ELBv2 clients (~78 KB) and Octokit; resync the ECS, ELBv2 and tagging clients and Octokit. What was ours is fixed: bundles were 1.1 MB each until packages declared no side effects and each function composed only the clients it uses (functions/lib/platform.ts), and another ~60 KB went from each when validation moved to zod's tree-shakable `zod/mini` (zod is now ~35 KB of a bundle, from ~95 KB). Leaving the SDK to the Lambda runtime would cut ~220 KB more, but AWS measures faster cold starts with the SDK bundled, so it stays bundled.",
-      '- **Cold init** follows bundle size; reconcile, the largest, comes closest to 100 ms. These are timed first, before DynamoDB Local starts, so its JVM does not take CPU from them; they still vary by ±20% between runs on this shared 2-core machine.',
+      '- **Cold init** follows bundle size; reconcile, the largest, comes closest to 100 ms. These are timed first, before DynamoDB Local starts, so its JVM does not take CPU from them, but this shared 2-core machine still swings widely: the same sweep bundle measured 65 ms and then 109 ms median half an hour apart on an otherwise idle machine, and a run of this bench met every cold-init target while the next missed most. Read them against each other, not against the 100 ms line.',
     ].join('\n'),
   };
 }
