@@ -18,6 +18,7 @@ try {
       `  data        ${settings.dataDir}`,
       `  webhooks    POST ${matinee.url}/webhooks/github`,
       `  idle        ${settings.idle ?? 'from the config'}, swept every ${settings.sweepEverySeconds}s`,
+      `  previews    local.command as processes${matinee.docker ? '; images as Docker containers when a config has none' : ' (no Docker engine answered)'}`,
       '',
       '  Try it:     npm run matinee -- open acme/shop 42 fix-login',
       '              npm run matinee -- ls',

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import {
   type RequestActivity,
   type Router,
   type Runtime,
+  SEED_CONTAINER,
   type ServiceState,
   type TargetHealth,
   type TaskEvent,
@@ -36,6 +37,11 @@ export interface ProcessCloudOptions {
   unhealthyThreshold?: number;
   /** An app not healthy this long after it started is stopped and counted as a failed start. */
   startTimeoutMs?: number;
+  /**
+   * A Docker engine answered: a config without `local.command` runs its images as containers (the app and
+   * its sidecars sharing one network, as in a Fargate task). `docker` is found on `baseEnv`'s PATH.
+   */
+  docker?: boolean;
   /** Told when a task becomes healthy or stops on its own, as ECS task events are on AWS. */
   onTaskEvent?: (event: TaskEvent) => void;
 }
@@ -56,6 +62,8 @@ interface Task {
   timer?: NodeJS.Timeout;
   /** Why Matinee stopped it itself (failed health checks), reported as the stopped reason. */
   failure?: string;
+  /** Its Docker containers, network owner first, when it runs as containers. */
+  containers?: string[];
 }
 
 interface Service {
@@ -144,8 +152,10 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     const revisions = this.revisions.get(ref.names.family) ?? [];
     const existing = revisions.find((r) => r.spec.revision === spec.revision);
     if (existing) return { taskDefinitionArn: existing.arn };
-    if (!spec.local) {
-      throw new UserError('.matinee.yml has no `local.command`: npm start runs the app as a process');
+    if (!spec.local && !this.options.docker) {
+      throw new UserError(
+        '.matinee.yml has no `local.command`, and no Docker engine answered to run its images: give the app a `local.command`, or start Docker',
+      );
     }
     const arn = `local:task-definition/${ref.names.family}:${revisions.length + 1}`;
     this.revisions.set(ref.names.family, [...revisions, { arn, spec, tags: ref.tags }]);
@@ -310,6 +320,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
         service.task.stopping = true;
         killGroup(service.task.child, 'SIGKILL');
         if (service.task.seed) killGroup(service.task.seed, 'SIGKILL');
+        if (service.task.containers) removeContainers(this.options.baseEnv, service.task.containers);
       }
     }
   }
@@ -337,30 +348,47 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
 
   private async startTask(service: Service): Promise<void> {
     const revision = this.revisionOf(service);
-    const local = revision?.spec.local;
-    if (!revision || !local) throw new Error(`no runnable revision for ${service.name}`);
+    if (!revision || (!revision.spec.local && !this.options.docker))
+      throw new Error(`no runnable revision for ${service.name}`);
     service.starting = true;
-    let port: number;
+    let launched: { child: ChildProcess; port: number; containers?: string[] } | undefined;
     try {
-      port = await freePort();
+      const port = await freePort();
+      // Scaled down, replaced or deleted meanwhile: starting now would leave an orphan.
+      const stale = () =>
+        service.desiredCount === 0 || service.task || this.services.get(service.name) !== service;
+      if (stale() || service.taskDefinitionArn !== revision.arn) return;
+      launched = revision.spec.local
+        ? { child: this.spawnProcess(revision, revision.spec.local, port), port }
+        : await this.startContainers(service, revision, port);
+      if (stale()) {
+        killGroup(launched.child, 'SIGKILL');
+        if (launched.containers) removeContainers(this.options.baseEnv, launched.containers);
+        return;
+      }
+    } catch (error) {
+      // A container that would not start (an image that cannot be pulled): a task that failed to start.
+      this.stoppedOnItsOwn(
+        service,
+        'TaskFailedToStart',
+        error instanceof Error ? error.message : String(error),
+      );
+      return;
     } finally {
       service.starting = false;
+      if (
+        !launched &&
+        service.taskDefinitionArn !== revision.arn &&
+        service.desiredCount > 0 &&
+        !service.task
+      )
+        void this.startTask(service).catch(() => {});
     }
-    // Scaled down, replaced or deleted while the port was chosen: starting now would leave an orphan.
-    if (service.desiredCount === 0 || service.task || this.services.get(service.name) !== service) return;
-    if (service.taskDefinitionArn !== revision.arn) return this.startTask(service);
-    const app = revision.spec.containers[0];
-    const [command = 'true', ...args] = local.command;
+    const { child, port, containers } = launched;
     const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
-    const child = spawn(command, args, {
-      cwd: local.cwd ?? this.options.defaultCwd,
-      env: { ...this.options.baseEnv, ...app?.env, PORT: String(port) },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
-    const task: Task = { child, port, healthy: false, stopping: false };
+    const task: Task = { child, port, healthy: false, stopping: false, containers };
     service.task = task;
     child.on('exit', (code, signal) => {
       log.end();
@@ -368,33 +396,104 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       // Whatever the app started in the background goes with it, as a task's containers do.
       killGroup(child, 'SIGKILL');
       if (task.seed) killGroup(task.seed, 'SIGKILL');
+      if (task.containers) removeContainers(this.options.baseEnv, task.containers);
       if (service.task === task) service.task = undefined;
       if (task.stopping || service.desiredCount === 0) return;
-      // Stopped on its own: report it as ECS would, and restart with back-off unless scaled down meanwhile.
-      service.crashes++;
-      this.options.onTaskEvent?.({
-        service: service.name,
-        taskDefinitionArn: service.taskDefinitionArn,
-        lastStatus: 'STOPPED',
-        // Stopped by Matinee for failed health checks: what ECS says when the ALB's checks fail.
-        stopCode: task.failure
+      // Stopped by Matinee for failed health checks: what ECS says when the ALB's checks fail.
+      this.stoppedOnItsOwn(
+        service,
+        task.failure
           ? 'ServiceSchedulerInitiated'
           : task.healthy
             ? 'EssentialContainerExited'
             : 'TaskFailedToStart',
-        stoppedReason: task.failure ?? `app exited (${signal ?? `code ${code}`}); see ${service.name}.log`,
-      });
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(service.crashes, 6));
-      service.restart = setTimeout(() => {
-        service.restart = undefined;
-        if (service.desiredCount > 0 && !service.task && this.services.get(service.name) === service) {
-          this.startTask(service).catch(() => {});
-        }
-      }, delay);
-      service.restart.unref();
+        task.failure ?? `app exited (${signal ?? `code ${code}`}); see ${service.name}.log`,
+      );
     });
     child.on('error', () => {}); // a missing command surfaces as exit code 127 from the shell
     this.watchHealth(service, task, revision);
+  }
+
+  /** Stopped on its own: report it as ECS would, and restart with back-off unless scaled down meanwhile. */
+  private stoppedOnItsOwn(service: Service, stopCode: string, stoppedReason: string): void {
+    service.crashes++;
+    this.options.onTaskEvent?.({
+      service: service.name,
+      taskDefinitionArn: service.taskDefinitionArn,
+      lastStatus: 'STOPPED',
+      stopCode,
+      stoppedReason,
+    });
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(service.crashes, 6));
+    service.restart = setTimeout(() => {
+      service.restart = undefined;
+      if (service.desiredCount > 0 && !service.task && this.services.get(service.name) === service) {
+        this.startTask(service).catch(() => {});
+      }
+    }, delay);
+    service.restart.unref();
+  }
+
+  /** `local.command` as a process in its own group, with the app's variables and `PORT`. */
+  private spawnProcess(
+    revision: Revision,
+    local: NonNullable<TaskSpec['local']>,
+    port: number,
+  ): ChildProcess {
+    const app = revision.spec.containers[0];
+    const [command = 'true', ...args] = local.command;
+    return spawn(command, args, {
+      cwd: local.cwd ?? this.options.defaultCwd,
+      env: { ...this.options.baseEnv, ...app?.env, PORT: String(port) },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  /**
+   * The task's containers, as Fargate runs them: one network for all (the first started owns it and
+   * publishes the app's port on loopback, the others join it, so each reaches the others on localhost),
+   * sidecars first, then the app in the foreground, whose `docker run` is the task's process. The seed runs
+   * later, once the app is healthy (see `seed`).
+   */
+  private async startContainers(
+    service: Service,
+    revision: Revision,
+    port: number,
+  ): Promise<{ child: ChildProcess; port: number; containers: string[] }> {
+    const serial = ++this.serial;
+    const [app, ...sidecars] = revision.spec.containers.filter((c) => c.name !== SEED_CONTAINER);
+    if (!app?.port) throw new Error(`no app container in ${revision.arn}`);
+    const name = (container: string) => `${service.name}-${serial}-${container}`;
+    const order = [...sidecars, app];
+    const containers = order.map((container) => name(container.name));
+    const owner = containers[0] as string;
+    const network = (index: number) =>
+      index === 0 ? ['-p', `127.0.0.1:${port}:${app.port}`] : ['--network', `container:${owner}`];
+    const run = (container: (typeof order)[number], index: number) => [
+      '--rm',
+      '--name',
+      name(container.name),
+      '--label',
+      `matinee.service=${service.name}`,
+      ...network(index),
+      ...Object.entries(container.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      container.image,
+      ...(container.command ?? []),
+    ];
+    try {
+      for (const [index, sidecar] of sidecars.entries())
+        await docker(this.options.baseEnv, ['run', '-d', ...run(sidecar, index)]);
+    } catch (error) {
+      removeContainers(this.options.baseEnv, containers);
+      throw error;
+    }
+    const child = spawn('docker', ['run', ...run(app, sidecars.length)], {
+      env: this.options.baseEnv,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return { child, port, containers };
   }
 
   /**
@@ -461,13 +560,31 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
 
   /** `.matinee.yml`'s seed, beside the app once it is healthy, as the seed container does on ECS. */
   private seed(service: Service, task: Task, revision: Revision): void {
-    const [command, ...args] = revision.spec.seed ?? [];
-    if (!command) return;
+    const seed = revision.spec.seed ?? [];
+    if (!seed.length) return;
     const app = revision.spec.containers[0];
     const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
+    // As containers: the app's image and variables, in the task's network.
+    const owner = task.containers?.[0];
+    const [command = 'true', ...args] =
+      owner && app
+        ? [
+            'docker',
+            'run',
+            '--rm',
+            '--name',
+            `${owner}-seed`,
+            '--network',
+            `container:${owner}`,
+            ...Object.entries(app.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+            app.image,
+            ...seed,
+          ]
+        : seed;
+    if (owner) task.containers?.push(`${owner}-seed`);
     const child = spawn(command, args, {
       cwd: revision.spec.local?.cwd ?? this.options.defaultCwd,
-      env: { ...this.options.baseEnv, ...app?.env, PORT: String(task.port) },
+      env: owner ? this.options.baseEnv : { ...this.options.baseEnv, ...app?.env, PORT: String(task.port) },
       // Its own group, like the app's, so a stop reaches whatever it started.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -505,7 +622,53 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     }
     // The app is gone or out of time: whatever is left of its group (children that ignored SIGTERM) goes now.
     killGroup(child, 'SIGKILL');
+    if (task.containers) removeContainers(this.options.baseEnv, task.containers);
   }
+}
+
+/** Runs a `docker` command to its end; its error output is the message when it fails. */
+function docker(env: Record<string, string>, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(out.trim())
+        : reject(new Error(`docker ${args[0]} failed: ${err.trim() || `exit ${code}`}`)),
+    );
+  });
+}
+
+/** Removes containers whatever state they are in; synchronous, so that it also works as Matinee exits. */
+function removeContainers(env: Record<string, string>, names: string[]): void {
+  spawnSync('docker', ['rm', '-f', ...names], { env, stdio: 'ignore', timeout: 30_000 });
+}
+
+/** Whether a Docker engine answers, within a few seconds. */
+export async function dockerAvailable(env: Record<string, string>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('docker', ['info', '--format', '{{.ServerVersion}}'], { env, stdio: 'ignore' });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(false);
+    }, 3000);
+    child.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0);
+    });
+  });
 }
 
 /** Signals a process's whole group (it was spawned detached, as its group's leader). */

@@ -18,7 +18,7 @@ import { startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
-import { ProcessCloud } from './process-cloud.ts';
+import { dockerAvailable, ProcessCloud } from './process-cloud.ts';
 import { createRouter } from './router.ts';
 
 export interface LocalMatinee {
@@ -29,6 +29,8 @@ export interface LocalMatinee {
   store: Awaited<ReturnType<typeof startEmbeddedDynamo>>['store'];
   source: LocalSourceControl;
   cloud: ProcessCloud;
+  /** A Docker engine answered: configs without `local.command` run their images. */
+  docker: boolean;
   /** Runs one sweep now, as the timer would. */
   sweepNow(): ReturnType<typeof sweep>;
   /** Resolves once no reconcile is running or asked for. */
@@ -51,7 +53,9 @@ export async function startLocal(
   const store = dynamo.store;
   const source = new LocalSourceControl({ configPath: local.configPath, idle: local.idle, store, log });
   const clock = { now: () => new Date() };
+  const docker = await dockerAvailable(local.appEnv);
   const cloud = new ProcessCloud({
+    docker,
     logDir: join(local.dataDir, 'logs'),
     defaultCwd: dirname(local.configPath),
     baseEnv: local.appEnv,
@@ -163,6 +167,7 @@ export async function startLocal(
     store,
     source,
     cloud,
+    docker,
     sweepNow: () => sweep(deps),
     settled: () => bus.idle(),
     stop,
