@@ -107,7 +107,7 @@ function ecsTeardown(r: StageResources): Statement[] {
   const p = stagePatterns(r);
   return [
     {
-      actions: ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:DeleteService'],
+      actions: ['ecs:DescribeServices', 'ecs:DeleteService'],
       resources: [p.services],
     },
     {
@@ -137,6 +137,11 @@ function ecsCreate(r: StageResources): Statement[] {
       actions: ['ecs:RegisterTaskDefinition'],
       resources: [p.taskDefinitions],
       conditions: [stageTag('RequestTag', r.stage)],
+    },
+    {
+      // Scaling and rolling out: a teardown deletes the service outright (force), so only reconcile does this.
+      actions: ['ecs:UpdateService'],
+      resources: [p.services],
     },
     {
       actions: ['ecs:CreateService'],
@@ -183,7 +188,7 @@ function elbTeardown(r: StageResources): Statement[] {
       resources: ['*'],
     },
     {
-      actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'],
+      actions: ['elasticloadbalancing:DeleteRule'],
       resources: [p.rules],
     },
     {
@@ -212,6 +217,11 @@ function elbCreate(r: StageResources): Statement[] {
       actions: ['elasticloadbalancing:CreateRule'],
       resources: [r.listenerArn],
       conditions: [stageTag('RequestTag', r.stage)],
+    },
+    {
+      // Turning a warming rule live, or pointing it at the group again: never part of a teardown.
+      actions: ['elasticloadbalancing:ModifyRule'],
+      resources: [p.rules],
     },
     {
       // Tags given to CreateTargetGroup and CreateRule; never tagging existing resources.
