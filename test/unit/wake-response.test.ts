@@ -129,6 +129,30 @@ describe('the wake path over HTTP', () => {
     expect(h.bus.ids).toContain(ID);
   });
 
+  it("keeps the account id and ARNs of ECS's reason off the public page, and the reason's sense on it", async () => {
+    const h = harness();
+    h.cloud.failIn(
+      2,
+      'before',
+      new UserError(
+        'CannotPullContainerError: pull 123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:aaaa: not found (role arn:aws:iam::123456789012:role/exec)',
+      ),
+    );
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+
+    const page = await respondToWake(h.deps, request());
+    const api = await respondToWake(h.deps, request({ accept: 'application/json' }));
+
+    for (const body of [page.body, api.body]) {
+      expect(body).toContain('CannotPullContainerError: pull');
+      expect(body).toContain('not found');
+      expect(body).not.toContain('123456789012');
+      expect(body).not.toContain('role/exec');
+    }
+    expect((await h.store.get(ID))?.observed.failure?.reason).toContain('123456789012');
+  });
+
   it('escapes what it shows from the pull request', async () => {
     const h = harness();
     await onPullRequest(h.deps, {

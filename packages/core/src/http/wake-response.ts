@@ -54,6 +54,15 @@ function context(host: string, state: WakeState): PageContext {
   return { host, title: `${env.repo}#${env.number}`, branch: env.pr.branch, sha: env.desired.sha };
 }
 
+/**
+ * A failure's reason as the public link shows it: anyone who has the URL sees this page, so the account id
+ * and ARNs in ECS's reasons (a `CannotPullContainerError` names the registry) are left to the pull request
+ * and the dashboard, which show it whole.
+ */
+export function publicReason(reason: string): string {
+  return reason.replace(/\barn:aws[\w-]*:[^\s,;)'"]*/g, 'arn:…').replace(/\b\d{12}\b/g, '…');
+}
+
 function statusOf(state: WakeState, now: Date): WakeStatus {
   // Never ready here: a status request that reaches Matinee means the app does not serve its host yet.
   const base = { state: state.kind, ready: false, elapsedSeconds: 0, estimateSeconds: 0 };
@@ -65,7 +74,7 @@ function statusOf(state: WakeState, now: Date): WakeStatus {
     case 'skipped':
       return { ...base, message: state.reason };
     case 'failed':
-      return { ...base, message: state.reason };
+      return { ...base, message: publicReason(state.reason) };
     case 'ready':
       return { ...base, message: ROUTING };
     case 'waking': {
@@ -133,7 +142,7 @@ export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest
     case 'skipped':
       return browser ? html(404, notDeployedPage(page, state.reason)) : json(404, status);
     case 'failed':
-      return browser ? html(502, failedPage(page, state.reason)) : json(502, status);
+      return browser ? html(502, failedPage(page, publicReason(state.reason))) : json(502, status);
     case 'ready':
       // Healthy, but the request still reached Matinee: its host rule is being added (wake() asked for the
       // reconcile that adds it). The page reloads into the app as soon as the app answers for the host.
