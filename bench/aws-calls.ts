@@ -70,7 +70,7 @@ export async function awsCalls(endpoint: string): Promise<Section> {
       '',
       '- **All calls.** Every reconcile first describes what exists (service, task definitions, target group, rules, target health) rather than trusting what it recorded, and a step takes two reconciles (the request, then the service turning steady once its targets are healthy). That is what lets a reconcile converge after a crash at any point or a change made by hand; describes cost nothing on AWS. A recorded target group is already asked for its health directly, and a running service is taken to hold its revision, which saved a lookup and a list on every reconcile; trusting more of the record is the next optimisation.',
       "- **Wake: 5 writes, target 3.** The ALB health-checks only a target group that a listener rule forwards to, and a sleeping environment holds no rule (so it does not count against the ALB's 100 target groups). Waking therefore creates a never-matching rule before scaling up and switches it live once targets are healthy (CreateRule, UpdateService, ModifyRule), plus two PutEvents: the wake itself and the service turning steady.",
-      '- **Close: 7 writes, target 6.** One DeregisterTaskDefinition per commit the pull request ran (two here, after the push), then one DeleteTaskDefinitions for all of them.',
+      '- **Push and close.** A push retires the revision it replaces as it rolls out (one DeregisterTaskDefinition: the circuit breaker does not roll back, so nothing needs it again), which leaves a close one revision to deregister before DeleteTaskDefinitions removes them all.',
     ].join('\n'),
   };
 }

@@ -65,7 +65,11 @@ describe('a pull request environment on (fake) AWS, through every Lambda handler
     );
     const pushed = await platform.store.get(ID);
     expect(pushed?.observed).toMatchObject({ phase: 'ready', sha: SHA_2 });
-    expect(aws.taskDefinitions.filter((td) => td.status === 'ACTIVE')).toHaveLength(2);
+    // The rollout retired the first commit's revision: one active revision per family.
+    expect(aws.taskDefinitions.map((td) => [td.revision, td.status])).toEqual([
+      [1, 'INACTIVE'],
+      [2, 'ACTIVE'],
+    ]);
 
     github.pulls.splice(0);
     await step('close → removed', () =>

@@ -276,6 +276,28 @@ describe('EcsRuntime.ensureService', () => {
     expect(mock.commandCalls(CreateServiceCommand)).toHaveLength(0);
   });
 
+  it('retires the revisions a rollout replaces, which no rollback will need', async () => {
+    const { mock, runtime, spec } = setup();
+    mock.on(UpdateServiceCommand).resolves({
+      service: {
+        serviceArn: SERVICE_ARN,
+        deployments: [
+          { status: 'PRIMARY', taskDefinition: TD(1) },
+          { status: 'ACTIVE', taskDefinition: TD(0) },
+        ],
+      },
+    });
+    mock
+      .on(DeregisterTaskDefinitionCommand)
+      .rejects(new ClientException({ message: 'The specified task definition is inactive.', $metadata: {} }));
+
+    await runtime.ensureService(ref({ serviceArn: SERVICE_ARN }), input(spec));
+
+    expect(mock.commandCalls(DeregisterTaskDefinitionCommand).map((call) => call.args[0].input)).toEqual([
+      { taskDefinition: TD(0) },
+    ]);
+  });
+
   it('updates instead when a racing reconcile created the service first', async () => {
     const { mock, runtime, spec } = setup();
     mock

@@ -202,16 +202,7 @@ export class EcsRuntime implements Runtime {
   async deregisterRevisions(ref: EnvironmentRef): Promise<void> {
     const family = ref.names.family;
     const deregistered = await this.listRevisions(family, 'ACTIVE');
-    for (const arn of deregistered) {
-      try {
-        await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
-      } catch (error) {
-        // A concurrent teardown got there first.
-        if (isAwsError(error, 'ClientException') && /inactive/i.test(String((error as Error).message)))
-          continue;
-        throw fromAws(error, `DeregisterTaskDefinition ${arn}`);
-      }
-    }
+    for (const arn of deregistered) await this.deregister(arn);
     // Deregistered revisions stay (and stay tagged) until deleted. The ones just deregistered are named
     // directly (a listing may not show them as inactive yet); leftovers of an interrupted run go too.
     const listed = await this.listRevisions(family, 'INACTIVE');
@@ -324,14 +315,34 @@ export class EcsRuntime implements Runtime {
 
   /** The service's ARN, or undefined when there is no active service to update. */
   private async updateService(ref: EnvironmentRef, shape: ServiceShape): Promise<string | undefined> {
+    let service: Service | undefined;
     try {
-      const { service } = await this.ecs.send(
+      ({ service } = await this.ecs.send(
         new UpdateServiceCommand({ cluster: this.options.cluster, service: ref.names.service, ...shape }),
-      );
-      return this.arnOf(service, 'UpdateService', ref);
+      ));
     } catch (error) {
       if (isAwsError(error, ...SERVICE_ABSENT)) return undefined;
       throw fromAws(error, `UpdateService ${ref.names.service}`);
+    }
+    const arn = this.arnOf(service, 'UpdateService', ref);
+    // The revisions this rollout replaces are retired at once: the circuit breaker never rolls back to them
+    // (rollback is off), their tasks run on until replaced, and the family holds one active revision.
+    const superseded = new Set(
+      (service?.deployments ?? [])
+        .map((deployment) => deployment.taskDefinition)
+        .filter((td): td is string => Boolean(td) && td !== shape.taskDefinition),
+    );
+    for (const td of superseded) await this.deregister(td);
+    return arn;
+  }
+
+  /** Deregisters one revision; one already inactive (a concurrent run got there first) is done. */
+  private async deregister(taskDefinitionArn: string): Promise<void> {
+    try {
+      await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+    } catch (error) {
+      if (isAwsError(error, 'ClientException') && /inactive/i.test(String((error as Error).message))) return;
+      throw fromAws(error, `DeregisterTaskDefinition ${taskDefinitionArn}`);
     }
   }
 
