@@ -1,18 +1,22 @@
-import { onServiceSteady, onTaskEvent } from '@matinee/core';
+import { onServicePlacementFailure, onServiceSteady, onTaskEvent } from '@matinee/core';
 import { ecsEvent, serviceNameOf, taskEventOf } from './lib/events.ts';
 import { type BasePart, basePart, linkedSettings, once } from './lib/platform.ts';
 
 /**
- * ECS events of this stage's cluster → observed state. A task's state change: health, crashes, failure. A
- * service's steady state: its targets pass the ALB's checks, so the host rule can go on.
+ * ECS events of this stage's cluster → observed state. A stopped task: crashes, failure. A service's steady
+ * state: its targets pass the ALB's checks, so the host rule can go on. A task it could not place: Spot has
+ * no room, so the environment moves to on-demand.
  */
 export async function taskStateChanged(platform: BasePart, event: unknown): Promise<string> {
   const parsed = ecsEvent.parse(event);
   if (parsed.detail.clusterArn !== platform.config.stage.cluster.arn) return 'ignored';
   if (parsed['detail-type'] === 'ECS Service Action') {
-    const service =
-      parsed.detail.eventName === 'SERVICE_STEADY_STATE' && serviceNameOf(parsed.resources[0] ?? '');
-    return service ? onServiceSteady(platform, service) : 'ignored';
+    const service = serviceNameOf(parsed.resources[0] ?? '');
+    if (!service) return 'ignored';
+    if (parsed.detail.eventName === 'SERVICE_STEADY_STATE') return onServiceSteady(platform, service);
+    if (parsed.detail.eventName === 'SERVICE_TASK_PLACEMENT_FAILURE')
+      return onServicePlacementFailure(platform, service);
+    return 'ignored';
   }
   const task = taskEventOf(parsed);
   return task ? onTaskEvent(platform, task) : 'ignored';

@@ -185,13 +185,18 @@ export function functions(parts: {
   });
   // A started task turns healthy behind the ALB some seconds after it is RUNNING, and no task event says so;
   // ECS says it of the service instead ("has reached a steady state"), which is when the host rule can go on.
+  // A task ECS cannot place (Spot without room) moves the environment to on-demand.
   const steadyRule = new aws.cloudwatch.EventRule('MatineeServiceSteady', {
-    description: "ECS SERVICE_STEADY_STATE of this stage's cluster → task-events",
+    description:
+      "ECS SERVICE_STEADY_STATE and SERVICE_TASK_PLACEMENT_FAILURE of this stage's cluster → task-events",
     eventPattern: compute.cluster.arn.apply((clusterArn) =>
       JSON.stringify({
         source: ['aws.ecs'],
         'detail-type': ['ECS Service Action'],
-        detail: { clusterArn: [clusterArn], eventName: ['SERVICE_STEADY_STATE'] },
+        detail: {
+          clusterArn: [clusterArn],
+          eventName: ['SERVICE_STEADY_STATE', 'SERVICE_TASK_PLACEMENT_FAILURE'],
+        },
       }),
     ),
   });

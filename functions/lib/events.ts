@@ -43,7 +43,7 @@ export const ecsTaskStateChange = z.object({
   }),
 });
 
-/** EventBridge's "ECS Service Action" (SERVICE_STEADY_STATE only, as the rule asks): `resources` names the service. */
+/** EventBridge's "ECS Service Action" (steady states and placement failures, as the rule asks): `resources` names the service. */
 export const ecsServiceAction = z.object({
   'detail-type': z.literal('ECS Service Action'),
   source: z.literal('aws.ecs'),

@@ -207,7 +207,7 @@ describe('events', () => {
       'detail-type': ['ECS Service Action'],
       detail: {
         clusterArn: [state('aws:ecs/cluster:Cluster', 'MatineeCluster').arn],
-        eventName: ['SERVICE_STEADY_STATE'],
+        eventName: ['SERVICE_STEADY_STATE', 'SERVICE_TASK_PLACEMENT_FAILURE'],
       },
     });
     expect(state('aws:cloudwatch/eventTarget:EventTarget', 'MatineeServiceSteadyTarget')).toMatchObject({

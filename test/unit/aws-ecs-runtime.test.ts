@@ -272,6 +272,7 @@ describe('EcsRuntime.ensureService', () => {
     expect(mock.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual({
       ...shape('FARGATE_SPOT'),
       service: FAMILY,
+      forceNewDeployment: true,
     });
     expect(mock.commandCalls(CreateServiceCommand)).toHaveLength(0);
   });

@@ -1,5 +1,12 @@
-import { environmentId, onPullRequest, onServiceSteady, sweep } from '@matinee/core';
+import {
+  environmentId,
+  onPullRequest,
+  onServicePlacementFailure,
+  onServiceSteady,
+  sweep,
+} from '@matinee/core';
 import { describe, expect, it } from 'vitest';
+import { WEB_CONFIG } from '../support/configs.ts';
 import { facts } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
 
@@ -65,6 +72,31 @@ describe('the sweep as a safety net for starts', () => {
     h.clock.advance(60_000);
 
     expect((await sweep(h.deps)).nudged).toEqual([]);
+    expect(h.bus.ids).toEqual([]);
+  });
+});
+
+describe('a task ECS could not place', () => {
+  it('moves a Spot environment to on-demand with a new revision', async () => {
+    const h = await starting();
+    h.bus.requests.length = 0;
+
+    expect(await onServicePlacementFailure(h.deps, SERVICE)).toBe('reconcile');
+    await h.drain();
+
+    const revisions = [...h.cloud.taskDefinitions.values()][0] ?? [];
+    expect(revisions.map((r) => r.spec.spot)).toEqual([true, false]);
+  });
+
+  it('leaves an environment that runs on-demand already to ECS', async () => {
+    const h = harness();
+    h.source.setConfig('acme/web', `${WEB_CONFIG}spot: false\n`);
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await h.drain();
+    expect((await h.store.get(ID))?.observed.phase).toBe('starting');
+    h.bus.requests.length = 0;
+
+    expect(await onServicePlacementFailure(h.deps, SERVICE)).toBe('ignored');
     expect(h.bus.ids).toEqual([]);
   });
 });

@@ -317,8 +317,15 @@ export class EcsRuntime implements Runtime {
   private async updateService(ref: EnvironmentRef, shape: ServiceShape): Promise<string | undefined> {
     let service: Service | undefined;
     try {
+      // A new revision is rolling out, so a new deployment is wanted anyway; forcing it also lets the
+      // capacity provider change (Spot to on-demand), which ECS takes only with one.
       ({ service } = await this.ecs.send(
-        new UpdateServiceCommand({ cluster: this.options.cluster, service: ref.names.service, ...shape }),
+        new UpdateServiceCommand({
+          cluster: this.options.cluster,
+          service: ref.names.service,
+          ...shape,
+          forceNewDeployment: true,
+        }),
       ));
     } catch (error) {
       if (isAwsError(error, ...SERVICE_ABSENT)) return undefined;

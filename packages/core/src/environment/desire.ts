@@ -27,6 +27,8 @@ export function desire(
     },
     awakeSince: awake && !wasAwake ? now : env.awakeSince,
     awakeSeconds: Math.round(awakeSeconds),
+    // Spot may have room again by the next wake.
+    spotUnavailableAt: awake ? env.spotUnavailableAt : undefined,
     updatedAt: now,
   };
 }

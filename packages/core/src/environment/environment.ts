@@ -157,6 +157,11 @@ export interface Environment {
    * 5xx): kept here, in order, until a reconcile (or the resync) can ask and obey them.
    */
   pendingCommands?: { commentId: number; user: string; body: string }[];
+  /**
+   * When Fargate Spot had no capacity for this environment's task: it runs on-demand Fargate until it next
+   * goes to sleep, then tries Spot again.
+   */
+  spotUnavailableAt?: string;
   /** Set once deleted: the store keeps the tombstone until then so the URL can answer 410. */
   expiresAt?: string;
   createdAt: string;

@@ -16,12 +16,15 @@ function revisionOf(
   sha: string,
   digest: string,
   env: Pick<Environment, 'overrides' | 'deployNonce'>,
+  onDemandFallback: boolean,
 ): string {
   const overrides = Object.keys(env.overrides ?? {}).length
     ? `-${shortHash(JSON.stringify(Object.entries(env.overrides ?? {}).sort()))}`
     : '';
   const nonce = env.deployNonce ? `-r${env.deployNonce}` : '';
-  return `${sha.slice(0, 12)}-${digest}${overrides}${nonce}`;
+  // Moving off Spot is a new deployment of the service, so it is a revision of its own.
+  const fallback = onDemandFallback ? '-od' : '';
+  return `${sha.slice(0, 12)}-${digest}${overrides}${nonce}${fallback}`;
 }
 
 /** The task to run for `env` at `sha` with `config`: templates filled, app first. */
@@ -29,7 +32,7 @@ function revisionOf(
 export const SEED_CONTAINER = 'matinee-seed';
 
 export function taskSpec(
-  env: Pick<Environment, 'host' | 'number' | 'pr' | 'overrides' | 'deployNonce'>,
+  env: Pick<Environment, 'host' | 'number' | 'pr' | 'overrides' | 'deployNonce' | 'spotUnavailableAt'>,
   sha: string,
   config: MatineeConfig,
   digest: string,
@@ -82,15 +85,17 @@ export function taskSpec(
         },
       ]
     : [];
+  // Spot had no room for this environment: on-demand until it sleeps (see Environment.spotUnavailableAt).
+  const fallback = config.spot && env.spotUnavailableAt !== undefined;
   return {
-    revision: revisionOf(sha, digest, env),
+    revision: revisionOf(sha, digest, env, fallback),
     sha,
     containers: [app, ...sidecars, ...seed],
     cpu: config.size.cpu,
     memory: config.size.memory,
     port: config.app.port,
     healthPath: config.app.health,
-    spot: config.spot,
+    spot: config.spot && !fallback,
     seed: config.seed,
     local: config.local && { command: config.local.command, cwd: config.local.cwd },
   };

@@ -43,6 +43,35 @@ export async function onServiceSteady(
   return 'reconcile';
 }
 
+/**
+ * ECS could not place a task of the service. On Fargate Spot that is Spot having no room in the region's
+ * zones right now: the environment moves to on-demand Fargate (a new deployment) until it next sleeps,
+ * instead of waiting for Spot with its waking page spinning. On-demand failing too is left to ECS, which
+ * keeps trying, and to the sweep, which keeps asking.
+ */
+export async function onServicePlacementFailure(
+  deps: TaskEventDeps,
+  service: string,
+): Promise<'ignored' | 'reconcile'> {
+  const found = await environmentOfService(deps, service);
+  const onSpot = (env: Environment) =>
+    env.desired.phase === 'running' &&
+    env.spotUnavailableAt === undefined &&
+    env.config?.status === 'ok' &&
+    env.config.value.spot;
+  if (!found || !onSpot(found)) return 'ignored';
+  const now = deps.clock.now().toISOString();
+  const { written } = await updateEnvironment(deps.store, found.id, (env) =>
+    env && onSpot(env)
+      ? { env: { ...env, spotUnavailableAt: now, updatedAt: now }, result: undefined }
+      : { result: undefined },
+  );
+  if (!written) return 'ignored';
+  deps.log.warn('Fargate Spot has no capacity: moving to on-demand until it sleeps', { id: found.id });
+  await deps.bus.requestReconcile([found.id], 'no Spot capacity');
+  return 'reconcile';
+}
+
 /** Stopped tasks of one commit after which Matinee stops restarting it and reports it failed. */
 export const CRASHES_BEFORE_FAILED = 3;
 
