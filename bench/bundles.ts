@@ -47,7 +47,7 @@ function coldInit(file: string): number {
   return Number(run.stdout);
 }
 
-export async function bundles(coldRuns = 15): Promise<Section> {
+export async function bundles(coldRuns = 25): Promise<Section> {
   const outdir = mkdtempSync(join(tmpdir(), 'matinee-bundles-'));
   const rows: Row[] = [];
   try {

@@ -11,14 +11,14 @@ import { summarize } from './lib/stats.ts';
  * write on DynamoDB Local, PutEvents), then the reconcile function on that event (read, describe on the
  * fake, UpdateService). EventBridge's own delivery latency is not included: it is AWS's, not ours.
  */
-export async function wakeToScaleUp(endpoint: string, runs = 50): Promise<Section> {
+export async function wakeToScaleUp(endpoint: string, runs = 200): Promise<Section> {
   const { aws, github, d } = await fakeDeployment(endpoint);
   const samples: number[] = [];
   try {
     await d.step('open', () =>
       d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-01-01T10:00:00Z')),
     );
-    for (let i = -5; i < runs; i++) {
+    for (let i = -20; i < runs; i++) {
       d.clock.advance(2 * 3600_000);
       await d.step('sleep', () => sweepIdle(d.platform));
       const seen = aws.events.length;
@@ -44,7 +44,7 @@ export async function wakeToScaleUp(endpoint: string, runs = 50): Promise<Sectio
   const s = summarize(samples);
   return {
     title: 'Wake',
-    intro: `${runs} wakes of one environment (after 5 warm-up), each from asleep.`,
+    intro: `${runs} wakes of one environment (after 20 warm-up), each from asleep.`,
     rows: [
       {
         what: 'request on a sleeping environment → UpdateService issued',
