@@ -13,6 +13,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
+import { until as poll } from '../support/until.ts';
 
 /**
  * The whole product on one machine, as a new user meets it: `startLocal` is what `npm start` runs, the CLI
@@ -39,15 +40,9 @@ async function cli(...argv: string[]): Promise<void> {
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits longer than the default: a browser, a process start and a wake each take their time. */
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000) =>
+  poll(what, probe, ms);
 
 const phase = async () => (await matinee.store.get(ID))?.observed.phase;
 const appProcesses = () => matinee.cloud.processes().filter((p) => p.service.includes('fix-login-pr42'));

@@ -12,6 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
+import { until as poll } from '../support/until.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ID = environmentId('acme/shop', 7);
@@ -32,13 +33,8 @@ async function start(dataDir: string) {
   return matinee;
 }
 
-async function until(what: string, probe: () => Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Waits longer than the default: a restart starts the embedded database and the app again. */
+const until = (what: string, probe: () => Promise<boolean>) => poll(what, probe, 15_000);
 
 describe('npm start across a restart', () => {
   it('keeps every environment in the embedded database and starts the awake ones again', async () => {

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { facts } from '../support/environments.ts';
 import { FakeSourceControl, InMemoryStore, MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
+import { until } from '../support/until.ts';
 
 const HELLO = resolve(import.meta.dirname, '../../examples/hello');
 const FIXTURES = resolve(import.meta.dirname, '../fixtures');
@@ -75,22 +76,12 @@ async function start(config = HELLO_CONFIG) {
   return { deps, cloud, bus, port, store, source };
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Matinee with #42 opened, served, then put to sleep: no process, no route. */
 async function asleep() {
   const started = await start();
   const { deps, bus } = started;
   await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-  await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+  await until('the router to get there', async () => (await deps.store.get(ID))?.observed.phase === 'ready');
   const env = await deps.store.get(ID);
   if (!env) throw new Error('no environment');
   await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
@@ -103,7 +94,10 @@ describe('the local router', () => {
   it('serves a preview through its host once it is ready, and counts the request', async () => {
     const { deps, port, cloud } = await start();
     await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    await until(
+      'the router to get there',
+      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
+    );
 
     const page = await hostRequest(port, `${HOST}:${port}`);
 
@@ -141,13 +135,19 @@ describe('the local router', () => {
     const browser = await hostRequest(port, HOST, '/', { headers: { accept: 'text/html' } });
     expect(browser.body).toContain('Waking up');
 
-    await eventually(async () => (await hostRequest(port, HOST)).body.includes('Hello from') || undefined);
+    await until(
+      'the router to get there',
+      async () => (await hostRequest(port, HOST)).body.includes('Hello from') || undefined,
+    );
   });
 
   it('lists environments and runs dashboard actions through the JSON API', async () => {
     const { deps, port } = await start();
     await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    await until(
+      'the router to get there',
+      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
+    );
 
     const list = JSON.parse((await hostRequest(port, `localhost:${port}`, '/api/environments')).body);
     expect(list).toEqual([
@@ -158,7 +158,10 @@ describe('the local router', () => {
       method: 'POST',
     });
     expect(sleep.status).toBe(202);
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'sleeping');
+    await until(
+      'the router to get there',
+      async () => (await deps.store.get(ID))?.observed.phase === 'sleeping',
+    );
     expect(
       (
         await hostRequest(port, 'localhost', `/api/environments/${encodeURIComponent(ID)}/explode`, {
@@ -172,7 +175,10 @@ describe('the local router', () => {
   it('passes WebSocket upgrades through to the preview', async () => {
     const { deps, port } = await start();
     await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    await until(
+      'the router to get there',
+      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
+    );
     // examples/hello does not speak WebSocket: it answers the upgrade with a plain HTTP response, which
     // proves the handshake reached the app through the router.
     const answer = await new Promise<string>((done, fail) => {
@@ -197,7 +203,10 @@ describe('the local router', () => {
   it('refuses dashboard actions posted from another site, and takes them from its own pages', async () => {
     const { deps, port } = await start();
     await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    await until(
+      'the router to get there',
+      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
+    );
     const sleep = (headers: Record<string, string>) =>
       hostRequest(port, `localhost:${port}`, `/api/environments/${encodeURIComponent(ID)}/sleep`, {
         method: 'POST',
@@ -215,7 +224,10 @@ describe('the local router', () => {
   it('streams Server-Sent Events, and closes the stream to the app when the browser goes away', async () => {
     const { deps, port, cloud } = await start(STREAM_CONFIG);
     await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await eventually(async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    await until(
+      'the router to get there',
+      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
+    );
     const appPort = cloud.route(HOST);
     const streamsAtApp = async () =>
       Number(await (await fetch(`http://127.0.0.1:${appPort}/streams`)).text());
@@ -233,7 +245,7 @@ describe('the local router', () => {
     });
 
     expect(firstEvent).toMatch(/^data: \d+/);
-    await eventually(async () => (await streamsAtApp()) === 0 || undefined);
+    await until('the router to get there', async () => (await streamsAtApp()) === 0 || undefined);
   });
 
   it('wakes a sleeping preview on a WebSocket upgrade and tells the client to retry', async () => {
@@ -256,7 +268,7 @@ describe('the local router', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 503 /);
     expect(answer.toLowerCase()).toContain('retry-after:');
     expect((await deps.store.get(ID))?.desired.phase).toBe('running');
-    await eventually(() => cloud.processes().find((p) => p.healthy));
+    await until('the router to get there', () => cloud.processes().find((p) => p.healthy));
   });
 
   it('counts only requests that reach the app as activity, not the waking page', async () => {

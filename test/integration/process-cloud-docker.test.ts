@@ -12,6 +12,7 @@ import {
   MemoryLogger,
   RecordingBus,
 } from '../support/fakes.ts';
+import { until } from '../support/until.ts';
 
 /**
  * Local mode's container runtime, against a stand-in for the Docker CLI (test/fixtures/fake-docker/docker):
@@ -33,16 +34,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function setup(config = CONFIG) {
   const state = mkdtempSync(join(tmpdir(), 'matinee-fake-docker-'));

@@ -13,6 +13,7 @@ import {
   MemoryLogger,
   RecordingBus,
 } from '../support/fakes.ts';
+import { until } from '../support/until.ts';
 
 const HELLO = resolve(import.meta.dirname, '../../examples/hello');
 const FIXTURES = resolve(import.meta.dirname, '../fixtures');
@@ -26,20 +27,6 @@ function alive(pid: number | undefined): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
