@@ -416,7 +416,10 @@ describe('capacity', () => {
     h.clock.advance(60_000);
     await onlyFortyTwoAsleep(h);
 
-    const state = await wake({ ...h.deps, capacity: 2 }, HOST);
+    h.deps.capacity = 2;
+
+    const state = await wake(h.deps, HOST);
+    await h.drain();
 
     expect(state).toMatchObject({ kind: 'waking', woke: true });
     expect((await h.store.get(at(41)))?.desired.phase).toBe('running');

@@ -175,11 +175,17 @@ describe('the wake path over HTTP', () => {
     h.clock.advance(60_000);
     await asleepOnly(h);
 
-    const response = await respondToWake({ ...h.deps, capacity: 2 }, request());
+    h.deps.capacity = 2;
 
-    expect(response.body).toContain('older-pr41.preview.example.com goes to sleep first');
+    await respondToWake(h.deps, request());
+    await h.drain();
+
     expect((await h.store.get(environmentId('acme/web', 41)))?.desired.phase).toBe('sleeping');
     expect((await h.store.get(environmentId('acme/web', 43)))?.desired.phase).toBe('running');
+    // Everyone waiting on the link is told, on the page and by the status it polls.
+    const note = 'older-pr41.preview.example.com goes to sleep first';
+    expect((await respondToWake(h.deps, request())).body).toContain(note);
+    expect((await respondToWake(h.deps, request({ path: '/__matinee/status' }))).body).toContain(note);
   });
 });
 
@@ -189,5 +195,6 @@ async function asleepOnly(h: ReturnType<typeof harness>) {
   const env = await h.store.get(ID);
   if (!env) throw new Error('no environment');
   await h.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
-  await h.drain();
+  await h.reconcile(ID);
+  expect((await h.store.get(ID))?.observed.phase).toBe('sleeping');
 }

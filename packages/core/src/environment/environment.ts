@@ -125,6 +125,8 @@ export interface Environment {
     failure?: Failure;
     /** Tasks of `sha` that stopped on their own (crash, failed start, failed health checks) while wanted. */
     crashes?: { sha: string; count: number };
+    /** While starting: what it waits on besides Fargate, for the waking page (others put to sleep for room). */
+    note?: string;
     since: string;
   };
   lastRequestAt?: string;

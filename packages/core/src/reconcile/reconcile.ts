@@ -289,7 +289,7 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   // Attaching the target group is what takes a place on the load balancer: make room first.
   const attaches =
     !observed.ruleArn && !observed.warming && steps.some((s) => s.kind === 'ensureTargetGroup');
-  if (attaches) await makeRoom(deps, env);
+  const evicted = attaches ? await makeRoom(deps, env) : [];
   // A teardown is recorded before it starts: cut short half-way, the record says what is under way.
   if (env.desired.phase === 'deleted' && steps.length && env.observed.phase !== 'deleting')
     env = await deps.store.save({
@@ -339,6 +339,12 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       reason: skipped ?? waiting,
       failure: currentFailure(env),
       crashes: env.observed.crashes?.sha === env.desired.sha ? env.observed.crashes : undefined,
+      // Said on the waking page while this start lasts.
+      note: evicted.length
+        ? `Matinee is at its limit of ${deps.capacity} awake previews, so ${evicted.join(', ')} goes to sleep first.`
+        : phase === 'starting'
+          ? env.observed.note
+          : undefined,
       since: phase === env.observed.phase ? env.observed.since : now,
     },
     wakes,

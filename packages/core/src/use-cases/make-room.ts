@@ -11,8 +11,8 @@ function lastActive(env: Environment): number {
  * Puts the least recently used awake environments to sleep until `woken` fits under the capacity; returns
  * their hosts. Reconcile calls it before it attaches a target group, the one step that takes a place on
  * the load balancer, so no path (a request, a push, a command, a retry, a build) takes the ALB past its
- * 100 target groups; a wake calls it first so that its page can say who goes to sleep. Safe to call for an
- * environment already counted: it is never counted twice.
+ * 100 target groups; the environment records who went to sleep for it, which its waking page shows. Safe
+ * to call for an environment already counted: it is never counted twice.
  */
 export async function makeRoom(
   deps: { store: EnvironmentStore; bus: Bus; clock: Clock; log: Logger; capacity?: number },

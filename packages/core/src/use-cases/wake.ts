@@ -2,7 +2,6 @@ import { desire } from '../environment/desire.ts';
 import { currentFailure, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import { awaitingApproval } from '../environment/policy.ts';
 import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
-import { makeRoom } from './make-room.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface WakeDeps {
@@ -10,11 +9,6 @@ export interface WakeDeps {
   bus: Bus;
   clock: Clock;
   log: Logger;
-  /**
-   * Most environments awake at once: an ALB takes at most 100 target groups and 100 rules. Waking one more
-   * puts the least recently used awake environment to sleep first.
-   */
-  capacity?: number;
 }
 
 /**
@@ -71,6 +65,7 @@ export function wakeState(env: Environment, woke: boolean): WakeState {
     startedAt: env.wakes[0]?.readyAt ? env.desired.since : (env.wakes[0]?.startedAt ?? env.desired.since),
     estimateSeconds: wakeEstimateSeconds(env),
     woke,
+    note: env.observed.note,
   };
 }
 
@@ -107,13 +102,9 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
   if (!env) return { kind: 'unknown' };
   if (result === 'woke') {
     deps.log.info('waking environment', { id, host });
-    const evicted = await makeRoom(deps, env);
+    // Reconcile makes room at capacity before it attaches the target group, and notes it for this page.
     await deps.bus.requestReconcile([id], 'woken by a request');
-    const state = wakeState(env, true);
-    if (state.kind === 'waking' && evicted.length) {
-      state.note = `Matinee is at its limit of ${deps.capacity} awake previews, so ${evicted.join(', ')} goes to sleep first.`;
-    }
-    return state;
+    return wakeState(env, true);
   }
   if (result === 'repair') {
     // Ready but the request still reached us: the host rule is missing. Reconcile puts it back.
