@@ -46,6 +46,7 @@ async function start(config = HELLO_CONFIG) {
     bus: undefined as unknown as InProcessBus,
     runtime: undefined as unknown as ProcessCloud,
     router: undefined as unknown as ProcessCloud,
+    activity: undefined as unknown as ProcessCloud,
   };
   const cloud = new ProcessCloud({
     logDir: resolve(import.meta.dirname, '../../.matinee/test-logs'),
@@ -58,7 +59,7 @@ async function start(config = HELLO_CONFIG) {
     await reconcile(deps, id);
     await publishFeedback(deps, id);
   }, log);
-  Object.assign(deps, { bus, runtime: cloud, router: cloud });
+  Object.assign(deps, { bus, runtime: cloud, router: cloud, activity: cloud });
   const server = createRouter({
     cloud,
     wake: deps,
@@ -283,5 +284,22 @@ describe('the local router', () => {
       new Date(Date.now() + 60_000),
     );
     expect(counts.get(ID)?.count).toBe(0);
+  });
+
+  it('shows on the dashboard the last request the router served, and refuses a garbled id', async () => {
+    const { deps, port } = await start();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await until('ready', async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const before = Date.now();
+
+    await hostRequest(port, HOST, '/');
+
+    const [view] = JSON.parse((await hostRequest(port, `localhost:${port}`, '/api/environments')).body);
+    expect(Date.parse(view.lastRequestAt)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    const one = JSON.parse(
+      (await hostRequest(port, `localhost:${port}`, `/api/environments/${encodeURIComponent(ID)}`)).body,
+    );
+    expect(one.lastRequestAt).toBe(view.lastRequestAt);
+    expect((await hostRequest(port, `localhost:${port}`, '/api/environments/%E0%A4%A')).status).toBe(400);
   });
 });

@@ -270,7 +270,8 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       for (const [second, n] of this.requests.get(ref.host) ?? []) {
         if (second * 1000 < since.getTime() || second * 1000 >= until.getTime()) continue;
         seen.count += n;
-        const end = new Date(Math.min((second + 1) * 1000, until.getTime()));
+        // The end of the request's second: the same answer however often it is asked.
+        const end = new Date((second + 1) * 1000);
         if (!seen.lastAt || end > seen.lastAt) seen.lastAt = end;
       }
       activity.set(ref.id, seen);

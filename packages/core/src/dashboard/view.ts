@@ -1,9 +1,10 @@
 import type { FargatePrices } from '../environment/cost.ts';
 import { desire } from '../environment/desire.ts';
-import type { Environment, EnvironmentId } from '../environment/environment.ts';
+import { countsAsAwake, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import { type PublicState, statusReport } from '../feedback/status-report.ts';
-import type { Bus, Clock, EnvironmentStore, Settings } from '../ports.ts';
+import type { Activity, Bus, Clock, EnvironmentStore, Settings } from '../ports.ts';
 import { publicUrl } from '../ports.ts';
+import { environmentRef } from '../reconcile/reconcile.ts';
 import { applyCommand } from '../use-cases/command.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
 
@@ -30,6 +31,26 @@ export interface DashboardDeps {
   clock: Clock;
   settings: Settings;
   prices?: FargatePrices;
+  /**
+   * Where asking for the latest requests is cheap (the local router counts its own), the dashboard shows
+   * them live; without it (AWS) it shows what the sweep last recorded.
+   */
+  activity?: Activity;
+}
+
+/** The environments with their last request as the router saw it, where it saw a later one. */
+async function withLatestRequests(deps: DashboardDeps, envs: Environment[]): Promise<Environment[]> {
+  const awake = envs.filter(countsAsAwake);
+  if (!deps.activity || !awake.length) return envs;
+  const now = deps.clock.now();
+  const refs = awake.map((env) => environmentRef(deps.settings, env));
+  const seen = await deps.activity.requestActivity(refs, new Date(now.getTime() - 86_400_000), now);
+  return envs.map((env) => {
+    const lastAt = seen.get(env.id)?.lastAt;
+    return lastAt && lastAt.getTime() > (Date.parse(env.lastRequestAt ?? '') || 0)
+      ? { ...env, lastRequestAt: lastAt.toISOString() }
+      : env;
+  });
 }
 
 export function environmentView(
@@ -62,7 +83,7 @@ export function environmentView(
 
 /** Every environment, open pull requests first, most recently changed first. */
 export async function listEnvironmentViews(deps: DashboardDeps): Promise<EnvironmentView[]> {
-  const all = await deps.store.listAll();
+  const all = await withLatestRequests(deps, await deps.store.listAll());
   return all
     .map((env) => environmentView(env, deps))
     .sort(
@@ -74,6 +95,17 @@ export async function listEnvironmentViews(deps: DashboardDeps): Promise<Environ
 
 export const dashboardActions = ['wake', 'sleep', 'redeploy', 'remove'] as const;
 export type DashboardAction = (typeof dashboardActions)[number];
+
+/** One environment as the dashboard shows it, or undefined when there is none. */
+export async function getEnvironmentView(
+  deps: DashboardDeps,
+  id: EnvironmentId,
+): Promise<EnvironmentView | undefined> {
+  const env = await deps.store.get(id);
+  if (!env) return undefined;
+  const [latest] = await withLatestRequests(deps, [env]);
+  return environmentView(latest ?? env, deps);
+}
 
 /** What the dashboard's buttons do: the same changes as the comment commands, plus remove. */
 export async function dashboardAction(

@@ -3,7 +3,7 @@ import {
   type DashboardDeps,
   dashboardAction,
   dashboardActions,
-  environmentView,
+  getEnvironmentView,
   listEnvironmentViews,
 } from '../dashboard/view.ts';
 import type { EnvironmentId } from '../environment/environment.ts';
@@ -40,10 +40,15 @@ export async function respondToDashboard(
     return json(200, await listEnvironmentViews(deps));
   const one = /^\/api\/environments\/([^/]+)(?:\/([a-z-]+))?$/.exec(url.pathname);
   if (!one?.[1]) return undefined;
-  const id = decodeURIComponent(one[1]) as EnvironmentId;
+  let id: EnvironmentId;
+  try {
+    id = decodeURIComponent(one[1]) as EnvironmentId;
+  } catch {
+    return json(400, { message: `not an environment id: ${one[1]}` });
+  }
   if (method === 'GET' && !one[2]) {
-    const env = await deps.store.get(id);
-    return env ? json(200, environmentView(env, deps)) : json(404, { message: 'no such environment' });
+    const view = await getEnvironmentView(deps, id);
+    return view ? json(200, view) : json(404, { message: 'no such environment' });
   }
   if (method === 'POST' && one[2]) {
     if (!(dashboardActions as readonly string[]).includes(one[2]))
