@@ -77,12 +77,19 @@ async function start(config = HELLO_CONFIG) {
   return { deps, cloud, bus, port, store, source };
 }
 
+/** Matinee with #42 opened and served through its host. */
+async function served(config?: string) {
+  const started = await start(config);
+  const { deps } = started;
+  await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+  await until('#42 ready', async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+  return started;
+}
+
 /** Matinee with #42 opened, served, then put to sleep: no process, no route. */
 async function asleep() {
-  const started = await start();
+  const started = await served();
   const { deps, bus } = started;
-  await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-  await until('the router to get there', async () => (await deps.store.get(ID))?.observed.phase === 'ready');
   const env = await deps.store.get(ID);
   if (!env) throw new Error('no environment');
   await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
@@ -93,12 +100,7 @@ async function asleep() {
 
 describe('the local router', () => {
   it('serves a preview through its host once it is ready, and counts the request', async () => {
-    const { deps, port, cloud } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await until(
-      'the router to get there',
-      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
-    );
+    const { port, cloud } = await served();
 
     const page = await hostRequest(port, `${HOST}:${port}`);
 
@@ -143,12 +145,7 @@ describe('the local router', () => {
   });
 
   it('lists environments and runs dashboard actions through the JSON API', async () => {
-    const { deps, port } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await until(
-      'the router to get there',
-      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
-    );
+    const { deps, port } = await served();
 
     const list = JSON.parse((await hostRequest(port, `localhost:${port}`, '/api/environments')).body);
     expect(list).toEqual([
@@ -174,12 +171,7 @@ describe('the local router', () => {
   });
 
   it('passes WebSocket upgrades through to the preview', async () => {
-    const { deps, port } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await until(
-      'the router to get there',
-      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
-    );
+    const { port } = await served();
     // examples/hello does not speak WebSocket: it answers the upgrade with a plain HTTP response, which
     // proves the handshake reached the app through the router.
     const answer = await new Promise<string>((done, fail) => {
@@ -202,12 +194,7 @@ describe('the local router', () => {
   });
 
   it('refuses dashboard actions posted from another site, and takes them from its own pages', async () => {
-    const { deps, port } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await until(
-      'the router to get there',
-      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
-    );
+    const { deps, port } = await served();
     const sleep = (headers: Record<string, string>) =>
       hostRequest(port, `localhost:${port}`, `/api/environments/${encodeURIComponent(ID)}/sleep`, {
         method: 'POST',
@@ -223,12 +210,7 @@ describe('the local router', () => {
   });
 
   it('streams Server-Sent Events, and closes the stream to the app when the browser goes away', async () => {
-    const { deps, port, cloud } = await start(STREAM_CONFIG);
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await until(
-      'the router to get there',
-      async () => (await deps.store.get(ID))?.observed.phase === 'ready',
-    );
+    const { port, cloud } = await served(STREAM_CONFIG);
     const appPort = cloud.route(HOST);
     const streamsAtApp = async () =>
       Number(await (await fetch(`http://127.0.0.1:${appPort}/streams`)).text());
@@ -287,9 +269,7 @@ describe('the local router', () => {
   });
 
   it('shows on the dashboard the last request the router served, and refuses a garbled id', async () => {
-    const { deps, port } = await start();
-    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
-    await until('ready', async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const { port } = await served();
     const before = Date.now();
 
     await hostRequest(port, HOST, '/');

@@ -1,9 +1,9 @@
 import { execSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { environmentId, onPullRequest, reconcile, type TaskEvent } from '@matinee/core';
-import { appBaseEnv, ProcessCloud } from '@matinee/local';
+import { appBaseEnv, dockerAvailable, ProcessCloud } from '@matinee/local';
 import { afterEach, describe, expect, it } from 'vitest';
 import { facts, SHA_B } from '../support/environments.ts';
 import {
@@ -31,8 +31,11 @@ function alive(pid: number | undefined): boolean {
 }
 
 const clouds: ProcessCloud[] = [];
+/** The stand-in Docker CLI's records: removed only once every cloud has stopped its containers. */
+const states: string[] = [];
 afterEach(async () => {
   await Promise.all(clouds.splice(0).map((cloud) => cloud.shutdown()));
+  for (const state of states.splice(0)) rmSync(state, { recursive: true, force: true });
 });
 
 function setup(
@@ -213,5 +216,99 @@ describe('local processes as the runtime', () => {
     await until('a healthy replacement', () =>
       cloud.processes().find((p) => p.healthy && p.pid !== sick.pid),
     );
+  });
+});
+
+/**
+ * Local mode's container runtime, against a stand-in for the Docker CLI (test/fixtures/fake-docker/docker):
+ * no Docker engine runs here, so these check what Matinee asks Docker to do and that it cleans up after.
+ */
+const FAKE_DOCKER = resolve(import.meta.dirname, '../fixtures/fake-docker');
+const DOCKER_CONFIG = `app:
+  image: ghcr.io/acme/web:{sha}
+  port: 3000
+  health: /health
+  env: { DATABASE_URL: 'postgres://postgres@localhost:5432/app' }
+sidecars:
+  db: { image: 'postgres:16', env: { POSTGRES_PASSWORD: pw } }
+`;
+
+/** `setup` with Docker, the stand-in CLI first on PATH recording each container under its own folder. */
+function dockerSetup(config = DOCKER_CONFIG) {
+  const state = mkdtempSync(join(tmpdir(), 'matinee-fake-docker-'));
+  states.push(state);
+  const env = {
+    ...appBaseEnv(process.env),
+    PATH: `${FAKE_DOCKER}:${process.env.PATH}`,
+    FAKE_DOCKER_STATE: state,
+  };
+  const containers = () =>
+    readdirSync(state)
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => JSON.parse(readFileSync(join(state, file), 'utf8')));
+  return { ...setup(config, { docker: true, baseEnv: env, defaultCwd: state }), env, containers };
+}
+
+describe('local previews as Docker containers', () => {
+  it('runs the sidecars, then the app in their network with its port on loopback, and serves the app', async () => {
+    const { cloud, deps, containers } = dockerSetup();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    await until('healthy', () => cloud.processes().find((p) => p.healthy));
+    await reconcile(deps, ID);
+
+    const port = cloud.route(HOST);
+    const [db, app] = ['db', 'app'].map((name) => containers().find((c) => c.name.endsWith(`-${name}`)));
+    expect(db).toMatchObject({ image: 'postgres:16', detached: true, publish: `127.0.0.1:${port}:3000` });
+    expect(db.env).toMatchObject({ POSTGRES_PASSWORD: 'pw', MATINEE_BRANCH: 'fix-login' });
+    expect(app).toMatchObject({
+      image: `ghcr.io/acme/web:${facts().headSha}`,
+      detached: false,
+      network: `container:${db.name}`,
+    });
+    expect(app.env).toMatchObject({ PORT: '3000', DATABASE_URL: 'postgres://postgres@localhost:5432/app' });
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(page).toContain('Hello from <code>fix-login</code>');
+  });
+
+  it('removes every container of the task when the environment goes', async () => {
+    const { cloud, deps, containers } = dockerSetup();
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+    await until('healthy', () => cloud.processes().find((p) => p.healthy));
+    expect(containers()).toHaveLength(2);
+
+    await onPullRequest(deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'closed',
+      facts: facts({ open: false, updatedAt: '2026-11-02T10:00:00Z' }),
+    });
+    await reconcile(deps, ID);
+
+    expect(containers()).toEqual([]);
+    expect(cloud.processes()).toEqual([]);
+  });
+
+  it('reports a sidecar image that cannot be pulled as a task that failed to start', async () => {
+    const { deps, events, containers } = dockerSetup(
+      DOCKER_CONFIG.replace("'postgres:16'", "'unpullable:1'"),
+    );
+    await onPullRequest(deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
+    await reconcile(deps, ID);
+
+    const stopped = await until('a stopped task', () => events.find((e) => e.lastStatus === 'STOPPED'));
+    expect(stopped).toMatchObject({
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: expect.stringContaining("Unable to find image 'unpullable:1'"),
+    });
+    expect(containers()).toEqual([]);
+  });
+
+  it('finds a Docker engine when one answers, and none when the CLI is missing', async () => {
+    const { env } = dockerSetup();
+    expect(await dockerAvailable(env)).toBe(true);
+    expect(await dockerAvailable({ PATH: '/nonexistent' })).toBe(false);
+    expect(existsSync(join(FAKE_DOCKER, 'docker'))).toBe(true);
   });
 });
