@@ -77,6 +77,27 @@ async function start(config = HELLO_CONFIG) {
   return { deps, cloud, bus, port, store, source };
 }
 
+/** A WebSocket handshake for the preview's host, straight over TCP; resolves with the answer's head. */
+function upgrade(port: number): Promise<string> {
+  return new Promise((done, fail) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        `GET /ws HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      );
+    });
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+      if (text.includes('\r\n\r\n')) {
+        socket.destroy();
+        done(text);
+      }
+    });
+    socket.on('end', () => done(text));
+    socket.on('error', fail);
+  });
+}
+
 /** Matinee with #42 opened and served through its host. */
 async function served(config?: string) {
   const started = await start(config);
@@ -174,22 +195,7 @@ describe('the local router', () => {
     const { port } = await served();
     // examples/hello does not speak WebSocket: it answers the upgrade with a plain HTTP response, which
     // proves the handshake reached the app through the router.
-    const answer = await new Promise<string>((done, fail) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.write(
-          `GET /ws HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
-        );
-      });
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString();
-        if (text.includes('\r\n\r\n')) {
-          socket.destroy();
-          done(text);
-        }
-      });
-      socket.on('error', fail);
-    });
+    const answer = await upgrade(port);
     expect(answer).toMatch(/^HTTP\/1\.1 \d{3}/);
   });
 
@@ -234,19 +240,7 @@ describe('the local router', () => {
   it('wakes a sleeping preview on a WebSocket upgrade and tells the client to retry', async () => {
     const { deps, port, cloud } = await asleep();
 
-    const answer = await new Promise<string>((done, fail) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.write(
-          `GET /ws HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
-        );
-      });
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString();
-      });
-      socket.on('end', () => done(text));
-      socket.on('error', fail);
-    });
+    const answer = await upgrade(port);
 
     expect(answer).toMatch(/^HTTP\/1\.1 503 /);
     expect(answer.toLowerCase()).toContain('retry-after:');

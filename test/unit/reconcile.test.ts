@@ -10,13 +10,18 @@ async function opened(h: ReturnType<typeof harness>, overrides: Parameters<typeo
   await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts(overrides) });
 }
 
+/** Opened, reconciled, its task up and healthy, and reconciled again: ready behind its host rule. */
+async function serving(h: ReturnType<typeof harness>) {
+  await opened(h);
+  await h.drain();
+  h.cloud.startTasks();
+  await h.reconcile(ID);
+}
+
 describe('reconcile', () => {
   it('records a teardown as deleting before it starts, so one cut short says what is under way', async () => {
     const h = harness();
-    await opened(h);
-    await h.drain();
-    h.cloud.startTasks();
-    await h.reconcile(ID);
+    await serving(h);
     await onPullRequest(h.deps, {
       repo: 'acme/web',
       number: 42,
@@ -62,10 +67,7 @@ describe('reconcile', () => {
 
   it('changes nothing and writes nothing when run again on a converged environment', async () => {
     const h = harness();
-    await opened(h);
-    await h.drain();
-    h.cloud.startTasks();
-    await h.reconcile(ID);
+    await serving(h);
     const calls = h.cloud.calls.length;
     const writes = h.store.writes;
 
@@ -111,10 +113,7 @@ describe('reconcile', () => {
 
   it('keeps a failed commit scaled to zero and without a rule, so it costs nothing', async () => {
     const h = harness();
-    await opened(h);
-    await h.drain();
-    h.cloud.startTasks();
-    await h.reconcile(ID);
+    await serving(h);
     await onPullRequest(h.deps, {
       repo: 'acme/web',
       number: 42,
