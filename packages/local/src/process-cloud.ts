@@ -478,7 +478,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       '--label',
       `matinee.service=${service.name}`,
       ...network(index),
-      ...Object.entries(container.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      ...envFlags(container.env),
       container.image,
       ...(container.command ?? []),
     ];
@@ -577,7 +577,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
             `${owner}-seed`,
             '--network',
             `container:${owner}`,
-            ...Object.entries(app.env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+            ...envFlags(app.env),
             app.image,
             ...seed,
           ]
@@ -625,6 +625,11 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     killGroup(child, 'SIGKILL');
     if (task.containers) removeContainers(this.options.baseEnv, task.containers);
   }
+}
+
+/** A container's variables as `docker run` takes them. */
+function envFlags(env: Record<string, string>): string[] {
+  return Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
 }
 
 /** Runs a `docker` command to its end; its error output is the message when it fails. */
