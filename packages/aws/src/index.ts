@@ -2,6 +2,7 @@ export * from './aws-clients.ts';
 export * from './aws-tags.ts';
 export * from './cloudwatch-activity.ts';
 export * from './document-client.ts';
+export * from './dynamo-rate-limiter.ts';
 export * from './dynamo-store.ts';
 export * from './ecs-runtime.ts';
 export * from './elb-router.ts';

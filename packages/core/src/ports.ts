@@ -182,6 +182,22 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Counts distinct events per key in fixed windows of `windowSeconds` (every key's windows start at the same
+ * instants). `take` counts `event` unless `limit` other events were already counted in the current window:
+ * then it is refused, counts nothing, and says how long until the window ends. An event already counted is
+ * admitted again without counting twice: the requests of one burst, or a retried call, are one event.
+ * Concurrent takes never admit more than `limit` events.
+ */
+export interface RateLimiter {
+  take(
+    key: string,
+    event: string,
+    limit: number,
+    windowSeconds: number,
+  ): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+}
+
 /** Structured log lines. Callers never pass secrets or raw request bodies. */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
