@@ -50,6 +50,20 @@ declare module "sst" {
         "memory": number
       }
       "domain": string
+      "limits": {
+        "perClient": {
+          "count": number
+          "windowSeconds": number
+        }
+        "perPreview": {
+          "count": number
+          "windowSeconds": number
+        }
+        "retriesPerPreview": {
+          "count": number
+          "windowSeconds": number
+        }
+      }
       "loadBalancer": {
         "fullName": string
         "listenerArn": string

@@ -1,9 +1,11 @@
+import { documentClient } from '@matinee/aws';
 import { checkDashboardAccess, hostOnly, respondToDashboard, respondToWake } from '@matinee/core';
+import { albClientAddress } from './lib/client-address.ts';
 import { albEvent } from './lib/events.ts';
 import { type AlbResult, albResult } from './lib/http.ts';
-import { type BasePart, basePart, linkedSettings, once } from './lib/platform.ts';
+import { type BasePart, basePart, linkedSettings, once, type WakePart, wakePart } from './lib/platform.ts';
 
-type Deps = BasePart;
+type Deps = BasePart & WakePart;
 
 /**
  * The ALB's default rule: every request whose host has no rule, i.e. sleeping, starting, failed, closed
@@ -38,9 +40,22 @@ export async function serveDefaultRule(platform: Deps, event: unknown): Promise<
   }
 
   return albResult(
-    await respondToWake(platform, { method: request.httpMethod, host, path, accept: request.headers.accept }),
+    await respondToWake(platform, {
+      method: request.httpMethod,
+      host,
+      path,
+      accept: request.headers.accept,
+      origin: `https://${host}`,
+      headers: request.headers,
+      client: albClientAddress(request.headers['x-forwarded-for']),
+    }),
   );
 }
 
-const deps = once(() => basePart(linkedSettings({ dashboardPassword: true })));
+const deps = once(() => {
+  const config = linkedSettings({ dashboardPassword: true });
+  // One client for the store and the limits' counters: they live in the same table.
+  const dynamo = documentClient({ region: config.stage.region });
+  return { ...basePart(config, { dynamo }), ...wakePart(config, { dynamo }) };
+});
 export const handler = (event: unknown) => serveDefaultRule(deps(), event);

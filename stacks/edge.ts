@@ -32,6 +32,9 @@ export function edge(input: StageInput, net: Network): Edge {
     securityGroups: [net.albSecurityGroupId],
     subnets: net.subnets,
     dropInvalidHeaderFields: true,
+    // AWS's default, said here because the wake limits depend on it: the ALB appends the address that
+    // connected to whatever X-Forwarded-For the client sent, so the last entry is the one to trust.
+    xffHeaderProcessingMode: 'append',
     idleTimeout: 60,
     tags: { Name: `matinee-${input.stage}` },
   });

@@ -57,6 +57,7 @@ export function functions(parts: {
     githubApiUrl: input.githubApiUrl,
     maxAwake: input.maxAwake,
     prices: input.prices,
+    limits: input.limits,
     // For repositories whose .matinee.yml sets no size or idle timeout.
     defaults: input.defaults,
   };

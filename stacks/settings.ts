@@ -2,6 +2,14 @@ import { parseDuration } from '../packages/core/src/config/duration.ts';
 import { fargateMemory } from '../packages/core/src/config/fargate.ts';
 import { DEFAULT_PRICES, type FargatePrices } from '../packages/core/src/environment/cost.ts';
 import { assertStage } from '../packages/core/src/environment/naming.ts';
+import {
+  DEFAULT_WAKE_LIMITS,
+  formatRateLimit,
+  parseRateLimit,
+  RATE_LIMIT_RULE,
+  type RateLimit,
+  type WakeLimits,
+} from '../packages/core/src/limits/rate-limit.ts';
 
 /**
  * What the person deploying Matinee chooses, read from environment variables before any resource is declared.
@@ -24,6 +32,8 @@ export interface StageInput {
   prices: FargatePrices;
   /** GitHub Enterprise Server's REST API; api.github.com when absent. */
   githubApiUrl?: string;
+  /** How often a preview's public link may wake it (per client address, per preview) and retry it. */
+  limits: WakeLimits;
 }
 
 /** The variables read, with what each means; the error message and the docs list them. */
@@ -41,6 +51,9 @@ export const VARIABLES = {
   MATINEE_FARGATE_PRICES: `optional: Fargate $/hour for cost estimates as vcpu,gb,spotVcpu,spotGb; ${Object.values(DEFAULT_PRICES).join(',')} (us-east-1) unless set`,
   MATINEE_GITHUB_API_URL:
     'optional: GitHub Enterprise Server REST API, e.g. https://github.example.com/api/v3',
+  MATINEE_WAKES_PER_CLIENT: `optional: wakes one client address may cause through preview links, ${formatRateLimit(DEFAULT_WAKE_LIMITS.perClient)} unless set`,
+  MATINEE_WAKES_PER_PREVIEW: `optional: wakes of one preview through its link, ${formatRateLimit(DEFAULT_WAKE_LIMITS.perPreview)} unless set`,
+  MATINEE_RETRIES_PER_PREVIEW: `optional: retries of one failed preview from its page, ${formatRateLimit(DEFAULT_WAKE_LIMITS.retriesPerPreview)} unless set`,
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -220,6 +233,19 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
   if (githubApiUrl !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(githubApiUrl))
     problems.push(`MATINEE_GITHUB_API_URL must be an https URL, not ${JSON.stringify(githubApiUrl)}`);
 
+  const limit = (name: VariableName, fallback: RateLimit) => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = parseRateLimit(raw);
+    if (!value) problems.push(`${name} must be ${RATE_LIMIT_RULE}, not ${JSON.stringify(raw)}`);
+    return value ?? fallback;
+  };
+  const limits: WakeLimits = {
+    perClient: limit('MATINEE_WAKES_PER_CLIENT', DEFAULT_WAKE_LIMITS.perClient),
+    perPreview: limit('MATINEE_WAKES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.perPreview),
+    retriesPerPreview: limit('MATINEE_RETRIES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.retriesPerPreview),
+  };
+
   if (problems.length) throw new StageInputError(problems);
   return {
     stage,
@@ -232,5 +258,6 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     maxAwake,
     prices,
     githubApiUrl: githubApiUrl?.replace(/\/+$/, ''),
+    limits,
   };
 }

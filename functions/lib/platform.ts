@@ -7,6 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   CloudWatchActivity,
   DynamoEnvironmentStore,
+  DynamoRateLimiter,
   documentClient,
   EcsRuntime,
   ElbRouter,
@@ -61,6 +62,18 @@ export function basePart(
   };
 }
 export type BasePart = ReturnType<typeof basePart>;
+
+/** The wake limits' counters, in the table (the same DocumentClient as the store's, when given). */
+export function wakePart(config: FunctionSettings, clients: { dynamo?: DynamoDBDocumentClient } = {}) {
+  return {
+    limiter: new DynamoRateLimiter({
+      client: clients.dynamo ?? documentClient({ region: config.stage.region }),
+      tableName: config.tableName,
+    }),
+    limits: config.stage.limits,
+  };
+}
+export type WakePart = ReturnType<typeof wakePart>;
 
 /** ECS and the ALB: what reconcile changes. */
 export function cloudPart(

@@ -22,6 +22,11 @@ export const LINKS = {
 
 const nonEmpty = z.string().check(z.minLength(1));
 
+const rateLimit = z.object({
+  count: z.number().check(z.int(), z.positive()),
+  windowSeconds: z.number().check(z.int(), z.positive()),
+});
+
 /** The `MatineeSettings` linkable: the stage's shared infrastructure and defaults. */
 export const stageSettingsSchema = z.object({
   stage: nonEmpty,
@@ -54,6 +59,14 @@ export const stageSettingsSchema = z.object({
   ),
   /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
   maxAwake: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
+  /** How often the public wake path may wake and retry (core's DEFAULT_WAKE_LIMITS when absent). */
+  limits: z.optional(
+    z.object({
+      perClient: rateLimit,
+      perPreview: rateLimit,
+      retriesPerPreview: rateLimit,
+    }),
+  ),
   /** Fargate's prices per hour, for cost estimates (the defaults in core's cost.ts when absent). */
   prices: z.optional(
     z.object({

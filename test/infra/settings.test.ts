@@ -1,4 +1,4 @@
-import { DEFAULT_PRICES } from '@matinee/core';
+import { DEFAULT_PRICES, DEFAULT_WAKE_LIMITS } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { isSchedule, readStageInput, StageInputError, VARIABLES } from '../../stacks/settings.ts';
 
@@ -26,7 +26,33 @@ describe('readStageInput', () => {
       maxAwake: 90,
       prices: DEFAULT_PRICES,
       githubApiUrl: undefined,
+      limits: DEFAULT_WAKE_LIMITS,
     });
+  });
+
+  it('takes the wake limits as a count per duration, or an error naming the variable', () => {
+    const domain = { MATINEE_DOMAIN: 'preview.example.com' };
+    expect(
+      readStageInput(
+        {
+          ...domain,
+          MATINEE_WAKES_PER_CLIENT: '20/1h',
+          MATINEE_WAKES_PER_PREVIEW: '3/5m',
+          MATINEE_RETRIES_PER_PREVIEW: '1/30s',
+        },
+        'p',
+      ).limits,
+    ).toEqual({
+      perClient: { count: 20, windowSeconds: 3600 },
+      perPreview: { count: 3, windowSeconds: 300 },
+      retriesPerPreview: { count: 1, windowSeconds: 30 },
+    });
+    expect(
+      problems({ ...domain, MATINEE_WAKES_PER_CLIENT: 'ten', MATINEE_RETRIES_PER_PREVIEW: '0/1m' }),
+    ).toEqual([
+      expect.stringMatching(/^MATINEE_WAKES_PER_CLIENT must be a count per duration like 10\/10m/),
+      expect.stringMatching(/^MATINEE_RETRIES_PER_PREVIEW must be/),
+    ]);
   });
 
   it("takes the region's Fargate prices for the cost estimates, four positive amounts or an error naming them", () => {

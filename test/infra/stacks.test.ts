@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_PRICES } from '@matinee/core';
+import { DEFAULT_PRICES, DEFAULT_WAKE_LIMITS } from '@matinee/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LINKS, readSettings, stageSettingsSchema } from '../../functions/lib/settings.ts';
 import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '../../packages/aws/src/reconcile-requested.ts';
@@ -156,6 +156,13 @@ describe('the load balancer', () => {
           redirect: expect.objectContaining({ protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' }),
         }),
       ],
+    });
+  });
+
+  it('appends the connecting address to X-Forwarded-For, which the wake limits trust', () => {
+    expect(state('aws:lb/loadBalancer:LoadBalancer', 'MatineeLoadBalancer')).toMatchObject({
+      xffHeaderProcessingMode: 'append',
+      dropInvalidHeaderFields: true,
     });
   });
 
@@ -390,6 +397,7 @@ describe('the functions', () => {
         network: { assignPublicIp: true },
       });
       expect(linked?.defaults).toEqual({ cpu: 256, memory: 512, idleSeconds: 3600 });
+      expect(linked?.limits).toEqual(DEFAULT_WAKE_LIMITS);
       const settings = readSettings(build.links, {
         github: LINKS.githubToken in build.links,
         webhookSecret: LINKS.webhookSecret in build.links,

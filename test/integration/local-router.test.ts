@@ -5,13 +5,15 @@ import { resolve } from 'node:path';
 import {
   type EnvironmentId,
   environmentId,
+  MemoryRateLimiter,
   onPullRequest,
   publishFeedback,
   reconcile,
   type Settings,
+  type WakeLimits,
 } from '@matinee/core';
 import { appBaseEnv, createRouter, InProcessBus, ProcessCloud } from '@matinee/local';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { facts } from '../support/environments.ts';
 import { FakeSourceControl, InMemoryStore, MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
@@ -47,6 +49,8 @@ async function start(config = HELLO_CONFIG) {
     runtime: undefined as unknown as ProcessCloud,
     router: undefined as unknown as ProcessCloud,
     activity: undefined as unknown as ProcessCloud,
+    limiter: new MemoryRateLimiter(clock),
+    limits: undefined as Partial<WakeLimits> | undefined,
   };
   const cloud = new ProcessCloud({
     logDir: resolve(import.meta.dirname, '../../.matinee/test-logs'),
@@ -246,6 +250,39 @@ describe('the local router', () => {
     expect(answer.toLowerCase()).toContain('retry-after:');
     expect((await deps.store.get(ID))?.desired.phase).toBe('running');
     await until('the router to get there', () => cloud.processes().find((p) => p.healthy));
+  });
+
+  it('counts wakes against the address the request came from, and answers 429 over the limit', async () => {
+    const { deps, port, bus } = await asleep();
+    deps.limits = { perPreview: { count: 1, windowSeconds: 600 } };
+    const take = vi.spyOn(deps.limiter, 'take');
+
+    expect((await hostRequest(port, HOST, '/', { headers: { accept: 'text/html' } })).status).toBe(200);
+    expect(take.mock.calls.map((call) => call[0])).toEqual(['wake client 127.0.0.1', `wake env ${ID}`]);
+    await until('#42 ready', async () => (await deps.store.get(ID))?.observed.phase === 'ready');
+    const env = await deps.store.get(ID);
+    if (!env) throw new Error('no environment');
+    await deps.store.save({ ...env, desired: { ...env.desired, phase: 'sleeping' } });
+    await bus.requestReconcile([ID]);
+    await bus.idle();
+
+    const refused = await hostRequest(port, HOST, '/', { headers: { accept: 'text/html' } });
+
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await deps.store.get(ID))?.desired.phase).toBe('sleeping');
+  });
+
+  it("refuses a preview's retry posted from another site", async () => {
+    // Asleep, so Matinee answers for the host (a preview that is up gets the path itself).
+    const { port } = await asleep();
+
+    const forged = await hostRequest(port, HOST, '/__matinee/retry', {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+    });
+
+    expect(forged.status).toBe(403);
   });
 
   it('counts only requests that reach the app as activity, not the waking page', async () => {

@@ -6,6 +6,7 @@ import {
   cloudPart,
   githubPart,
   inventoryPart,
+  wakePart,
 } from '../../functions/lib/platform.ts';
 import type { FunctionSettings } from '../../functions/lib/settings.ts';
 
@@ -17,5 +18,6 @@ export function allParts(config: FunctionSettings, clients: AwsClients, log: Log
     ...activityPart(config, clients),
     ...inventoryPart(config, clients),
     ...githubPart(config),
+    ...wakePart(config, clients),
   };
 }

@@ -1,4 +1,10 @@
-import { type EnvironmentId, reconcile, type Settings } from '@matinee/core';
+import {
+  type EnvironmentId,
+  MemoryRateLimiter,
+  reconcile,
+  type Settings,
+  type WakeLimits,
+} from '@matinee/core';
 import { WEB_CONFIG } from './configs.ts';
 import { FakeCloud } from './fake-cloud.ts';
 import { FakeSourceControl, InMemoryStore, ManualClock, MemoryLogger, RecordingBus } from './fakes.ts';
@@ -27,6 +33,9 @@ export function harness() {
     settings: SETTINGS,
     /** Most environments awake at once, as the stage sets it; unlimited unless a test sets it. */
     capacity: undefined as number | undefined,
+    limiter: new MemoryRateLimiter(clock),
+    /** The wake limits; the defaults unless a test sets them. */
+    limits: undefined as Partial<WakeLimits> | undefined,
   };
   return {
     ...deps,

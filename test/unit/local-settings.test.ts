@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '@matinee/core';
+import { DEFAULT_WAKE_LIMITS, parseConfig } from '@matinee/core';
 import { LocalSourceControl, readLocalSettings } from '@matinee/local';
 import { describe, expect, it } from 'vitest';
 import { InMemoryStore, MemoryLogger } from '../support/fakes.ts';
@@ -23,6 +23,17 @@ describe('npm start settings', () => {
     expect(() =>
       readLocalSettings({ MATINEE_PORT: 'eighty', MATINEE_IDLE: 'soon', MATINEE_SWEEP_EVERY: '5' }, '/repo'),
     ).toThrow(/MATINEE_PORT=eighty[\s\S]*MATINEE_IDLE=soon[\s\S]*MATINEE_SWEEP_EVERY=5/);
+  });
+
+  it('limits wakes as on AWS, with the same variables', () => {
+    expect(readLocalSettings({}, '/repo').limits).toEqual(DEFAULT_WAKE_LIMITS);
+    expect(readLocalSettings({ MATINEE_WAKES_PER_PREVIEW: '100/1m' }, '/repo').limits.perPreview).toEqual({
+      count: 100,
+      windowSeconds: 60,
+    });
+    expect(() => readLocalSettings({ MATINEE_WAKES_PER_CLIENT: 'lots' }, '/repo')).toThrow(
+      /MATINEE_WAKES_PER_CLIENT=lots is not a count per duration/,
+    );
   });
 
   it("gives preview apps what they need to run, and none of Matinee's secrets or credentials", () => {

@@ -1,4 +1,11 @@
-import { environmentId, onPullRequest, respondToWake, sweep, UserError } from '@matinee/core';
+import {
+  environmentId,
+  onPullRequest,
+  respondToWake,
+  sweep,
+  UserError,
+  type WakeHttpRequest,
+} from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { facts } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
@@ -22,11 +29,12 @@ async function asleep(h: ReturnType<typeof harness>) {
   await h.drain();
 }
 
-const request = (overrides: Partial<Parameters<typeof respondToWake>[1]> = {}) => ({
+const request = (overrides: Partial<WakeHttpRequest> = {}): WakeHttpRequest => ({
   method: 'GET',
   host: `${HOST}:443`,
   path: '/dashboard?tab=1',
   accept: BROWSER,
+  origin: `https://${HOST}`,
   ...overrides,
 });
 
@@ -39,7 +47,6 @@ describe('the wake path over HTTP', () => {
     expect(response.headers['cache-control']).toMatch(/no-store/);
     expect(response.body).toContain('Waking up');
     expect(response.body).toContain("fetch('/__matinee/status'");
-    expect(response.body).toContain('acme/web#42');
   });
 
   it('gives other clients 503 with Retry-After while waking', async () => {
@@ -98,7 +105,7 @@ describe('the wake path over HTTP', () => {
     ).toBe(404);
   });
 
-  it('answers 410 with the reason once the pull request is closed', async () => {
+  it('answers 410 once the pull request is closed, with the reason to an allowed viewer', async () => {
     const h = harness();
     await open(h);
     await onPullRequest(h.deps, {
@@ -109,8 +116,10 @@ describe('the wake path over HTTP', () => {
     });
     await h.drain();
     const response = await respondToWake(h.deps, request());
+    const allowed = await respondToWake(h.deps, request({ viewer: 'allowed' }));
     expect(response.status).toBe(410);
-    expect(response.body).toContain('pull request merged');
+    expect(response.body).toContain('This preview was removed');
+    expect(allowed.body).toContain('pull request merged');
   });
 
   it('shows why a failed environment failed, with a retry that tries again', async () => {
@@ -124,7 +133,10 @@ describe('the wake path over HTTP', () => {
     expect(page.body).toContain('CannotPullContainerError');
     expect(page.body).toContain('action="/__matinee/retry"');
 
-    const retry = await respondToWake(h.deps, request({ method: 'POST', path: '/__matinee/retry' }));
+    const retry = await respondToWake(
+      h.deps,
+      request({ method: 'POST', path: '/__matinee/retry', headers: { 'sec-fetch-site': 'same-origin' } }),
+    );
     expect(retry).toMatchObject({ status: 303, headers: { location: '/' } });
     expect(h.bus.ids).toContain(ID);
   });
@@ -162,12 +174,13 @@ describe('the wake path over HTTP', () => {
       facts: facts({ branch: '<script>x</script>' }),
     });
     const env = await h.store.get(ID);
-    const response = await respondToWake(h.deps, request({ host: env?.host ?? '' }));
+    // Only a viewer allowed to see the pull request's details gets its branch on the page at all.
+    const response = await respondToWake(h.deps, request({ host: env?.host ?? '', viewer: 'allowed' }));
     expect(response.body).not.toContain('<script>x</script>');
     expect(response.body).toContain('&lt;script&gt;x&lt;/script&gt;');
   });
 
-  it('at capacity, puts the least recently used awake environment to sleep and says so', async () => {
+  it('at capacity, puts the least recently used awake environment to sleep and says so, without naming it', async () => {
     const h = harness();
     await open(h, 41, 'older');
     h.clock.advance(60_000);
@@ -182,10 +195,17 @@ describe('the wake path over HTTP', () => {
 
     expect((await h.store.get(environmentId('acme/web', 41)))?.desired.phase).toBe('sleeping');
     expect((await h.store.get(environmentId('acme/web', 43)))?.desired.phase).toBe('running');
-    // Everyone waiting on the link is told, on the page and by the status it polls.
-    const note = 'older-pr41.preview.example.com goes to sleep first';
-    expect((await respondToWake(h.deps, request())).body).toContain(note);
-    expect((await respondToWake(h.deps, request({ path: '/__matinee/status' }))).body).toContain(note);
+    // Everyone waiting on the link is told, on the page and by the status it polls; which preview went to
+    // sleep is another pull request's business.
+    const note = 'another preview is put to sleep to make room';
+    for (const response of [
+      await respondToWake(h.deps, request()),
+      await respondToWake(h.deps, request({ path: '/__matinee/status' })),
+    ]) {
+      expect(response.body).toContain(note);
+      expect(response.body).not.toContain('older');
+      expect(response.body).not.toContain('pr41');
+    }
   });
 });
 

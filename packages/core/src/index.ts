@@ -17,6 +17,7 @@ export * from './http/dashboard-access.ts';
 export * from './http/dashboard-page.ts';
 export * from './http/dashboard-routes.ts';
 export * from './http/pages.ts';
+export * from './http/public-reason.ts';
 export * from './http/wake-response.ts';
 export * from './limits/client-key.ts';
 export * from './limits/memory-rate-limiter.ts';

@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { parseDuration } from '@matinee/core';
+import {
+  DEFAULT_WAKE_LIMITS,
+  parseDuration,
+  parseRateLimit,
+  RATE_LIMIT_RULE,
+  type RateLimit,
+  type WakeLimits,
+} from '@matinee/core';
 
 /** What `npm start` can be told, read from the environment in this one place and validated. */
 export interface LocalSettings {
@@ -15,6 +22,8 @@ export interface LocalSettings {
   dataDir: string;
   /** What each preview app starts from (see appBaseEnv). */
   appEnv: Record<string, string>;
+  /** How often previews may be woken and retried from their links (the same settings as on AWS). */
+  limits: WakeLimits;
 }
 
 /**
@@ -51,6 +60,13 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
   const idle = env.MATINEE_IDLE || undefined;
   if (idle && !parseDuration(idle))
     problems.push(`MATINEE_IDLE=${idle} is not a duration like 20s, 5m or 1h`);
+  const limit = (name: string, fallback: RateLimit): RateLimit => {
+    const text = env[name];
+    if (!text) return fallback;
+    const value = parseRateLimit(text);
+    if (!value) problems.push(`${name}=${text} is not ${RATE_LIMIT_RULE}`);
+    return value ?? fallback;
+  };
   const settings: LocalSettings = {
     port,
     configPath: resolve(cwd, env.MATINEE_CONFIG || 'examples/hello/.matinee.yml'),
@@ -60,6 +76,11 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
     webhookSecret: env.MATINEE_WEBHOOK_SECRET || DEFAULT_LOCAL_WEBHOOK_SECRET,
     dataDir: resolve(cwd, env.MATINEE_DATA_DIR || '.matinee'),
     appEnv: appBaseEnv(env),
+    limits: {
+      perClient: limit('MATINEE_WAKES_PER_CLIENT', DEFAULT_WAKE_LIMITS.perClient),
+      perPreview: limit('MATINEE_WAKES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.perPreview),
+      retriesPerPreview: limit('MATINEE_RETRIES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.retriesPerPreview),
+    },
   };
   if (problems.length) throw new LocalSettingsError(`Cannot start Matinee:\n  ${problems.join('\n  ')}`);
   return settings;

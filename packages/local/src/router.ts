@@ -160,6 +160,9 @@ export function createRouter(deps: RouterDeps): Server {
           host,
           path: request.url ?? '/',
           accept: request.headers.accept,
+          origin: `http://${request.headers.host ?? host}`,
+          headers: headersOf(request),
+          client: request.socket.remoteAddress,
         }),
       );
     } catch (error) {
@@ -186,7 +189,13 @@ export function createRouter(deps: RouterDeps): Server {
         const path = request.url ?? '/';
         const answer = apexHosts.has(host)
           ? json(404, { message: 'not found' })
-          : await respondToWake(deps.wake, { method: 'GET', host, path, accept: undefined });
+          : await respondToWake(deps.wake, {
+              method: 'GET',
+              host,
+              path,
+              origin: `http://${request.headers.host ?? host}`,
+              client: request.socket.remoteAddress,
+            });
         return writeRaw(socket, answer);
       } catch (error) {
         deps.wake.log.error('local router failed', {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import {
   type EnvironmentId,
   type Logger,
+  MemoryRateLimiter,
   obeyPendingCommands,
   onServiceSteady,
   onTaskEvent,
@@ -85,6 +86,8 @@ export async function startLocal(
     router: cloud,
     activity: cloud,
     inventory: cloud,
+    limiter: new MemoryRateLimiter(clock),
+    limits: local.limits,
   };
   const receive = createWebhookReceiver(local.webhookSecret);
 

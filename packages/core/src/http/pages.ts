@@ -28,24 +28,34 @@ code { font: .9em ui-monospace, monospace; }
 button { font: inherit; padding: .5rem 1rem; border-radius: .5rem; border: 1px solid var(--accent); background: var(--accent); color: white; cursor: pointer; }
 `;
 
+/**
+ * Who is looking at a page. `public`: anyone who has the URL, who is shown only what the URL already told
+ * them (the host), never the repository, branch or commit, nor anything of another environment. `allowed`:
+ * a viewer an access check let in (private previews, not built yet: every page is `public` today), who
+ * also sees the pull request, branch and commit, and failure reasons whole.
+ */
+export type Viewer = 'public' | 'allowed';
+
 export interface PageContext {
   host: string;
-  /** `acme/web#42`, branch and commit, when the host belongs to an environment. */
-  title?: string;
-  branch?: string;
-  sha?: string;
+  viewer: Viewer;
+  /** The pull request behind the host (`acme/web#42`), its branch and commit: shown to allowed viewers only. */
+  about?: { title: string; branch: string; sha: string };
+}
+
+function details(context: PageContext): string {
+  const { about } = context;
+  if (context.viewer !== 'allowed' || !about) return '';
+  return `<p class="muted">${escapeHtml(about.title)} · <code>${escapeHtml(about.branch)}</code> · <code>${escapeHtml(
+    about.sha.slice(0, 7),
+  )}</code></p>`;
 }
 
 function layout(heading: string, context: PageContext, body: string, script = ''): string {
-  const about = context.title
-    ? `<p class="muted">${escapeHtml(context.title)}${context.branch ? ` · <code>${escapeHtml(context.branch)}</code>` : ''}${
-        context.sha ? ` · <code>${escapeHtml(context.sha.slice(0, 7))}</code>` : ''
-      }</p>`
-    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(heading)} · ${escapeHtml(context.host)}</title><style>${style}</style></head>
-<body><main><h1>${escapeHtml(heading)}</h1>${about}${body}</main>${script}</body></html>`;
+<body><main><h1>${escapeHtml(heading)}</h1>${details(context)}${body}</main>${script}</body></html>`;
 }
 
 /** Marks Matinee's own status answers, as opposed to the app's once its host rule is on. */
@@ -91,12 +101,8 @@ ${progress.note ? `<p class="muted">${escapeHtml(progress.note)}</p>` : ''}
   return layout('Waking up…', context, body, script);
 }
 
-export function gonePage(context: PageContext, reason: string): string {
-  return layout(
-    'This preview is gone',
-    context,
-    `<p>${escapeHtml(reason)}, so its preview environment was removed.</p>`,
-  );
+export function gonePage(context: PageContext, message: string): string {
+  return layout('This preview is gone', context, `<p>${escapeHtml(message)}</p>`);
 }
 
 export function unknownPage(context: PageContext): string {
@@ -111,6 +117,7 @@ export function notDeployedPage(context: PageContext, reason: string): string {
   return layout('This pull request is not deployed', context, `<p class="error">${escapeHtml(reason)}</p>`);
 }
 
+/** `reason` as the viewer may see it (see `publicReason`). */
 export function failedPage(context: PageContext, reason: string): string {
   return layout(
     'This preview failed to start',
@@ -119,4 +126,23 @@ export function failedPage(context: PageContext, reason: string): string {
 <form method="post" action="/__matinee/retry"><button type="submit">Try again</button></form>
 <p class="muted">A new push to the pull request also tries again.</p>`,
   );
+}
+
+/** Over a wake limit (`wake`), or the failed page's retry limit (`retry`): nothing was started. */
+export function limitedPage(context: PageContext, what: 'wake' | 'retry', retryAfterSeconds: number): string {
+  const when = retryAfterSeconds < 60 ? `${retryAfterSeconds} s` : `${Math.ceil(retryAfterSeconds / 60)} min`;
+  const body =
+    what === 'wake'
+      ? `<p>This preview is asleep. Previews are woken only so often, each one and by each visitor, and that
+limit is reached for now: nothing was woken.</p>`
+      : '<p>This preview was tried again too often lately: nothing was started.</p>';
+  return layout(
+    what === 'wake' ? 'Too many wake-ups' : 'Too many tries',
+    context,
+    `${body}\n<p class="muted">Try again in ${escapeHtml(when)}.</p>`,
+  );
+}
+
+export function refusedPage(context: PageContext, message: string): string {
+  return layout('Not allowed', context, `<p>${escapeHtml(message)}</p>`);
 }

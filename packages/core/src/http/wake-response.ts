@@ -1,14 +1,20 @@
-import { retryFailed } from '../use-cases/retry.ts';
-import { type WakeDeps, type WakeState, wake, wakeState } from '../use-cases/wake.ts';
+import type { Environment } from '../environment/environment.ts';
+import { retryFromLink } from '../use-cases/retry.ts';
+import { type WakeDeps, type WakeOutcome, wake, wakeState } from '../use-cases/wake.ts';
+import { checkSameOriginAction } from './dashboard-access.ts';
 import {
   failedPage,
   gonePage,
+  limitedPage,
   notDeployedPage,
   type PageContext,
+  refusedPage,
   STATUS_HEADER,
   unknownPage,
+  type Viewer,
   wakingPage,
 } from './pages.ts';
+import { environmentIdentifiers, publicReason } from './public-reason.ts';
 
 export const STATUS_PATH = '/__matinee/status';
 export const RETRY_PATH = '/__matinee/retry';
@@ -20,6 +26,20 @@ export interface WakeHttpRequest {
   /** Path and query, as requested. */
   path: string;
   accept?: string;
+  /** The preview's own origin as browsers name it (`https://<host>`; locally with the port). */
+  origin: string;
+  /** The request's headers with lowercase names: `origin` and `sec-fetch-site` are read for actions. */
+  headers?: Record<string, string | undefined>;
+  /**
+   * The address the request came from, as the load balancer (or the local router's socket) saw it connect:
+   * never a value the client wrote. Absent, only the per-preview limits apply.
+   */
+  client?: string;
+  /**
+   * Who is asking: what the pages and the status say depends on it. `public` (the default, and the only
+   * value passed today) until an access check can vouch for a viewer.
+   */
+  viewer?: Viewer;
 }
 
 export interface HttpResponse {
@@ -35,7 +55,7 @@ const ROUTING = 'Started; routing requests to it…';
 
 /** What a client should do next, as the waking page's script reads it from the status endpoint. */
 export interface WakeStatus {
-  state: WakeState['kind'];
+  state: WakeOutcome['kind'];
   ready: boolean;
   elapsedSeconds: number;
   estimateSeconds: number;
@@ -48,46 +68,51 @@ export function hostOnly(host: string): string {
   return host.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
 }
 
-function context(host: string, state: WakeState): PageContext {
-  if (state.kind === 'unknown') return { host };
-  const { env } = state;
-  return { host, title: `${env.repo}#${env.number}`, branch: env.pr.branch, sha: env.desired.sha };
+function context(host: string, env: Environment | undefined, viewer: Viewer): PageContext {
+  // Nothing of the environment is even handed to the page for a public viewer.
+  if (!env || viewer !== 'allowed') return { host, viewer };
+  const about = { title: `${env.repo}#${env.number}`, branch: env.pr.branch, sha: env.desired.sha };
+  return { host, viewer, about };
 }
 
 /**
- * A failure's reason as the public link shows it: anyone who has the URL sees this page, so the account id
- * and ARNs in ECS's reasons (a `CannotPullContainerError` names the registry) are left to the pull request
- * and the dashboard, which show it whole.
+ * The words each state is explained in, for a viewer. A public viewer gets none of the stored reasons but
+ * a failure's, redacted: the others name branches, commits, users, labels and config paths.
  */
-export function publicReason(reason: string): string {
-  return reason.replace(/\barn:aws[\w-]*:[^\s,;)'"]*/g, 'arn:…').replace(/\b\d{12}\b/g, '…');
-}
-
-function statusOf(state: WakeState, now: Date): WakeStatus {
-  // Never ready here: a status request that reaches Matinee means the app does not serve its host yet.
-  const base = { state: state.kind, ready: false, elapsedSeconds: 0, estimateSeconds: 0 };
+function explain(state: WakeOutcome, viewer: Viewer): string {
+  const allowed = viewer === 'allowed';
   switch (state.kind) {
     case 'unknown':
-      return { ...base, message: 'No preview lives at this address.' };
+      return 'No preview lives at this address.';
     case 'gone':
-      return { ...base, message: `${state.env.desired.reason}: the preview was removed.` };
+      return allowed
+        ? `${state.env.desired.reason}: the preview was removed.`
+        : 'This preview was removed, as happens when its pull request is closed.';
     case 'skipped':
-      return { ...base, message: state.reason };
+      return allowed ? state.reason : 'This pull request is not deployed: the pull request says why.';
     case 'failed':
-      return { ...base, message: publicReason(state.reason) };
+      return allowed ? state.reason : publicReason(state.reason, environmentIdentifiers(state.env));
     case 'ready':
-      return { ...base, message: ROUTING };
-    case 'waking': {
-      const elapsedSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000));
-      const note = state.note ? ` ${state.note}` : '';
-      return {
-        ...base,
-        elapsedSeconds,
-        estimateSeconds: state.estimateSeconds,
-        message: `Usually takes about ${state.estimateSeconds} s · ${elapsedSeconds} s so far.${note}`,
-      };
-    }
+      return ROUTING;
+    case 'limited':
+      return `Woken too often lately: try again in ${state.retryAfterSeconds} s.`;
+    case 'waking':
+      return '';
   }
+}
+
+function statusOf(state: WakeOutcome, viewer: Viewer, now: Date): WakeStatus {
+  // Never ready here: a status request that reaches Matinee means the app does not serve its host yet.
+  const base = { state: state.kind, ready: false, elapsedSeconds: 0, estimateSeconds: 0 };
+  if (state.kind !== 'waking') return { ...base, message: explain(state, viewer) };
+  const elapsedSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000));
+  const note = state.note ? ` ${state.note}` : '';
+  return {
+    ...base,
+    elapsedSeconds,
+    estimateSeconds: state.estimateSeconds,
+    message: `Usually takes about ${state.estimateSeconds} s · ${elapsedSeconds} s so far.${note}`,
+  };
 }
 
 function wantsHtml(accept: string | undefined): boolean {
@@ -106,43 +131,91 @@ function json(status: number, value: unknown, headers: Record<string, string> = 
   };
 }
 
+function tooMany(
+  page: PageContext,
+  what: 'wake' | 'retry',
+  retryAfterSeconds: number,
+  browser: boolean,
+  status: WakeStatus,
+): HttpResponse {
+  const headers = { 'retry-after': String(retryAfterSeconds) };
+  return browser
+    ? html(429, limitedPage(page, what, retryAfterSeconds), headers)
+    : json(429, { ...status, retryAfterSeconds }, headers);
+}
+
+/**
+ * The failed page's *Try again*. Any site could post this form from a visitor's browser, in a loop: only
+ * the preview's own pages may (or a client that is no browser page at all), and each failure is retried
+ * at most so often.
+ */
+async function retry(deps: WakeHttpDeps, request: WakeHttpRequest, host: string): Promise<HttpResponse> {
+  const viewer = request.viewer ?? 'public';
+  const browser = wantsHtml(request.accept);
+  const page: PageContext = { host, viewer };
+  const access = checkSameOriginAction({
+    method: request.method,
+    headers: request.headers ?? {},
+    origin: request.origin,
+  });
+  if (!access.allowed) {
+    const message = 'Only this preview’s own page can ask to try it again.';
+    return browser ? html(403, refusedPage(page, message)) : json(403, { message });
+  }
+  const env = await deps.store.getByHost(host);
+  if (env) {
+    const outcome = await retryFromLink(deps, env);
+    if ('limited' in outcome) {
+      deps.log.warn('retry refused: over the limit', { id: env.id, retryAfterSeconds: outcome.limited });
+      return tooMany(page, 'retry', outcome.limited, browser, {
+        state: 'limited',
+        ready: false,
+        elapsedSeconds: 0,
+        estimateSeconds: 0,
+        message: `Tried again too often lately: try again in ${outcome.limited} s.`,
+      });
+    }
+  }
+  return { status: 303, headers: { location: '/', ...noStore }, body: '' };
+}
+
 /**
  * Answers a request that reached Matinee instead of an environment: the ALB's default rule on AWS, the
  * local router when the environment is not awake. Browsers get pages; other clients JSON with the right
- * status (503 + Retry-After while waking, 410 when gone, 404 when unknown).
+ * status (503 + Retry-After while waking, 429 + Retry-After over the wake limits, 410 when gone, 404 when
+ * unknown). What either says about the environment depends on `request.viewer`.
  */
 export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest): Promise<HttpResponse> {
   const host = hostOnly(request.host);
+  const viewer = request.viewer ?? 'public';
   const now = deps.clock.now();
   const pathname = request.path.split('?')[0];
   if (pathname === STATUS_PATH) {
-    // Read-only: polling must not wake anything the page has not already woken.
+    // Read-only: polling must not wake anything the page has not already woken, nor count against a limit.
     const env = await deps.store.getByHost(host);
     // The header tells the waking page this answer is Matinee's: once the host rule exists the app answers
     // this path instead, which is how the page knows the app is reachable.
-    return json(200, statusOf(env ? wakeState(env, false) : { kind: 'unknown' }, now), {
+    return json(200, statusOf(env ? wakeState(env, false) : { kind: 'unknown' }, viewer, now), {
       [STATUS_HEADER]: 'status',
     });
   }
-  if (pathname === RETRY_PATH && request.method === 'POST') {
-    const env = await deps.store.getByHost(host);
-    if (env) await retryFailed(deps, env.id);
-    return { status: 303, headers: { location: '/', ...noStore }, body: '' };
-  }
+  if (pathname === RETRY_PATH && request.method === 'POST') return retry(deps, request, host);
 
-  const state = await wake(deps, host);
-  const status = statusOf(state, now);
-  const page = context(host, state);
+  const state = await wake(deps, host, request.client);
+  const status = statusOf(state, viewer, now);
+  const page = context(host, state.kind === 'unknown' ? undefined : state.env, viewer);
   const browser = wantsHtml(request.accept);
   switch (state.kind) {
     case 'unknown':
       return browser ? html(404, unknownPage(page)) : json(404, status);
     case 'gone':
-      return browser ? html(410, gonePage(page, state.env.desired.reason)) : json(410, status);
+      return browser ? html(410, gonePage(page, status.message)) : json(410, status);
     case 'skipped':
-      return browser ? html(404, notDeployedPage(page, state.reason)) : json(404, status);
+      return browser ? html(404, notDeployedPage(page, status.message)) : json(404, status);
     case 'failed':
-      return browser ? html(502, failedPage(page, publicReason(state.reason))) : json(502, status);
+      return browser ? html(502, failedPage(page, status.message)) : json(502, status);
+    case 'limited':
+      return tooMany(page, 'wake', state.retryAfterSeconds, browser, status);
     case 'ready':
       // Healthy, but the request still reached Matinee: its host rule is being added (wake() asked for the
       // reconcile that adds it). The page reloads into the app as soon as the app answers for the host.

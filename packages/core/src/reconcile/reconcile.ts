@@ -339,9 +339,10 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       reason: skipped ?? waiting,
       failure: currentFailure(env),
       crashes: env.observed.crashes?.sha === env.desired.sha ? env.observed.crashes : undefined,
-      // Said on the waking page while this start lasts.
+      // Said on the waking page while this start lasts. Anyone with this preview's link reads it, so it names
+      // no other preview: which ones went to sleep is in the log and on their own pull requests.
       note: evicted.length
-        ? `Matinee is at its limit of ${deps.capacity} awake previews, so ${evicted.join(', ')} goes to sleep first.`
+        ? `Matinee is at its limit of ${deps.capacity} awake previews, so another preview is put to sleep to make room.`
         : phase === 'starting'
           ? env.observed.note
           : undefined,

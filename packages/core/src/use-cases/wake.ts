@@ -1,7 +1,9 @@
 import { desire } from '../environment/desire.ts';
 import { currentFailure, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import { awaitingApproval } from '../environment/policy.ts';
-import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
+import { clientKey } from '../limits/client-key.ts';
+import { DEFAULT_WAKE_LIMITS, type RateLimit, type WakeLimits } from '../limits/rate-limit.ts';
+import type { Bus, Clock, EnvironmentStore, Logger, RateLimiter } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface WakeDeps {
@@ -9,6 +11,10 @@ export interface WakeDeps {
   bus: Bus;
   clock: Clock;
   log: Logger;
+  /** Counts wakes per client and per preview (and retries): see `WakeLimits`. */
+  limiter: RateLimiter;
+  /** The stage's limits; `DEFAULT_WAKE_LIMITS` for any not given. */
+  limits?: Partial<WakeLimits>;
 }
 
 /**
@@ -36,6 +42,9 @@ export type WakeState =
       note?: string;
     }
   | { kind: 'ready'; env: Environment };
+
+/** What a request for a host did: as `WakeState`, or refused because it would wake too often. */
+export type WakeOutcome = WakeState | { kind: 'limited'; env: Environment; retryAfterSeconds: number };
 
 /** Median of this environment's past wake durations; a default before the first one. */
 export function wakeEstimateSeconds(env: Pick<Environment, 'wakes'>): number {
@@ -70,20 +79,54 @@ export function wakeState(env: Environment, woke: boolean): WakeState {
 }
 
 /**
+ * Counts a wake against the client's limit, then the preview's, and refuses it when either is spent; the
+ * client's comes first, so a client over its own limit spends nothing of the preview's. The event counted
+ * is this sleep of this environment (its stored version): the requests of a burst that all find it asleep
+ * count once, whether they win the race to wake it or not.
+ */
+async function admitWake(
+  deps: WakeDeps,
+  env: Environment,
+  client: string | undefined,
+): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+  const limits = { ...DEFAULT_WAKE_LIMITS, ...deps.limits };
+  const event = `${env.id}@${env.version}`;
+  const key = client === undefined ? undefined : clientKey(client);
+  const checks: [string, RateLimit][] = [[`wake env ${env.id}`, limits.perPreview]];
+  if (key) checks.unshift([`wake client ${key}`, limits.perClient]);
+  for (const [name, limit] of checks) {
+    const taken = await deps.limiter.take(name, event, limit.count, limit.windowSeconds);
+    if (!taken.allowed) return { allowed: false, retryAfterSeconds: taken.retryAfterSeconds };
+  }
+  return { allowed: true };
+}
+
+/**
  * A request reached a host with no rule: the environment sleeps, is waking, or lost its rule. Wakes a
  * sleeping environment exactly once however many requests race here: the conditional write decides who
  * wakes it, and only that caller asks for a reconcile. A ready environment's lost rule is asked back the
  * same way, at most once per interval. The request that wins either write is recorded as activity.
+ *
+ * Only a request that would wake a sleeping environment counts against the limits (`client` is the
+ * address it came from, as the load balancer saw it): over them, nothing is woken, so nothing is put to
+ * sleep to make room either. Requests for an environment already waking, ready or failed never count, so
+ * the waking page and its polling cost nothing.
  */
-export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
+export async function wake(deps: WakeDeps, host: string, client?: string): Promise<WakeOutcome> {
   const found = await deps.store.getByHost(host);
   if (!found) return { kind: 'unknown' };
   const id: EnvironmentId = found.id;
   const now = deps.clock.now().toISOString();
-  const { env, result } = await updateEnvironment<'woke' | 'repair' | 'none'>(deps.store, id, (current) => {
+  // Asked once, when a fresh read first finds the environment asleep; a lost race that reads again reuses it.
+  let admission: ReturnType<typeof admitWake> | undefined;
+  type Result = 'woke' | 'repair' | 'none' | { limited: number };
+  const { env, result } = await updateEnvironment<Result>(deps.store, id, async (current) => {
     if (!current) return { result: 'none' };
     const state = wakeState(current, false);
     if (state.kind === 'waking' && current.desired.phase === 'sleeping') {
+      admission ??= admitWake(deps, current, client);
+      const admitted = await admission;
+      if (!admitted.allowed) return { result: { limited: admitted.retryAfterSeconds } };
       const next: Environment = {
         ...desire(current, { phase: 'running', reason: 'woken by a request' }, now),
         lastRequestAt: now,
@@ -100,6 +143,10 @@ export async function wake(deps: WakeDeps, host: string): Promise<WakeState> {
     return { result: 'none' };
   });
   if (!env) return { kind: 'unknown' };
+  if (typeof result === 'object') {
+    deps.log.warn('wake refused: over the limit', { id, retryAfterSeconds: result.limited });
+    return { kind: 'limited', env, retryAfterSeconds: result.limited };
+  }
   if (result === 'woke') {
     deps.log.info('waking environment', { id, host });
     // Reconcile makes room at capacity before it attaches the target group, and notes it for this page.
