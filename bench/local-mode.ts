@@ -53,7 +53,13 @@ async function appStartMs(): Promise<number> {
 export async function localMode(runs = 10): Promise<Section> {
   const dataDir = mkdtempSync(join(tmpdir(), 'matinee-bench-'));
   const settings = readLocalSettings(
-    { PATH: process.env.PATH, MATINEE_PORT: '0', MATINEE_DATA_DIR: dataDir },
+    {
+      PATH: process.env.PATH,
+      MATINEE_PORT: '0',
+      MATINEE_DATA_DIR: dataDir,
+      // Every run wakes a preview from this one address: measured, not limited.
+      MATINEE_WAKES_PER_CLIENT: '500/10m',
+    },
     ROOT,
   );
   const matinee = await startLocal({ ...settings, port: 0 }, quiet);

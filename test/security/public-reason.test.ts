@@ -87,6 +87,10 @@ describe('publicReason', () => {
     );
   });
 
+  it('shows a sentence or two, not a log', () => {
+    expect(publicReason('x'.repeat(5000))).toHaveLength(1001);
+  });
+
   it('changes nothing in text without ids, ARNs, references or names', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[A-Za-z ,:()'-]{0,80}$/), (text) => {

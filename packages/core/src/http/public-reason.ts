@@ -6,17 +6,23 @@ const REDACTED = '…';
 const STOP = `\\s,;()'"<>\\[\\]{}`;
 /** Any partition (`aws`, `aws-cn`, `aws-us-gov`, …), wherever it starts: `rolearn:aws:…` too. */
 const ARN = new RegExp(`arn:aws[a-z0-9-]*:[^${STOP}]*`, 'gi');
+/** A word of a reason: what stands between spaces and punctuation. */
+const TOKEN = new RegExp(`[^${STOP}]+`, 'g');
 /**
- * An image reference or a URL's host and path (`ghcr.io/acme/web:1f3c…`, `https://github.com/acme/web/…`):
- * they name the organisation, its repositories and its registry.
+ * A word holding an image reference or a URL (`ghcr.io/acme/web:1f3c…`, `https://github.com/acme/web/…`):
+ * a host with a dot, then a path. They name the organisation, its repositories and its registry. Tested
+ * word by word with a pattern that cannot backtrack far, so a hostile reason costs linear time.
  */
-const REFERENCE = new RegExp(`[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?::\\d+)?/[^${STOP}]*`, 'gi');
+const REFERENCE = /[a-z0-9-]\.[a-z0-9-]+(?::\d+)?\//i;
 /**
  * An account id is 12 digits; any run of 12 or more goes (a longer run may hide one), whatever stands
  * next to it (`123456789012.dkr.ecr…`, `acct123456789012`, `_123456789012`), and the console's
  * `1234-5678-9012`.
  */
 const ACCOUNT_ID = /\d{12,}|\d{4}-\d{4}-\d{4}/g;
+
+/** The longest reason a page shows. */
+const MAX_LENGTH = 1000;
 
 /** Identifiers shorter than this are left alone: redacting `ui` would garble every word holding it. */
 const SHORTEST_IDENTIFIER = 4;
@@ -31,14 +37,18 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * last, so that nothing removed before can leave two runs of digits side by side.
  */
 export function publicReason(reason: string, identifiers: readonly string[] = []): string {
-  let text = reason.replace(ARN, `arn:${REDACTED}`).replace(REFERENCE, REDACTED);
+  let text = reason
+    .replace(ARN, `arn:${REDACTED}`)
+    .replace(TOKEN, (word) => (REFERENCE.test(word) ? REDACTED : word));
   const names = identifiers
     .map((name) => name.trim())
     .filter((name) => name.length >= SHORTEST_IDENTIFIER)
     // Longest first, so that `acme/web` goes whole before `acme` would split it.
     .sort((a, b) => b.length - a.length);
   if (names.length) text = text.replace(new RegExp(names.map(escapeRegExp).join('|'), 'gi'), REDACTED);
-  return text.replace(ACCOUNT_ID, REDACTED);
+  text = text.replace(ACCOUNT_ID, REDACTED);
+  // A page shows a sentence or two, not a log.
+  return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}${REDACTED}` : text;
 }
 
 /** The names a public page must not show for `env`: repository, owner, name, branch, commit. */
