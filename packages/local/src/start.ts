@@ -14,11 +14,12 @@ import {
 } from '@matinee/core';
 import { createWebhookReceiver } from '@matinee/github';
 import { ConsoleLogger } from './console-logger.ts';
+import { dockerAvailable } from './docker-runtime.ts';
 import { startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
-import { dockerAvailable, ProcessCloud } from './process-cloud.ts';
+import { ProcessCloud } from './process-cloud.ts';
 import { createRouter } from './router.ts';
 
 export interface LocalMatinee {
