@@ -2,6 +2,7 @@ export { freePort } from './app-process.ts';
 export * from './cli.ts';
 export * from './console-logger.ts';
 export { dockerAvailable } from './docker-runtime.ts';
+export * from './dynamo-guard.ts';
 export * from './embedded-dynamo.ts';
 export * from './in-process-bus.ts';
 export * from './local-settings.ts';

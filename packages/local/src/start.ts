@@ -28,6 +28,8 @@ export interface LocalMatinee {
   port: number;
   settings: Settings;
   store: Awaited<ReturnType<typeof startEmbeddedDynamo>>['store'];
+  /** The embedded database's Unix socket (it listens on no TCP port). */
+  dynamoSocket: string;
   source: LocalSourceControl;
   cloud: ProcessCloud;
   /** A Docker engine answered: configs without `local.command` run their images. */
@@ -166,6 +168,7 @@ export async function startLocal(
     port: settings.port,
     settings,
     store,
+    dynamoSocket: dynamo.socketPath,
     source,
     cloud,
     docker,
