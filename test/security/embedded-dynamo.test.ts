@@ -137,7 +137,8 @@ describe('the signature guard in front of dynalite', () => {
   it.each([
     ['origin', 'http://attacker.example'],
     ['sec-fetch-site', 'cross-site'],
-    ['sec-fetch-mode', 'cors'],
+    ['sec-fetch-mode', 'no-cors'],
+    ['sec-fetch-mode', 'navigate'],
     ['sec-fetch-dest', 'empty'],
   ])(
     'refuses a correctly signed request that carries %s, as a web page would send it',

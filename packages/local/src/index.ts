@@ -10,3 +10,4 @@ export * from './local-source-control.ts';
 export * from './process-cloud.ts';
 export * from './router.ts';
 export * from './start.ts';
+export * from './webhook-secret.ts';

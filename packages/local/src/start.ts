@@ -21,6 +21,7 @@ import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
 import { ProcessCloud } from './process-cloud.ts';
 import { createRouter } from './router.ts';
+import { ensureWebhookSecret } from './webhook-secret.ts';
 
 export interface LocalMatinee {
   /** The dashboard, e.g. http://localhost:8080 */
@@ -89,7 +90,7 @@ export async function startLocal(
     activity: cloud,
     inventory: cloud,
   };
-  const receive = createWebhookReceiver(local.webhookSecret);
+  const receive = createWebhookReceiver(local.webhookSecret ?? ensureWebhookSecret(local.dataDir));
 
   const server = createRouter({
     cloud,
