@@ -4,13 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { environmentId } from '@matinee/core';
-import {
-  DEFAULT_LOCAL_WEBHOOK_SECRET,
-  freePort,
-  readLocalSettings,
-  runCli,
-  startLocal,
-} from '@matinee/local';
+import { freePort, readLocalSettings, readWebhookSecret, runCli, startLocal } from '@matinee/local';
 import type { Section } from './lib/report.ts';
 import { summarize } from './lib/stats.ts';
 
@@ -66,7 +60,7 @@ export async function localMode(runs = 10): Promise<Section> {
   const cli = (...argv: string[]) =>
     runCli(argv, {
       baseUrl: `http://127.0.0.1:${matinee.port}`,
-      secret: DEFAULT_LOCAL_WEBHOOK_SECRET,
+      secret: readWebhookSecret(dataDir) ?? '',
       print: () => {},
     });
   const healthyToServed: number[] = [];

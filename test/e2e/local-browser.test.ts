@@ -2,13 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { environmentId } from '@matinee/core';
-import {
-  DEFAULT_LOCAL_WEBHOOK_SECRET,
-  type LocalMatinee,
-  readLocalSettings,
-  runCli,
-  startLocal,
-} from '@matinee/local';
+import { type LocalMatinee, readLocalSettings, readWebhookSecret, runCli, startLocal } from '@matinee/local';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../support/fakes.ts';
@@ -35,7 +29,7 @@ const printed: string[] = [];
 async function cli(...argv: string[]): Promise<void> {
   await runCli(argv, {
     baseUrl: `http://127.0.0.1:${matinee.port}`,
-    secret: DEFAULT_LOCAL_WEBHOOK_SECRET,
+    secret: readWebhookSecret(dataDir) ?? '',
     print: (line) => printed.push(line),
   });
 }

@@ -2,13 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { environmentId } from '@matinee/core';
-import {
-  DEFAULT_LOCAL_WEBHOOK_SECRET,
-  type LocalMatinee,
-  readLocalSettings,
-  runCli,
-  startLocal,
-} from '@matinee/local';
+import { type LocalMatinee, readLocalSettings, readWebhookSecret, runCli, startLocal } from '@matinee/local';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
@@ -43,7 +37,7 @@ describe('npm start across a restart', () => {
     const first = await start(dataDir);
     await runCli(['open', 'acme/shop', '7', 'checkout', 'c'.repeat(40)], {
       baseUrl: `http://127.0.0.1:${first.port}`,
-      secret: DEFAULT_LOCAL_WEBHOOK_SECRET,
+      secret: readWebhookSecret(dataDir) ?? '',
       print: () => {},
     });
     await until('ready', async () => (await first.store.get(ID))?.observed.phase === 'ready');

@@ -11,7 +11,7 @@ export const CLI_USAGE = `usage: npm run matinee -- <command>
   ls                                       list environments
 
 Each command sends the signed webhook GitHub would send to the Matinee started by \`npm start\`
-(MATINEE_PORT, default 8080; MATINEE_WEBHOOK_SECRET, default the local one).`;
+(MATINEE_PORT, default 8080; MATINEE_WEBHOOK_SECRET, default the one \`npm start\` keeps in MATINEE_DATA_DIR).`;
 
 export interface CliOptions {
   /** Where `npm start` listens, e.g. http://127.0.0.1:8080 */

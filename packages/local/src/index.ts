@@ -1,5 +1,8 @@
+export { freePort } from './app-process.ts';
 export * from './cli.ts';
 export * from './console-logger.ts';
+export { dockerAvailable } from './docker-runtime.ts';
+export * from './dynamo-guard.ts';
 export * from './embedded-dynamo.ts';
 export * from './in-process-bus.ts';
 export * from './local-settings.ts';
@@ -7,3 +10,4 @@ export * from './local-source-control.ts';
 export * from './process-cloud.ts';
 export * from './router.ts';
 export * from './start.ts';
+export * from './webhook-secret.ts';

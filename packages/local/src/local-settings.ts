@@ -17,7 +17,8 @@ export interface LocalSettings {
   idle?: string;
   sweepEverySeconds: number;
   resyncEverySeconds: number;
-  webhookSecret: string;
+  /** MATINEE_WEBHOOK_SECRET when set; otherwise the data dir's own (see webhook-secret.ts). */
+  webhookSecret?: string;
   /** Everything local mode keeps: the embedded database, app logs. */
   dataDir: string;
   /** What each preview app starts from (see appBaseEnv). */
@@ -39,13 +40,16 @@ export function appBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
-/** Documented in README: fine on one machine, where the webhook endpoint listens on loopback only. */
-export const DEFAULT_LOCAL_WEBHOOK_SECRET = 'matinee-local-secret';
-
 export class LocalSettingsError extends Error {}
 
-/** Reads `MATINEE_*` variables; every problem is named with the variable it comes from. */
+/**
+ * Reads `MATINEE_*` variables; every problem is named with the variable it comes from. MATINEE_WEBHOOK_SECRET
+ * is taken out of `env` once read: given `process.env`, nothing this process starts later inherits it, and
+ * code in it finds it nowhere but in the settings.
+ */
 export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSettings {
+  const webhookSecret = env.MATINEE_WEBHOOK_SECRET || undefined;
+  delete env.MATINEE_WEBHOOK_SECRET;
   const problems: string[] = [];
   const seconds = (name: string, fallback: string): number => {
     const text = env[name] || fallback;
@@ -73,7 +77,7 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
     idle,
     sweepEverySeconds: seconds('MATINEE_SWEEP_EVERY', '1m'),
     resyncEverySeconds: seconds('MATINEE_RESYNC_EVERY', '10m'),
-    webhookSecret: env.MATINEE_WEBHOOK_SECRET || DEFAULT_LOCAL_WEBHOOK_SECRET,
+    webhookSecret,
     dataDir: resolve(cwd, env.MATINEE_DATA_DIR || '.matinee'),
     appEnv: appBaseEnv(env),
     limits: {

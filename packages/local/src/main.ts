@@ -1,6 +1,7 @@
 import { ConsoleLogger } from './console-logger.ts';
 import { LocalSettingsError, readLocalSettings } from './local-settings.ts';
 import { startLocal } from './start.ts';
+import { webhookSecretPath } from './webhook-secret.ts';
 
 // `npm start`: Matinee on this machine until Ctrl-C.
 const log = new ConsoleLogger();
@@ -16,7 +17,7 @@ try {
       '',
       `  config      ${settings.configPath}`,
       `  data        ${settings.dataDir}`,
-      `  webhooks    POST ${matinee.url}/webhooks/github`,
+      `  webhooks    POST ${matinee.url}/webhooks/github, signed with ${settings.webhookSecret ? 'MATINEE_WEBHOOK_SECRET' : webhookSecretPath(settings.dataDir)}`,
       `  idle        ${settings.idle ?? 'from the config'}, swept every ${settings.sweepEverySeconds}s`,
       `  previews    local.command as processes${matinee.docker ? '; images as Docker containers when a config has none' : ' (no Docker engine answered)'}`,
       '',

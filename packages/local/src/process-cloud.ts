@@ -1,23 +1,24 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   type Activity,
-  type EnvironmentId,
   type EnvironmentRef,
   type Inventory,
   type OwnedResource,
-  type RequestActivity,
   type Router,
   type Runtime,
-  SEED_CONTAINER,
   type ServiceState,
   type TargetHealth,
   type TaskEvent,
   type TaskSpec,
   UserError,
 } from '@matinee/core';
+import { freePort, killGroup, killTaskNow, spawnAppProcess, spawnSeed } from './app-process.ts';
+import { removeContainers, startContainers } from './docker-runtime.ts';
+import { watchHealth } from './health-check.ts';
+import type { Revision, Task } from './local-task.ts';
+import { RequestCount } from './request-count.ts';
 
 export interface ProcessCloudOptions {
   /** Where each environment's output goes, one file per service. */
@@ -46,26 +47,6 @@ export interface ProcessCloudOptions {
   onTaskEvent?: (event: TaskEvent) => void;
 }
 
-interface Revision {
-  arn: string;
-  spec: TaskSpec;
-  tags: Record<string, string>;
-}
-
-interface Task {
-  child: ChildProcess;
-  /** The seed command, while it runs. */
-  seed?: ChildProcess;
-  port: number;
-  healthy: boolean;
-  stopping: boolean;
-  timer?: NodeJS.Timeout;
-  /** Why Matinee stopped it itself (failed health checks), reported as the stopped reason. */
-  failure?: string;
-  /** Its Docker containers, network owner first, when it runs as containers. */
-  containers?: string[];
-}
-
 interface Service {
   name: string;
   arn: string;
@@ -81,26 +62,12 @@ interface Service {
   restart?: NodeJS.Timeout;
 }
 
-/** A free TCP port on loopback, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 /**
  * The runtime, router, activity and inventory ports on one machine: an environment's app is a local
- * process (its `local.command`), its "target group" the process's port, its "host rule" an entry in the
- * routing table the HTTP router reads. Processes run in their own process group so a stop reaches
- * whatever `sh -c` started.
+ * process (its `local.command`, see app-process.ts) or its containers (docker-runtime.ts), its "target
+ * group" the app's port, its "host rule" an entry in the routing table the HTTP router reads. This class
+ * keeps the services and runs each task's life: start, health (health-check.ts), restart with back-off,
+ * stop. Processes run in their own process group so a stop reaches whatever `sh -c` started.
  */
 export class ProcessCloud implements Runtime, Router, Activity, Inventory {
   private readonly revisions = new Map<string, Revision[]>();
@@ -113,8 +80,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     string,
     { arn: string; targetGroupArn: string; tags: Record<string, string> }
   >();
-  /** Proxied requests per host, counted per second: the local `RequestCount`. */
-  private readonly requests = new Map<string, Map<number, number>>();
+  private readonly requests = new RequestCount();
   private serial = 0;
 
   constructor(private readonly options: ProcessCloudOptions) {
@@ -246,37 +212,13 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
 
   // ── Activity and inventory ────────────────────────────────────────────────
 
-  /**
-   * The router counts each request it proxies to an app, as the ALB counts a target group's requests:
-   * requests answered by the wake path are not the app's traffic. Counted per second and kept for a day
-   * (idle windows are shorter), so memory stays bounded whatever the traffic.
-   */
+  /** The router counts each request it proxies to an app (see RequestCount). */
   countRequest(host: string, at = Date.now()): void {
-    const second = Math.floor(at / 1000);
-    const buckets = this.requests.get(host) ?? new Map<number, number>();
-    buckets.set(second, (buckets.get(second) ?? 0) + 1);
-    for (const old of buckets.keys()) {
-      if (old >= second - 86_400) break; // insertion order is time order
-      buckets.delete(old);
-    }
-    this.requests.set(host, buckets);
+    this.requests.add(host, at);
   }
 
-  /** Requests in the whole seconds within [since, until): exact to the second, like a one-second metric. */
   async requestActivity(refs: EnvironmentRef[], since: Date, until: Date) {
-    const activity = new Map<EnvironmentId, RequestActivity>();
-    for (const ref of refs) {
-      const seen: RequestActivity = { count: 0 };
-      for (const [second, n] of this.requests.get(ref.host) ?? []) {
-        if (second * 1000 < since.getTime() || second * 1000 >= until.getTime()) continue;
-        seen.count += n;
-        // The end of the request's second: the same answer however often it is asked.
-        const end = new Date((second + 1) * 1000);
-        if (!seen.lastAt || end > seen.lastAt) seen.lastAt = end;
-      }
-      activity.set(ref.id, seen);
-    }
-    return activity;
+    return this.requests.within(refs, since, until);
   }
 
   async listOwned(): Promise<OwnedResource[]> {
@@ -319,9 +261,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       clearTimeout(service.restart);
       if (service.task) {
         service.task.stopping = true;
-        killGroup(service.task.child, 'SIGKILL');
-        if (service.task.seed) killGroup(service.task.seed, 'SIGKILL');
-        if (service.task.containers) removeContainers(this.options.baseEnv, service.task.containers);
+        killTaskNow(service.task, this.options.baseEnv);
       }
     }
   }
@@ -360,13 +300,12 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
         service.desiredCount === 0 || service.task || this.services.get(service.name) !== service;
       if (stale() || service.taskDefinitionArn !== revision.arn) return;
       launched = revision.spec.local
-        ? { child: this.spawnProcess(revision, revision.spec.local, port), port }
-        : await this.startContainers(service, revision, port);
-      if (stale()) {
-        killGroup(launched.child, 'SIGKILL');
-        if (launched.containers) removeContainers(this.options.baseEnv, launched.containers);
-        return;
-      }
+        ? { child: spawnAppProcess(revision.spec, revision.spec.local, port, this.options), port }
+        : await startContainers(
+            { service: service.name, serial: ++this.serial, revision, port },
+            this.options.baseEnv,
+          );
+      if (stale()) return killTaskNow(launched, this.options.baseEnv);
     } catch (error) {
       // A container that would not start (an image that cannot be pulled): a task that failed to start.
       this.stoppedOnItsOwn(
@@ -395,9 +334,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       log.end();
       clearInterval(task.timer);
       // Whatever the app started in the background goes with it, as a task's containers do.
-      killGroup(child, 'SIGKILL');
-      if (task.seed) killGroup(task.seed, 'SIGKILL');
-      if (task.containers) removeContainers(this.options.baseEnv, task.containers);
+      killTaskNow(task, this.options.baseEnv);
       if (service.task === task) service.task = undefined;
       if (task.stopping || service.desiredCount === 0) return;
       // Stopped by Matinee for failed health checks: what ECS says when the ALB's checks fail.
@@ -435,161 +372,39 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     service.restart.unref();
   }
 
-  /** `local.command` as a process in its own group, with the app's variables and `PORT`. */
-  private spawnProcess(
-    revision: Revision,
-    local: NonNullable<TaskSpec['local']>,
-    port: number,
-  ): ChildProcess {
-    const app = revision.spec.containers[0];
-    const [command = 'true', ...args] = local.command;
-    return spawn(command, args, {
-      cwd: local.cwd ?? this.options.defaultCwd,
-      env: { ...this.options.baseEnv, ...app?.env, PORT: String(port) },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  }
-
-  /**
-   * The task's containers, as Fargate runs them: one network for all (the first started owns it and
-   * publishes the app's port on loopback, the others join it, so each reaches the others on localhost),
-   * sidecars first, then the app in the foreground, whose `docker run` is the task's process. The seed runs
-   * later, once the app is healthy (see `seed`).
-   */
-  private async startContainers(
-    service: Service,
-    revision: Revision,
-    port: number,
-  ): Promise<{ child: ChildProcess; port: number; containers: string[] }> {
-    const serial = ++this.serial;
-    const [app, ...sidecars] = revision.spec.containers.filter((c) => c.name !== SEED_CONTAINER);
-    if (!app?.port) throw new Error(`no app container in ${revision.arn}`);
-    const name = (container: string) => `${service.name}-${serial}-${container}`;
-    const order = [...sidecars, app];
-    const containers = order.map((container) => name(container.name));
-    const owner = containers[0] as string;
-    const network = (index: number) =>
-      index === 0 ? ['-p', `127.0.0.1:${port}:${app.port}`] : ['--network', `container:${owner}`];
-    const run = (container: (typeof order)[number], index: number) => [
-      '--rm',
-      '--name',
-      name(container.name),
-      '--label',
-      `matinee.service=${service.name}`,
-      ...network(index),
-      ...envFlags(container.env),
-      container.image,
-      ...(container.command ?? []),
-    ];
-    try {
-      for (const [index, sidecar] of sidecars.entries())
-        await docker(this.options.baseEnv, ['run', '-d', ...run(sidecar, index)]);
-    } catch (error) {
-      removeContainers(this.options.baseEnv, containers);
-      throw error;
-    }
-    const child = spawn('docker', ['run', ...run(app, sidecars.length)], {
-      env: this.options.baseEnv,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return { child, port, containers };
-  }
-
-  /**
-   * Health checks for the life of the task, as the ALB's: frequent until the first pass, then at a calmer
-   * pace. An app that never passes within the start timeout, or fails several checks in a row once healthy,
-   * is stopped and reported as a stopped task, so the restart back-off and the failure count apply.
-   */
+  /** Health checks for the life of the task; see `watchHealth`. */
   private watchHealth(service: Service, task: Task, revision: Revision): void {
     const group = [...this.targetGroups.values()].find((g) => g.arn === service.targetGroupArn);
-    const url = `http://127.0.0.1:${task.port}${group?.healthPath ?? revision.spec.healthPath}`;
-    const startedAt = Date.now();
-    const startTimeoutMs = this.options.startTimeoutMs ?? 120_000;
-    const threshold = this.options.unhealthyThreshold ?? 3;
-    let failures = 0;
-    let checking = false;
-    const fail = (reason: string) => {
-      task.failure = `${reason}; see ${service.name}.log`;
-      task.healthy = false;
-      clearTimeout(task.timer);
-      killGroup(task.child, 'SIGKILL');
-    };
-    const check = async () => {
-      if (task.stopping || task.failure || checking) return;
-      checking = true;
-      let passed = false;
-      try {
-        passed = (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
-      } catch {
-        // not listening (yet)
-      } finally {
-        checking = false;
-      }
-      if (task.stopping || task.failure) return;
-      if (passed) {
-        failures = 0;
-        if (!task.healthy) {
-          task.healthy = true;
-          service.crashes = 0;
-          this.options.onTaskEvent?.({
-            service: service.name,
-            taskDefinitionArn: service.taskDefinitionArn,
-            lastStatus: 'RUNNING',
-          });
-          this.seed(service, task, revision);
-        }
-      } else if (task.healthy && ++failures >= threshold) {
-        return fail(`app failed ${failures} health checks in a row (${url})`);
-      } else if (!task.healthy && Date.now() - startedAt > startTimeoutMs) {
-        return fail(
-          `app did not pass its health check (${url}) within ${Math.round(startTimeoutMs / 1000)}s`,
-        );
-      }
-      schedule();
-    };
-    const schedule = () => {
-      const every = task.healthy
-        ? (this.options.healthyIntervalMs ?? 5000)
-        : (this.options.healthIntervalMs ?? 200);
-      task.timer = setTimeout(check, every);
-      task.timer.unref();
-    };
-    schedule();
+    watchHealth(task, {
+      url: `http://127.0.0.1:${task.port}${group?.healthPath ?? revision.spec.healthPath}`,
+      intervalMs: this.options.healthIntervalMs ?? 200,
+      healthyIntervalMs: this.options.healthyIntervalMs ?? 5000,
+      unhealthyThreshold: this.options.unhealthyThreshold ?? 3,
+      startTimeoutMs: this.options.startTimeoutMs ?? 120_000,
+      onHealthy: () => {
+        service.crashes = 0;
+        this.options.onTaskEvent?.({
+          service: service.name,
+          taskDefinitionArn: service.taskDefinitionArn,
+          lastStatus: 'RUNNING',
+        });
+        this.seed(service, task, revision);
+      },
+      onFailed: (reason) => {
+        task.failure = `${reason}; see ${service.name}.log`;
+        killGroup(task.child, 'SIGKILL');
+      },
+    });
   }
 
   /** `.matinee.yml`'s seed, beside the app once it is healthy, as the seed container does on ECS. */
   private seed(service: Service, task: Task, revision: Revision): void {
     const seed = revision.spec.seed ?? [];
     if (!seed.length) return;
-    const app = revision.spec.containers[0];
     const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
-    // As containers: the app's image and variables, in the task's network.
     const owner = task.containers?.[0];
-    const [command = 'true', ...args] =
-      owner && app
-        ? [
-            'docker',
-            'run',
-            '--rm',
-            '--name',
-            `${owner}-seed`,
-            '--network',
-            `container:${owner}`,
-            ...envFlags(app.env),
-            app.image,
-            ...seed,
-          ]
-        : seed;
     if (owner) task.containers?.push(`${owner}-seed`);
-    const child = spawn(command, args, {
-      cwd: revision.spec.local?.cwd ?? this.options.defaultCwd,
-      env: owner ? this.options.baseEnv : { ...this.options.baseEnv, ...app?.env, PORT: String(task.port) },
-      // Its own group, like the app's, so a stop reaches whatever it started.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnSeed(revision.spec, seed, { port: task.port, owner }, this.options);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.on('exit', (code) => {
@@ -624,64 +439,5 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     // The app is gone or out of time: whatever is left of its group (children that ignored SIGTERM) goes now.
     killGroup(child, 'SIGKILL');
     if (task.containers) removeContainers(this.options.baseEnv, task.containers);
-  }
-}
-
-/** A container's variables as `docker run` takes them. */
-function envFlags(env: Record<string, string>): string[] {
-  return Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-}
-
-/** Runs a `docker` command to its end; its error output is the message when it fails. */
-function docker(env: Record<string, string>, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(out.trim())
-        : reject(new Error(`docker ${args[0]} failed: ${err.trim() || `exit ${code}`}`)),
-    );
-  });
-}
-
-/** Removes containers whatever state they are in; synchronous, so that it also works as Matinee exits. */
-function removeContainers(env: Record<string, string>, names: string[]): void {
-  spawnSync('docker', ['rm', '-f', ...names], { env, stdio: 'ignore', timeout: 30_000 });
-}
-
-/** Whether a Docker engine answers, within a few seconds. */
-export async function dockerAvailable(env: Record<string, string>): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('docker', ['info', '--format', '{{.ServerVersion}}'], { env, stdio: 'ignore' });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(false);
-    }, 3000);
-    child.on('error', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code === 0);
-    });
-  });
-}
-
-/** Signals a process's whole group (it was spawned detached, as its group's leader). */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid) process.kill(-child.pid, signal);
-  } catch {
-    // the group is already gone
   }
 }

@@ -17,6 +17,7 @@ import {
   respondToWake,
   type WakeHttpDeps,
 } from '@matinee/core';
+import { fromBrowser } from './browser-request.ts';
 import type { ProcessCloud } from './process-cloud.ts';
 
 export interface RouterDeps {
@@ -72,6 +73,9 @@ async function control(deps: RouterDeps, request: IncomingMessage): Promise<Http
   const method = request.method ?? 'GET';
   if (method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true });
   if (method === 'POST' && url.pathname === '/webhooks/github') {
+    // GitHub never sends these: a web page posting here is refused before anything is read.
+    if (fromBrowser(request.headers))
+      return json(403, { message: 'webhooks come from GitHub, not from web pages' });
     return deps.webhook(headersOf(request), await readBody(request, deps.maxBodyBytes ?? 25 * 1024 * 1024));
   }
   const access = checkSameOriginAction({

@@ -15,12 +15,14 @@ import {
 } from '@matinee/core';
 import { createWebhookReceiver } from '@matinee/github';
 import { ConsoleLogger } from './console-logger.ts';
+import { dockerAvailable } from './docker-runtime.ts';
 import { startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
-import { dockerAvailable, ProcessCloud } from './process-cloud.ts';
+import { ProcessCloud } from './process-cloud.ts';
 import { createRouter } from './router.ts';
+import { ensureWebhookSecret } from './webhook-secret.ts';
 
 export interface LocalMatinee {
   /** The dashboard, e.g. http://localhost:8080 */
@@ -28,6 +30,8 @@ export interface LocalMatinee {
   port: number;
   settings: Settings;
   store: Awaited<ReturnType<typeof startEmbeddedDynamo>>['store'];
+  /** The embedded database's Unix socket (it listens on no TCP port). */
+  dynamoSocket: string;
   source: LocalSourceControl;
   cloud: ProcessCloud;
   /** A Docker engine answered: configs without `local.command` run their images. */
@@ -89,7 +93,7 @@ export async function startLocal(
     limiter: new MemoryRateLimiter(clock),
     limits: local.limits,
   };
-  const receive = createWebhookReceiver(local.webhookSecret);
+  const receive = createWebhookReceiver(local.webhookSecret ?? ensureWebhookSecret(local.dataDir));
 
   const server = createRouter({
     cloud,
@@ -168,6 +172,7 @@ export async function startLocal(
     port: settings.port,
     settings,
     store,
+    dynamoSocket: dynamo.socketPath,
     source,
     cloud,
     docker,

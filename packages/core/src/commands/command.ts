@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from '../config/duration.ts';
+import { refusedVariable } from '../config/variables.ts';
 
 /** What someone with write access can ask of Matinee in a pull request comment. */
 export type Command =
@@ -50,6 +51,8 @@ export function parseCommand(body: string): Command | undefined {
       const eq = assignment.indexOf('=');
       const key = assignment.slice(0, Math.max(0, eq));
       if (eq < 1 || !envKey.test(key)) return problem('usage: `/matinee env KEY=VALUE`');
+      const refused = refusedVariable(key);
+      if (refused) return problem(refused);
       return { kind: 'env-set', key, value: assignment.slice(eq + 1) };
     }
     case 'keep-awake': {

@@ -1,4 +1,5 @@
-import { loadConfig } from '../config/config.ts';
+import { type LoadedConfig, loadConfig } from '../config/config.ts';
+import { overridesProblem } from '../config/variables.ts';
 import {
   currentFailure,
   type Environment,
@@ -84,25 +85,26 @@ export async function reconcile(deps: ReconcileDeps, id: EnvironmentId): Promise
   throw new ConflictError(`environment ${id} kept changing during ${MAX_ATTEMPTS} reconcile attempts`);
 }
 
-async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Environment> {
+/** `.matinee.yml` at `sha`, read from the repository now and validated. */
+async function readConfigAt(deps: ReconcileDeps, repo: string, sha: string): Promise<LoadedConfig> {
+  return loadConfig(sha, await deps.source.readConfig(repo, sha), deps.settings.defaults);
+}
+
+/**
+ * The environment with its config (and a fork's policy) loaded. `fresh`: the config was read from the
+ * repository by this reconcile, not taken from the stored record.
+ */
+async function withConfig(
+  deps: ReconcileDeps,
+  env: Environment,
+): Promise<{ env: Environment; fresh: boolean }> {
   const { repo, desired, pr } = env;
   let next = env;
-  if (env.config?.sha !== desired.sha) {
-    next = {
-      ...next,
-      config: loadConfig(
-        desired.sha,
-        await deps.source.readConfig(repo, desired.sha),
-        deps.settings.defaults,
-      ),
-    };
-  }
+  const fresh = env.config?.sha !== desired.sha;
+  if (fresh) next = { ...next, config: await readConfigAt(deps, repo, desired.sha) };
   // A fork's own file must not decide whether the fork is deployed: its policy comes from the base commit.
   if (pr.fork && next.policy?.sha !== pr.baseSha) {
-    next = {
-      ...next,
-      policy: loadConfig(pr.baseSha, await deps.source.readConfig(repo, pr.baseSha), deps.settings.defaults),
-    };
+    next = { ...next, policy: await readConfigAt(deps, repo, pr.baseSha) };
   }
   if (!pr.fork && next.policy) next = { ...next, policy: undefined };
   // A fork's deploy label counts only when its author may write to the repository, and only for the commit
@@ -118,7 +120,7 @@ async function withConfig(deps: ReconcileDeps, env: Environment): Promise<Enviro
     const permission = await deps.source.permission(repo, labeler);
     next = { ...next, forkApproval: { user: labeler, allowed: WRITERS.has(permission), sha: labeledAt } };
   }
-  return next;
+  return { env: next, fresh };
 }
 
 interface Decision {
@@ -127,8 +129,10 @@ interface Decision {
   skipped?: string;
   /** Held until the image exists, and why. */
   waiting?: string;
-  /** The desired commit cannot run (its build failed). */
+  /** The desired commit cannot run (its build failed, or its stored variables are refused). */
   failure?: string;
+  /** The failure is the image build's: a successful re-run of the config's workflow clears it. */
+  buildFailed?: boolean;
 }
 
 function decide(env: Environment, settings: Settings): Decision {
@@ -136,7 +140,8 @@ function decide(env: Environment, settings: Settings): Decision {
   const config = env.config;
   if (!config) throw new Error('config must be loaded before deciding');
   const verdict = gate(env.pr, config, env.policy ?? config, env.forkApproval, env.builds);
-  if (!verdict.deploy && verdict.failed) return { target: { phase: 'sleeping' }, failure: verdict.reason };
+  if (!verdict.deploy && verdict.failed)
+    return { target: { phase: 'sleeping' }, failure: verdict.reason, buildFailed: true };
   if (!verdict.deploy && verdict.waiting) {
     return {
       target: env.desired.phase === 'running' ? { phase: 'hold' } : { phase: 'sleeping' },
@@ -148,6 +153,9 @@ function decide(env: Environment, settings: Settings): Decision {
   }
   // A commit that failed stays down (scaled to zero, no rule) until a push or a retry.
   if (env.desired.phase === 'sleeping' || currentFailure(env)) return { target: { phase: 'sleeping' } };
+  // `/matinee env` variables come back from the store: checked again before any task is made from them.
+  const unsafe = overridesProblem(env.overrides);
+  if (unsafe) return { target: { phase: 'sleeping' }, failure: unsafe };
   const url = publicUrl(settings, env.host);
   return {
     target: { phase: 'running', spec: taskSpec(env, env.desired.sha, config.value, config.digest, url) },
@@ -269,10 +277,25 @@ function phaseAfter(
 
 async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<Environment> {
   const now = deps.clock.now().toISOString();
-  const loaded = read.desired.phase === 'deleted' ? read : await withConfig(deps, read);
-  const { target, skipped, waiting, failure } = decide(loaded, deps.settings);
+  const withLoaded =
+    read.desired.phase === 'deleted' ? { env: read, fresh: false } : await withConfig(deps, read);
+  let loaded = withLoaded.env;
+  const ref = environmentRef(deps.settings, loaded);
+  const observed = await observe(deps, ref);
+  let decision = decide(loaded, deps.settings);
+  let steps = plan(decision.target, observed);
+  // Nothing read back from the store is ever run: a task definition (what the runtime will execute: images,
+  // commands, seed, local.command) is made only from the config read from the repository at the commit,
+  // so a tampered record can at worst fail its environment. Once per new revision, not per reconcile.
+  if (!withLoaded.fresh && steps.some((step) => step.kind === 'registerRevision')) {
+    loaded = { ...loaded, config: await readConfigAt(deps, loaded.repo, loaded.desired.sha) };
+    decision = decide(loaded, deps.settings);
+    steps = plan(decision.target, observed);
+  }
+  const { target, skipped, waiting, failure } = decision;
   // The gate fails a commit only for its image build; naming the workflow lets a successful re-run clear it.
-  const workflow = loaded.config?.status === 'ok' ? loaded.config.value.workflow : undefined;
+  const workflow =
+    decision.buildFailed && loaded.config?.status === 'ok' ? loaded.config.value.workflow : undefined;
   let env: Environment =
     failure && !currentFailure(loaded)
       ? {
@@ -283,9 +306,6 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
           },
         }
       : loaded;
-  const ref = environmentRef(deps.settings, env);
-  const observed = await observe(deps, ref);
-  const steps = plan(target, observed);
   // Attaching the target group is what takes a place on the load balancer: make room first.
   const attaches =
     !observed.ruleArn && !observed.warming && steps.some((s) => s.kind === 'ensureTargetGroup');

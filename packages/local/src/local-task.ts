@@ -1,0 +1,24 @@
+import type { ChildProcess } from 'node:child_process';
+import type { TaskSpec } from '@matinee/core';
+
+/** A registered task definition, as local mode keeps it: in memory, gone when Matinee stops. */
+export interface Revision {
+  arn: string;
+  spec: TaskSpec;
+  tags: Record<string, string>;
+}
+
+/** One running task of a service: the app's process (or its `docker run`), its port and its health. */
+export interface Task {
+  child: ChildProcess;
+  /** The seed command, while it runs. */
+  seed?: ChildProcess;
+  port: number;
+  healthy: boolean;
+  stopping: boolean;
+  timer?: NodeJS.Timeout;
+  /** Why Matinee stopped it itself (failed health checks), reported as the stopped reason. */
+  failure?: string;
+  /** Its Docker containers, network owner first, when it runs as containers. */
+  containers?: string[];
+}
