@@ -1,4 +1,4 @@
-import { configDigest, parseConfig, parseDuration } from '@matinee/core';
+import { configDigest, nearestName, parseConfig, parseDuration } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { WEB_CONFIG } from '../support/configs.ts';
 
@@ -53,13 +53,32 @@ forks: { policy: always }
       expect.arrayContaining([
         expect.stringMatching(/^app\.image: /),
         expect.stringMatching(/^app\.port: /),
-        expect.stringMatching(/^app: .*healthcheck/),
+        '`healthcheck` is not a key of app (did you mean `health`?)',
         expect.stringMatching(/^size\.memory: 4096 MiB is not a valid Fargate memory size for cpu 256/),
         expect.stringMatching(/^idle: not a duration/),
         expect.stringMatching(/^forks\.policy: /),
       ]),
     );
     expect(result.problems).toHaveLength(6);
+  });
+
+  it('names each unknown key on its own line, where it is, and what was meant when that is obvious', () => {
+    const result = parseConfig(`
+app: { image: x, port: 3000, imgae: y }
+sidecars: { db: { image: postgres, environment: {} } }
+size: { cpu: 256, memroy: 512 }
+colour: blue
+`);
+
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        '`imgae` is not a key of app (did you mean `image`?)',
+        '`environment` is not a key of sidecars.db (did you mean `env`?)',
+        '`memroy` is not a key of size (did you mean `memory`?)',
+        '`colour` is not a key of .matinee.yml',
+      ],
+    });
   });
 
   it('reports a missing app at the top level', () => {
@@ -124,5 +143,25 @@ describe('durations', () => {
 
   it.each(['', '10', 'm', '1.5h', '-5m', '1 h'])('refuses %j', (text) => {
     expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('the name that was meant', () => {
+  it.each([
+    ['healthcheck', 'health'],
+    ['imgae', 'image'],
+    ['PROT', 'PORT'],
+    ['CONFIG_FILE', 'CONFIG'],
+    ['DATADIR', 'DATA_DIR'],
+  ])('takes %s for %s', (typed, meant) => {
+    expect(nearestName(typed, ['health', 'image', 'PORT', 'CONFIG', 'DATA_DIR', 'DATA'])).toBe(meant);
+  });
+
+  it.each([
+    ['cmd', ['command', 'cwd']],
+    ['colour', ['app', 'size', 'idle']],
+    ['DATA', ['DATA_DIR', 'DATA_SET']],
+  ])('guesses nothing for %s when nothing is obvious', (typed, known) => {
+    expect(nearestName(typed, known)).toBeUndefined();
   });
 });

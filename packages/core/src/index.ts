@@ -3,6 +3,7 @@ export * from './config/config.ts';
 export * from './config/duration.ts';
 export * from './config/file-name.ts';
 export * from './config/glob.ts';
+export * from './config/nearest-name.ts';
 export * from './config/variables.ts';
 export * from './dashboard/view.ts';
 export * from './environment/cost.ts';

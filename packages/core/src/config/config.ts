@@ -4,6 +4,8 @@ import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { parseDuration } from './duration.ts';
 import { fargateMemory } from './fargate.ts';
+import { CONFIG_FILE } from './file-name.ts';
+import { nearestName } from './nearest-name.ts';
 
 // zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.
 if (!z.config().localeError) z.config(en());
@@ -124,6 +126,48 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.length ? path.map(String).join('.') : '(top level)';
 }
 
+/** Enough of zod's schema definitions to walk from the root to the object at a path. */
+interface SchemaNode {
+  _zod: {
+    def: {
+      type: string;
+      shape?: Record<string, SchemaNode>;
+      innerType?: SchemaNode;
+      valueType?: SchemaNode;
+      element?: SchemaNode;
+      in?: SchemaNode;
+    };
+  };
+}
+
+/** The keys the object at `path` of `.matinee.yml` takes (through defaults, optionals, records and lists). */
+function keysAt(path: readonly PropertyKey[]): string[] {
+  let def = (configSchema as unknown as SchemaNode)._zod.def;
+  const rest = [...path];
+  for (;;) {
+    const wrapped = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+    if (wrapped) {
+      def = wrapped._zod.def;
+      continue;
+    }
+    const step = rest.shift();
+    if (step === undefined) return Object.keys(def.shape ?? {});
+    const next = def.shape?.[String(step)] ?? def.valueType ?? def.element;
+    if (!next) return [];
+    def = next._zod.def;
+  }
+}
+
+/** One problem per unknown key, naming where it is and, when obvious, what was meant. */
+function unknownKeyProblems(path: readonly PropertyKey[], keys: readonly string[]): string[] {
+  const where = path.length ? path.map(String).join('.') : CONFIG_FILE;
+  const known = keysAt(path);
+  return keys.map((key) => {
+    const meant = nearestName(key, known);
+    return `\`${key}\` is not a key of ${where}${meant ? ` (did you mean \`${meant}\`?)` : ''}`;
+  });
+}
+
 /** What a deployment sets for repositories whose `.matinee.yml` does not say (stage settings). */
 export interface ConfigDefaults {
   size?: { cpu: number; memory: number };
@@ -160,7 +204,11 @@ export function parseConfig(text: string, defaults: ConfigDefaults = {}): Config
   if (!result.success) {
     return {
       ok: false,
-      problems: result.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`),
+      problems: result.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? unknownKeyProblems(issue.path, issue.keys)
+          : [`${pathOf(issue.path)}: ${issue.message}`],
+      ),
     };
   }
   return { ok: true, value: result.data, digest: configDigest(result.data) };
