@@ -1,6 +1,7 @@
 export { freePort } from './app-process.ts';
 export * from './cli.ts';
 export * from './console-logger.ts';
+export * from './data-dir-lock.ts';
 export { dockerAvailable } from './docker-runtime.ts';
 export * from './dynamo-guard.ts';
 export * from './embedded-dynamo.ts';

@@ -12,9 +12,11 @@ import {
   resync,
   type Settings,
   sweep,
+  UserError,
 } from '@matinee/core';
 import { createWebhookReceiver } from '@matinee/github';
 import { ConsoleLogger } from './console-logger.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { dockerAvailable } from './docker-runtime.ts';
 import { startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { InProcessBus } from './in-process-bus.ts';
@@ -53,7 +55,19 @@ export async function startLocal(
   local: LocalSettings,
   log: Logger = new ConsoleLogger(),
 ): Promise<LocalMatinee> {
-  const dynamo = await startEmbeddedDynamo(join(local.dataDir, 'db'));
+  // One Matinee per data dir: a second one fails here, before it touches the database or any process.
+  const lock = lockDataDir(local.dataDir, (previous) =>
+    log.warn(
+      `taking over ${local.dataDir} from a Matinee that did not stop (pid ${previous?.pid ?? 'unknown'})`,
+    ),
+  );
+  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+  try {
+    dynamo = await startEmbeddedDynamo(join(local.dataDir, 'db'));
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const settings: Settings = { stage: 'local', domain: 'localhost', scheme: 'http', port: local.port };
   const store = dynamo.store;
   const source = new LocalSourceControl({ configPath: local.configPath, idle: local.idle, store, log });
@@ -115,11 +129,13 @@ export async function startLocal(
     });
   } catch (error) {
     await dynamo.close();
+    lock.release();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new Error(`port ${local.port} is in use: set MATINEE_PORT to another port`);
+      throw new UserError(`port ${local.port} is in use: set MATINEE_PORT to another port`);
     throw error;
   }
   settings.port = (server.address() as AddressInfo).port;
+  lock.setPort(settings.port);
 
   const every = (seconds: number, what: string, run: () => Promise<unknown>) => {
     let running = false;
@@ -151,6 +167,7 @@ export async function startLocal(
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       await dynamo.close();
+      lock.release();
     })();
     return stopping;
   };
