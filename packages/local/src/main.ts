@@ -1,6 +1,8 @@
+import { UserError } from '@matinee/core';
 import { ConsoleLogger } from './console-logger.ts';
+import { localConfigProblems } from './local-config-check.ts';
 import { LocalSettingsError, readLocalSettings } from './local-settings.ts';
-import { startLocal } from './start.ts';
+import { unknownVariableWarnings } from './local-variables.ts';
 import { webhookSecretPath } from './webhook-secret.ts';
 
 // `npm start`: Matinee on this machine until Ctrl-C.
@@ -8,7 +10,16 @@ const log = new ConsoleLogger();
 // The SDK only talks to the embedded database here; its advice about Node versions is for deployments.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 try {
+  for (const warning of unknownVariableWarnings(process.env)) log.warn(warning);
   const settings = readLocalSettings(process.env, process.cwd());
+  // Checked before serving: a config the core would refuse fails here, once, rather than on every preview.
+  const problems = await localConfigProblems(settings.configPath, process.cwd());
+  if (problems.length) {
+    process.stderr.write(`${problems.join('\n')}\n`);
+    process.exit(1);
+  }
+  // Loaded once the checks pass, so a refused start answers at once, before the SDK and the rest load.
+  const { startLocal } = await import('./start.ts');
   const matinee = await startLocal(settings, log);
   process.stdout.write(
     [
@@ -43,6 +54,8 @@ try {
   // However Matinee ends (a crash included), its previews end with it: the last word is synchronous.
   process.on('exit', () => matinee.cloud.killAllNow());
 } catch (error) {
-  process.stderr.write(`${error instanceof LocalSettingsError ? error.message : String(error)}\n`);
+  // Settings, the config, a held data dir, a busy port: a message for the person, not a stack trace.
+  const known = error instanceof LocalSettingsError || error instanceof UserError;
+  process.stderr.write(`${known ? (error as Error).message : String(error)}\n`);
   process.exit(1);
 }
