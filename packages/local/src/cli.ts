@@ -1,34 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
-
-export const CLI_USAGE = `usage: npm run matinee -- <command>
-
-  open  <owner/repo> <pr> <branch> [sha]   a pull request is opened
-  push  <owner/repo> <pr> [sha]            a new commit is pushed to it
-  close <owner/repo> <pr> [--merged]       it is closed (or merged)
-  wake  <owner/repo> <pr>                  comment "/matinee wake" on it
-  sleep <owner/repo> <pr>                  comment "/matinee sleep" on it
-  ls                                       list environments
-
-Each command sends the signed webhook GitHub would send to the Matinee started by \`npm start\`
-(MATINEE_PORT, default 8080; MATINEE_WEBHOOK_SECRET, default the one \`npm start\` keeps in MATINEE_DATA_DIR).`;
+import { CLI_USAGE, CliError, type CommandLine, EXIT, parseCommandLine } from './cli-arguments.ts';
+import { environmentTable, isListedEnvironment, type ListedEnvironment } from './environment-table.ts';
 
 export interface CliOptions {
   /** Where `npm start` listens, e.g. http://127.0.0.1:8080 */
   baseUrl: string;
-  secret: string;
+  /** What webhooks are signed with: needed by every command but `ls`. */
+  secret?: string;
   print: (line: string) => void;
-}
-
-export class CliError extends Error {}
-
-interface EnvironmentView {
-  id: string;
-  branch: string;
-  sha: string;
-  state: string;
-  url: string;
-  sleepsIn?: string;
+  /** For `ls`: how long until an environment sleeps. */
+  now?: () => Date;
 }
 
 /** A commit id for a push made up on this machine: stable for the same input, 40 hex characters. */
@@ -71,37 +53,71 @@ function commentPayload(repo: string, number: number, body: string) {
   };
 }
 
-function parsePr(repo: string | undefined, pr: string | undefined): { repo: string; number: number } {
-  if (!repo || !/^[^/\s]+\/[^/\s]+$/.test(repo))
-    throw new CliError(`expected <owner/repo>, got ${repo ?? 'nothing'}`);
-  const number = Number(pr);
-  if (!Number.isSafeInteger(number) || number < 1)
-    throw new CliError(`expected a pull request number, got ${pr ?? 'nothing'}`);
-  return { repo, number };
+/** Longest the CLI waits for Matinee to answer. */
+const ANSWER_WITHIN_MS = 15_000;
+
+/** Runs one command line against the Matinee at `options.baseUrl`; throws a CliError saying what went wrong. */
+export async function runCli(argv: string[], options: CliOptions): Promise<void> {
+  const command = parseCommandLine(argv);
+  if (command.command === 'help') return options.print(CLI_USAGE);
+  await runCommand(command, options);
 }
 
-export async function runCli(argv: string[], options: CliOptions): Promise<void> {
-  const [command, ...args] = argv;
-  const webhooks = new Webhooks({ secret: options.secret });
+export async function runCommand(
+  command: Exclude<CommandLine, { command: 'help' }>,
+  options: CliOptions,
+): Promise<void> {
+  const where = new URL(options.baseUrl).host;
 
-  const request = async (path: string, init?: RequestInit) => {
+  const request = async (path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> => {
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(`${options.baseUrl}${path}`, init);
+      response = await fetch(`${options.baseUrl}${path}`, {
+        ...init,
+        signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+      });
+      text = await response.text();
     } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      if (code === 'ECONNREFUSED')
+        throw new CliError(
+          `Nothing is listening on ${where} (MATINEE_PORT): start Matinee with \`npm start\`, or set MATINEE_PORT to its port`,
+          EXIT.unreachable,
+        );
+      const why =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${ANSWER_WITHIN_MS / 1000} s`
+          : (code ?? String(error));
+      throw new CliError(`Matinee on ${where} (MATINEE_PORT) did not answer: ${why}`, EXIT.unreachable);
+    }
+    try {
+      return { status: response.status, body: JSON.parse(text) as unknown };
+    } catch {
       throw new CliError(
-        `Matinee is not answering at ${options.baseUrl} (is \`npm start\` running?): ${String(error)}`,
+        `Something on ${where} (MATINEE_PORT) answered HTTP ${response.status}, but not as Matinee does: is MATINEE_PORT the port \`npm start\` printed?`,
+        EXIT.unreachable,
       );
     }
-    const text = await response.text();
-    const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!response.ok) throw new CliError(`${response.status}: ${String(body.message ?? text)}`);
+  };
+
+  /** The API's answer, or a CliError with its message (which Matinee wrote for people). */
+  const answer = async (path: string, init?: RequestInit): Promise<unknown> => {
+    const { status, body } = await request(path, init);
+    if (status >= 400) {
+      const message = (body as { message?: unknown } | null)?.message;
+      throw new CliError(
+        `Matinee refused it (${status}): ${typeof message === 'string' ? message : JSON.stringify(body)}`,
+      );
+    }
     return body;
   };
 
   const send = async (event: string, payload: unknown) => {
+    if (!options.secret) throw new CliError('no webhook secret to sign with (MATINEE_WEBHOOK_SECRET)');
+    const webhooks = new Webhooks({ secret: options.secret });
     const body = JSON.stringify(payload);
-    const answer = await request('/webhooks/github', {
+    const answered = await answer('/webhooks/github', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -111,28 +127,40 @@ export async function runCli(argv: string[], options: CliOptions): Promise<void>
       },
       body,
     });
-    const { status, ...rest } = answer;
+    const { status, ...rest } = (answered ?? {}) as Record<string, unknown>;
     options.print(`${String(status)}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`);
   };
 
-  const current = async (repo: string, number: number): Promise<EnvironmentView> => {
+  const current = async (repo: string, number: number): Promise<{ branch: string; sha: string }> => {
     const id = `${repo.toLowerCase()}#${number}`;
-    return (await request(`/api/environments/${encodeURIComponent(id)}`)) as unknown as EnvironmentView;
+    const { status, body } = await request(`/api/environments/${encodeURIComponent(id)}`);
+    if (status === 404)
+      throw new CliError(
+        `${repo}#${number} is not known to this Matinee: open it first (open ${repo} ${number} <branch>)`,
+      );
+    if (
+      status >= 400 ||
+      !isListedEnvironment(body) ||
+      typeof (body as { branch?: unknown }).branch !== 'string'
+    )
+      throw new CliError(`Matinee did not describe ${repo}#${number} (${status})`);
+    return body as ListedEnvironment & { branch: string };
   };
 
-  switch (command) {
+  const newSha = (repo: string, number: number, branch: string) =>
+    madeUpSha(repo, String(number), branch, new Date().toISOString());
+
+  switch (command.command) {
     case 'open': {
-      const { repo, number } = parsePr(args[0], args[1]);
-      const branch = args[2];
-      if (!branch) throw new CliError('expected a branch name: open <owner/repo> <pr> <branch> [sha]');
-      const sha = args[3] ?? madeUpSha(repo, String(number), branch, new Date().toISOString());
+      const { repo, number, branch } = command;
+      const sha = command.sha ?? newSha(repo, number, branch);
       await send('pull_request', pullRequestPayload('opened', repo, number, { branch, sha, open: true }));
       return;
     }
     case 'push': {
-      const { repo, number } = parsePr(args[0], args[1]);
+      const { repo, number } = command;
       const { branch } = await current(repo, number);
-      const sha = args[2] ?? madeUpSha(repo, String(number), branch, new Date().toISOString());
+      const sha = command.sha ?? newSha(repo, number, branch);
       await send(
         'pull_request',
         pullRequestPayload('synchronize', repo, number, { branch, sha, open: true }),
@@ -140,9 +168,8 @@ export async function runCli(argv: string[], options: CliOptions): Promise<void>
       return;
     }
     case 'close': {
-      const { repo, number } = parsePr(args[0], args[1]);
+      const { repo, number, merged } = command;
       const { branch, sha } = await current(repo, number);
-      const merged = args.includes('--merged');
       await send(
         'pull_request',
         pullRequestPayload('closed', repo, number, { branch, sha, open: false, merged }),
@@ -151,20 +178,22 @@ export async function runCli(argv: string[], options: CliOptions): Promise<void>
     }
     case 'wake':
     case 'sleep': {
-      const { repo, number } = parsePr(args[0], args[1]);
-      await send('issue_comment', commentPayload(repo, number, `/matinee ${command}`));
+      const { repo, number } = command;
+      await send('issue_comment', commentPayload(repo, number, `/matinee ${command.command}`));
       return;
     }
     case 'ls': {
-      const list = (await request('/api/environments')) as unknown as EnvironmentView[];
+      const list = await answer('/api/environments');
+      if (!Array.isArray(list) || !list.every(isListedEnvironment))
+        throw new CliError(
+          `Something on ${where} (MATINEE_PORT) answered, but not with a list of environments`,
+          EXIT.unreachable,
+        );
+      if (command.json) return options.print(JSON.stringify(list, null, 2));
       if (!list.length)
         return options.print('no environments yet: npm run matinee -- open acme/shop 42 fix-login');
-      const rows = list.map((env) => [env.id, env.state, env.sha.slice(0, 7), env.url]);
-      const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-      for (const row of rows) options.print(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
+      for (const line of environmentTable(list, options.now?.() ?? new Date())) options.print(line);
       return;
     }
-    default:
-      throw new CliError(command ? `unknown command ${command}\n\n${CLI_USAGE}` : CLI_USAGE);
   }
 }

@@ -1,10 +1,12 @@
 export { freePort } from './app-process.ts';
 export * from './cli.ts';
+export * from './cli-arguments.ts';
 export * from './console-logger.ts';
 export * from './data-dir-lock.ts';
 export { dockerAvailable } from './docker-runtime.ts';
 export * from './dynamo-guard.ts';
 export * from './embedded-dynamo.ts';
+export * from './environment-table.ts';
 export * from './in-process-bus.ts';
 export * from './local-config-check.ts';
 export * from './local-settings.ts';
