@@ -56,7 +56,9 @@ if (command === 'check') {
   if (ok && !process.argv.includes('--force')) {
     console.log(`SST platform is current (${describe(have)}).`);
   } else {
-    console.log(`Installing the SST platform (${describe(want)})…`);
+    console.log(
+      `Installing SST's platform (${describe(want)}) into .sst/platform, offline, about a minute: stacks/ and test/infra need it`,
+    );
     const result = spawnSync(path.join(root, 'node_modules', '.bin', 'sst'), ['install', '--stage', 'ci'], {
       cwd: root,
       stdio: 'inherit',

@@ -23,7 +23,8 @@ export interface MachineFacts {
 
 export type Step =
   | { kind: 'apt'; packages: string[]; announce: string[] }
-  | { kind: 'sst-platform'; announce: string };
+  /** stacks/sst-platform.mjs announces itself. */
+  | { kind: 'sst-platform' };
 
 export interface ProvisionPlan {
   /** One line per missing thing this script may not install here, each with the command that does. */
@@ -90,13 +91,7 @@ export function planProvisioning(facts: MachineFacts): ProvisionPlan {
       steps: [],
     };
   }
-  if (!facts.sstPlatform) {
-    steps.push({
-      kind: 'sst-platform',
-      announce:
-        "Installing SST's platform into .sst/platform (once, offline, about a minute): stacks/ and test/infra need it",
-    });
-  }
+  if (!facts.sstPlatform) steps.push({ kind: 'sst-platform' });
   return { missing: [], steps };
 }
 

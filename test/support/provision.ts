@@ -47,7 +47,6 @@ for (const step of plan.steps) {
     run('apt-get', ['update', '-qq'], env);
     run('apt-get', ['install', '-y', '-qq', ...step.packages], env);
   } else {
-    console.log(step.announce);
     const sst = spawnSync(process.execPath, [resolve(ROOT, 'stacks/sst-platform.mjs'), 'install'], {
       cwd: ROOT,
       stdio: 'inherit',

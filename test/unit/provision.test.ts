@@ -95,9 +95,7 @@ describe('what npm test provisions before it runs', () => {
   });
 
   it("installs SST's platform wherever it is missing, after the system packages", () => {
-    expect(planProvisioning({ ...MAC, sstPlatform: false }).steps).toEqual([
-      { kind: 'sst-platform', announce: expect.stringMatching(/^Installing SST's platform/) },
-    ]);
+    expect(planProvisioning({ ...MAC, sstPlatform: false }).steps).toEqual([{ kind: 'sst-platform' }]);
     expect(
       planProvisioning({ ...READY, javaMajor: undefined, sstPlatform: false }).steps.map((step) => step.kind),
     ).toEqual(['apt', 'sst-platform']);
