@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LOCK_FILE, type LocalMatinee, type LockHolder, readLocalSettings, startLocal } from '@matinee/local';
@@ -74,6 +76,22 @@ describe('npm start refuses to start', SPAWNS, () => {
       `Another Matinee (pid ${process.pid}, http://localhost:${first.port}) is using ${dataDir}: stop it first, or give this one another MATINEE_DATA_DIR\n`,
     );
     noStackTrace(second.stderr);
+  });
+
+  it('on a port something else listens on: one line, exit 1, and the data dir left free', async () => {
+    const dataDir = tempDir();
+    const other = createServer();
+    await new Promise<void>((listening) => other.listen(0, '127.0.0.1', listening));
+    const { port } = other.address() as AddressInfo;
+
+    const result = await runEntry(MAIN, [], {
+      MATINEE_PORT: String(port),
+      MATINEE_DATA_DIR: dataDir,
+    }).finally(() => other.close());
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`port ${port} is in use: set MATINEE_PORT to another port\n`);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
   });
 });
 
