@@ -106,9 +106,9 @@ export async function runCommand(
     const { status, body } = await request(path, init);
     if (status >= 400) {
       const message = (body as { message?: unknown } | null)?.message;
-      throw new CliError(
-        `Matinee refused it (${status}): ${typeof message === 'string' ? message : JSON.stringify(body)}`,
-      );
+      const said = typeof message === 'string' ? message : JSON.stringify(body);
+      // It may quote stored values: no control characters reach the terminal.
+      throw new CliError(`Matinee refused it (${status}): ${said.replace(/\p{Cc}/gu, '?')}`);
     }
     return body;
   };
