@@ -72,6 +72,23 @@ describe('the CLI without a Matinee', SPAWNS, () => {
   });
 });
 
+describe('the CLI against an answer it must not trust', SPAWNS, () => {
+  it("prints a refusal's message on one line without control characters, and exits 1", async () => {
+    const refusing: Server = createServer((_, response) => {
+      response.writeHead(409, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ message: 'no\u001b[2J\nway' }));
+    });
+    await new Promise<void>((listening) => refusing.listen(0, '127.0.0.1', listening));
+    const { port } = refusing.address() as { port: number };
+
+    const result = await runEntry(CLI, ['ls'], { MATINEE_PORT: String(port) }).finally(() =>
+      refusing.close(),
+    );
+
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'Matinee refused it (409): no?[2J?way\n' });
+  });
+});
+
 describe('the CLI against a running Matinee', SPAWNS, () => {
   let matinee: LocalMatinee;
   let dataDir: string;
