@@ -56,6 +56,20 @@ describe('the CLI without a Matinee', SPAWNS, () => {
     });
   });
 
+  it('says in one line that no Matinee has made a webhook secret in MATINEE_DATA_DIR, and exits 3', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'matinee-cli-'));
+
+    const result = await runEntry(CLI, ['wake', 'acme/shop', '42'], { MATINEE_DATA_DIR: dataDir }).finally(
+      () => rmSync(dataDir, { recursive: true, force: true }),
+    );
+
+    expect(result).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: `no webhook secret in ${dataDir}: start Matinee first (npm start), with the same MATINEE_DATA_DIR\n`,
+    });
+  });
+
   it('says so when something other than Matinee answers at MATINEE_PORT, and exits 3', async () => {
     const other: Server = createServer((_, response) => response.end('<html>not matinee</html>'));
     await new Promise<void>((listening) => other.listen(0, '127.0.0.1', listening));
@@ -101,7 +115,7 @@ describe('the CLI against a running Matinee', SPAWNS, () => {
       ROOT,
     );
     matinee = await startLocal(settings, new MemoryLogger());
-    env = { MATINEE_PORT: String(matinee.port) };
+    env = { MATINEE_PORT: String(matinee.port), MATINEE_DATA_DIR: dataDir };
   }, 60_000);
 
   afterAll(async () => {

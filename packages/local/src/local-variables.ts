@@ -9,6 +9,9 @@ export const LOCAL_VARIABLES = [
   'MATINEE_RESYNC_EVERY',
   'MATINEE_WEBHOOK_SECRET',
   'MATINEE_DATA_DIR',
+  'MATINEE_WAKES_PER_CLIENT',
+  'MATINEE_WAKES_PER_PREVIEW',
+  'MATINEE_RETRIES_PER_PREVIEW',
 ] as const;
 
 /**
@@ -28,6 +31,9 @@ export const DEPLOY_VARIABLES = [
   'MATINEE_MAX_AWAKE',
   'MATINEE_FARGATE_PRICES',
   'MATINEE_GITHUB_API_URL',
+  'MATINEE_WAKES_PER_CLIENT',
+  'MATINEE_WAKES_PER_PREVIEW',
+  'MATINEE_RETRIES_PER_PREVIEW',
 ] as const;
 
 /** Set by Matinee for preview apps, and read by this repository's tests and CI. */
