@@ -70,6 +70,15 @@ export class InMemoryStore implements EnvironmentStore {
   async releaseDelivery(id: string) {
     this.deliveries.delete(id);
   }
+  readonly comments = new Set<string>();
+  async claimComment(key: string) {
+    if (this.comments.has(key)) return false;
+    this.comments.add(key);
+    return true;
+  }
+  async releaseComment(key: string) {
+    this.comments.delete(key);
+  }
 }
 
 export class RecordingBus implements Bus {

@@ -34,6 +34,7 @@ function environmentKey(id: EnvironmentId | string): { pk: string; sk: string } 
 
 const hostKey = (host: string) => ({ pk: `HOST#${host}`, sk: 'HOST' });
 const deliveryKey = (id: string) => ({ pk: `DELIVERY#${id}`, sk: 'DELIVERY' });
+const commentKey = (key: string) => ({ pk: `COMMENT#${key}`, sk: 'COMMENT' });
 const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 /**
@@ -248,13 +249,37 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
   }
 
   async claimDelivery(deliveryId: string, ttlSeconds: number): Promise<boolean> {
+    return this.claim('delivery', deliveryKey(deliveryId), ttlSeconds);
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    await aws('DeleteItem delivery', () =>
+      this.client.send(new DeleteCommand({ TableName: this.table, Key: deliveryKey(deliveryId) })),
+    );
+  }
+
+  async claimComment(key: string, ttlSeconds: number): Promise<boolean> {
+    return this.claim('comment', commentKey(key), ttlSeconds);
+  }
+
+  async releaseComment(key: string): Promise<void> {
+    await aws('DeleteItem comment', () =>
+      this.client.send(new DeleteCommand({ TableName: this.table, Key: commentKey(key) })),
+    );
+  }
+
+  /**
+   * Writes a marker item unless one is there and not yet expired: one conditional put, so of two claims
+   * racing exactly one wins. An expired marker DynamoDB has not deleted yet counts as absent.
+   */
+  private async claim(kind: string, key: { pk: string; sk: string }, ttlSeconds: number): Promise<boolean> {
     const now = Math.floor(this.now().getTime() / 1000);
     try {
-      await aws('PutItem delivery', () =>
+      await aws(`PutItem ${kind}`, () =>
         this.client.send(
           new PutCommand({
             TableName: this.table,
-            Item: { ...deliveryKey(deliveryId), kind: 'delivery', [TABLE.ttlAttribute]: now + ttlSeconds },
+            Item: { ...key, kind, [TABLE.ttlAttribute]: now + ttlSeconds },
             ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
             ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
             ExpressionAttributeValues: { ':now': now },
@@ -266,11 +291,5 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
       if (error instanceof ConflictError) return false;
       throw error;
     }
-  }
-
-  async releaseDelivery(deliveryId: string): Promise<void> {
-    await aws('DeleteItem delivery', () =>
-      this.client.send(new DeleteCommand({ TableName: this.table, Key: deliveryKey(deliveryId) })),
-    );
   }
 }

@@ -15,13 +15,14 @@ import { isAwsError } from './errors.ts';
  * - environment: pk `ENV#<owner/repo>`, sk `PR#<number, zero-padded>` (a repository's environments are one Query)
  * - host:        pk `HOST#<host>`,      sk `HOST`  (uniqueness of hosts; points at the environment)
  * - delivery:    pk `DELIVERY#<id>`,    sk `DELIVERY` (webhook redelivery guard, expires by TTL)
+ * - comment:     pk `COMMENT#<owner/repo>/<comment id>`, sk `COMMENT` (a command comment obeyed once, expires by TTL)
  * - limit:       pk `LIMIT#<key>`,      sk `WINDOW#<seconds>#<start>` (events counted in one window of a
  *   rate limit, expires by TTL; see DynamoRateLimiter)
  * - GSI `awake`: only items with `awakePk` (environments that hold or are about to hold a task and a
  *   target group: `countsAsAwake` in core), sorted by `lastActiveAt`, every attribute projected: the
  *   sweep and the capacity count read awake environments and nothing else.
- * - TTL on `ttl` (epoch seconds): deliveries, rate limit windows, and tombstones of deleted environments
- *   with their hosts.
+ * - TTL on `ttl` (epoch seconds): deliveries, comments, rate limit windows, and tombstones of deleted
+ *   environments with their hosts.
  */
 export const TABLE = {
   partitionKey: 'pk',

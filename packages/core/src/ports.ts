@@ -29,6 +29,13 @@ export interface EnvironmentStore {
   claimDelivery(deliveryId: string, ttlSeconds: number): Promise<boolean>;
   /** Forgets a delivery whose handling failed, so that GitHub's redelivery is processed. */
   releaseDelivery(deliveryId: string): Promise<void>;
+  /**
+   * Remembers that a command comment is being obeyed (`key` from `commentKey`); false when it already was,
+   * however its event arrived again (a replay may carry a new delivery id).
+   */
+  claimComment(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Forgets a comment whose command failed, so that it can be obeyed when it comes again. */
+  releaseComment(key: string): Promise<void>;
 }
 
 /** Which environment a cloud call is about, and the names of its resources. */
