@@ -13,6 +13,7 @@ export * from './environment/naming.ts';
 export * from './environment/policy.ts';
 export * from './environment/task-spec.ts';
 export * from './errors.ts';
+export * from './feedback/markdown.ts';
 export * from './feedback/publish.ts';
 export * from './feedback/status-report.ts';
 export * from './http/dashboard-access.ts';
