@@ -14,6 +14,8 @@ import { WEB_CONFIG } from '../support/configs.ts';
 import { localTable } from '../support/dynamo.ts';
 import { type FakeAws, fakeAws } from '../support/fake-aws.ts';
 import { FakeGithub } from '../support/fake-github.ts';
+import { BASE_SHA, command, fromFork, labeled } from '../support/github-events.ts';
+import { renderedLine, renderedText } from '../support/markdown.ts';
 import { example } from '../support/webhooks.ts';
 
 /**
@@ -21,7 +23,6 @@ import { example } from '../support/webhooks.ts';
  * webhook function, reconciles on the fake AWS, and every GitHub API call over HTTP to the api.github.com
  * stand-in, whose comments, deployments and reactions are asserted.
  */
-const BASE_SHA = 'b'.repeat(40);
 let github: FakeGithub;
 beforeEach(async () => {
   github = await new FakeGithub().start();
@@ -34,37 +35,9 @@ const deployment = async (aws: FakeAws = fakeAws()) => ({
   ...awsDeployment(aws, github, await localTable()),
 });
 
-function fromFork(
-  action: string,
-  extra: Record<string, unknown> = {},
-  updatedAt = '2026-11-22T10:00:00Z',
-  sha = SHA_1,
-) {
-  const payload = pullRequest(action, sha, updatedAt, extra);
-  payload.pull_request.head.repo = { full_name: 'outsider/web' };
-  payload.pull_request.base.sha = BASE_SHA;
-  return payload;
-}
-
-function labeled(by: string, updatedAt: string, sha = SHA_1) {
-  const payload = fromFork('labeled', { labels: [{ name: 'matinee:deploy' }] }, updatedAt, sha);
-  payload.label = { ...example('pull_request', 'labeled').label, name: 'matinee:deploy' };
-  payload.sender = { ...payload.sender, login: by };
-  return payload;
-}
-
-function command(body: string, user = 'maintainer') {
-  const payload = example('issue_comment', 'created');
-  payload.repository.full_name = REPO;
-  payload.issue.number = 42;
-  payload.issue.pull_request = { url: `https://api.github.com/repos/${REPO}/pulls/42` };
-  payload.comment.id = 9000 + github.reactions.length;
-  payload.comment.body = body;
-  payload.sender = { ...payload.sender, login: user };
-  return payload;
-}
-
 const comment = () => github.comments.find((c) => c.issue === 42)?.body ?? '';
+/** The comment as a reader sees it. */
+const shown = () => renderedText(comment());
 
 /** A fork's PR #42, labelled by a maintainer at SHA_1 and deployed, then pushed to SHA_2 by the fork. */
 async function approvedForkPushed() {
@@ -162,7 +135,7 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
 
     expect(images(d.aws).at(-1)).toBe(`ghcr.io/acme/web:${SHA_2}`);
     expect((await d.platform.store.get(ID))?.observed).toMatchObject({ phase: 'ready', sha: SHA_2 });
-    expect(comment()).toContain('approved 2222222 from the fork; deploying it');
+    expect(shown()).toContain('approved 2222222 from the fork; deploying it');
   });
 
   it('deploys a fork’s new commit once a maintainer removes the label and adds it again', async () => {
@@ -307,11 +280,11 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
 
     await d.step('unknown', () => d.webhook('issue_comment', command('/matinee dance')));
 
-    const answer = comment()
-      .split('\n')
-      .find((line) => line.startsWith('| Last command |'));
-    expect(answer).toContain('unknown command `dance`');
-    expect(answer).toContain('`/matinee wake`, `/matinee sleep`, `/matinee redeploy`');
+    const answer = renderedLine(comment(), 'Last command |');
+    expect(answer).toContain('/matinee dance by @maintainer: unknown command "dance"');
+    expect(answer).toContain(
+      'Commands: /matinee wake, /matinee sleep, /matinee approve <sha>, /matinee redeploy',
+    );
   });
 
   it('shows a failed build in the comment, and deploys nothing', async () => {

@@ -14,6 +14,7 @@ import { facts, SHA_A, SHA_B } from '../support/environments.ts';
 import { FakeCloud } from '../support/fake-cloud.ts';
 import { FakeGithub } from '../support/fake-github.ts';
 import { InMemoryStore, ManualClock, MemoryLogger, RecordingBus } from '../support/fakes.ts';
+import { renderedText } from '../support/markdown.ts';
 
 const { privateKey } = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -101,7 +102,9 @@ describe('GitHub as source control', () => {
 
   it('shows the cost with the time it was computed, since the comment is not edited as it grows', async () => {
     await withToken().publish(report({ costSoFar: 0.1234, costAt: '2026-11-02T14:05:31.000Z' }));
-    expect(github.comments[0]?.body).toContain('≈ $0.12 so far, as of 2026-11-02 14:05 UTC');
+    expect(renderedText(github.comments[0]?.body ?? '')).toContain(
+      '≈ $0.12 so far, as of 2026-11-02 14:05 UTC',
+    );
   });
 
   it('records a transient deployment per commit with statuses in_progress → success → inactive', async () => {

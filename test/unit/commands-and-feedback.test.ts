@@ -34,11 +34,11 @@ describe('parsing comment commands', () => {
   });
 
   it.each([
-    ['/matinee deploy', 'unknown command `deploy`'],
-    ['/matinee env 1BAD=x', 'usage: `/matinee env KEY=VALUE`'],
-    ['/matinee keep-awake forever', 'usage: `/matinee keep-awake 4h` (a duration like 90m, 4h, 1d)'],
+    ['/matinee deploy', 'unknown command "deploy"'],
+    ['/matinee env 1BAD=x', 'usage: /matinee env KEY=VALUE'],
+    ['/matinee keep-awake forever', 'usage: /matinee keep-awake 4h (a duration like 90m, 4h, 1d)'],
     ['/matinee keep-awake 30d', 'at most 7d'],
-    ['/matinee wake now', '`wake` takes no arguments'],
+    ['/matinee wake now', 'wake takes no arguments'],
   ])('answers %j with help that says what is wrong', (body, problem) => {
     expect(parseCommand(body)).toEqual({ kind: 'help', problem });
   });
@@ -57,8 +57,9 @@ describe('commands', () => {
     await h.reconcile(ID);
     h.source.permissions.set('acme/web dev', 'write');
   }
+  let comments = 0;
   const say = (h: ReturnType<typeof harness>, body: string, user = 'dev') =>
-    onCommand(h.deps, { repo: 'acme/web', number: 42, commentId: 7, user, body });
+    onCommand(h.deps, { repo: 'acme/web', number: 42, commentId: ++comments, user, body });
 
   it('puts the environment to sleep and wakes it on a writer’s command, with a thumbs-up', async () => {
     const h = harness();
@@ -81,7 +82,7 @@ describe('commands', () => {
     expect(after?.lastCommand?.reply).toBe(
       '@passer-by needs write access to the repository to use Matinee commands',
     );
-    expect(h.source.reactions).toEqual([{ repo: 'acme/web', commentId: 7, reaction: 'confused' }]);
+    expect(h.source.reactions).toEqual([{ repo: 'acme/web', commentId: comments, reaction: 'confused' }]);
   });
 
   it('deploys an environment variable set by command, and removes it again', async () => {

@@ -217,7 +217,9 @@ describe('deploy policy', () => {
 
   it('deploys a fork only once a maintainer puts the label on it', async () => {
     const { env, h } = await phaseAfterOpen(() => {}, { fork: true });
-    expect(env?.observed.reason).toMatch(/adds the label matinee:deploy/);
+    expect(env?.observed.reason).toMatch(
+      /comment \/matinee approve aaaaaaa \(adding the label matinee:deploy/,
+    );
     h.source.permissions.set('acme/web maintainer', 'maintain');
 
     await onPullRequest(h.deps, {
@@ -244,7 +246,8 @@ describe('deploy policy', () => {
     expect(env?.observed).toMatchObject({
       phase: 'skipped',
       reason:
-        'the label matinee:deploy was added by @triager, who has no write access: a maintainer must add it',
+        'the label matinee:deploy was added by @triager, who has no write access, so it approves nothing: ' +
+        "commit aaaaaaa from the fork waits for a maintainer's approval: after reviewing it, comment /matinee approve aaaaaaa",
     });
   });
 

@@ -1,7 +1,12 @@
-import { COMMAND_HELP, type StatusReport } from '@matinee/core';
+import { COMMAND_HELP, fenced, inline, link, type StatusReport } from '@matinee/core';
 
-/** Finds Matinee's one comment on a pull request among all others. */
+/** Finds Matinee's one comment on a pull request among all others: its first line, and only there. */
 export const COMMENT_MARKER = '<!-- matinee:preview -->';
+
+export interface CommentOptions {
+  /** GitHub's web address, for links to commits: https://github.com, or a GitHub Enterprise Server's. */
+  web?: string;
+}
 
 const headline: Record<StatusReport['state'], string> = {
   building: '🛠️ Building',
@@ -20,37 +25,49 @@ function money(dollars: number): string {
 }
 
 function utc(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+  return inline(`${iso.slice(0, 16).replace('T', ' ')} UTC`);
 }
 
-/** The sticky comment: what a reviewer needs, in a few lines. */
-export function renderComment(report: StatusReport): string {
+/**
+ * The sticky comment: what a reviewer needs, in a few lines. Every value that did not come from this file
+ * (URLs, shas, reasons, usernames, command text and replies) goes through `inline`, `fenced` or `link`, so
+ * the comment has the same headings, rows and blocks whatever they contain.
+ */
+export function renderComment(report: StatusReport, options: CommentOptions = {}): string {
+  const web = options.web ?? 'https://github.com';
+  const commit = (sha: string) =>
+    link(sha.slice(0, 7), `${web}/${report.repo}/pull/${report.number}/commits/${sha}`);
   const lines = [COMMENT_MARKER, `### ${headline[report.state]} · Matinee preview`, ''];
   const live = report.state !== 'removed' && report.state !== 'not-deployed';
-  if (live) lines.push(`**${report.url}** · commit \`${report.sha.slice(0, 7)}\``, '');
-  if (report.reason) lines.push('```', report.reason, '```', '');
+  if (live) lines.push(`**${link(report.url, report.url)}** · commit ${commit(report.sha)}`, '');
+  if (report.approval) {
+    const { sha, approved } = report.approval;
+    const before = approved
+      ? ` ${inline(`@${approved.user}`)} approved ${commit(approved.sha)} before: a push needs a new approval.`
+      : '';
+    lines.push(
+      `**Commit ${commit(sha)} from the fork waits for a maintainer's approval.**${before} ` +
+        `After reviewing it, comment **${inline(`/matinee approve ${sha.slice(0, 7)}`)}** to deploy exactly that commit.`,
+      '',
+    );
+  }
+  if (report.reason) lines.push(fenced(report.reason), '');
   const rows: [string, string][] = [];
   if (report.state === 'ready' && report.sleepsAt)
     rows.push(['Sleeps', `when unused, around ${utc(report.sleepsAt)}`]);
   if (report.state === 'asleep') rows.push(['Wake it', 'open the link (or comment `/matinee wake`)']);
-  if (report.lastWakeSeconds !== undefined) rows.push(['Last wake', `${report.lastWakeSeconds} s`]);
+  if (report.lastWakeSeconds !== undefined)
+    rows.push(['Last wake', `${inline(String(report.lastWakeSeconds))} s`]);
   // The comment is edited only when the state changes, not as the cost grows: say when it was computed.
   rows.push([
     'Cost',
     `≈ ${money(report.costSoFar)} so far, as of ${utc(report.costAt)} (Fargate${report.spot ? ' Spot' : ''}, $${report.costPerHour.toFixed(4)} per hour awake)`,
   ]);
   if (report.lastCommand) {
-    rows.push([
-      'Last command',
-      `\`${report.lastCommand.text.replace(/`/g, "'")}\` by @${report.lastCommand.user}: ${report.lastCommand.reply}`,
-    ]);
+    const { text, user, reply } = report.lastCommand;
+    rows.push(['Last command', `${inline(text)} by ${inline(`@${user}`)}: ${inline(reply)}`]);
   }
-  lines.push(
-    '| | |',
-    '|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`),
-    '',
-  );
+  lines.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
   if (report.state !== 'removed') {
     lines.push('<details><summary>Commands</summary>', '', COMMAND_HELP, '', '</details>');
   }

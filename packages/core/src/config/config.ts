@@ -75,6 +75,9 @@ const size = z
     }),
   );
 
+/** The label that approves a fork's pull request for deploying, unless `.matinee.yml` names another. */
+export const DEFAULT_FORK_LABEL = 'matinee:deploy';
+
 export const configSchema = z.strictObject({
   version: z._default(z.literal(1), 1),
   /** The container that serves HTTP; the ALB sends traffic to its port. */
@@ -99,9 +102,9 @@ export const configSchema = z.strictObject({
     z.strictObject({
       /** `label`: deploy a fork's PR only once a maintainer adds `label`. `never`: not at all. */
       policy: z._default(z.enum(['never', 'label']), 'label'),
-      label: z._default(z.string().check(z.minLength(1)), 'matinee:deploy'),
+      label: z._default(z.string().check(z.minLength(1)), DEFAULT_FORK_LABEL),
     }),
-    { policy: 'label', label: 'matinee:deploy' },
+    { policy: 'label', label: DEFAULT_FORK_LABEL },
   ),
   /** Deploy a commit only after this GitHub Actions workflow (its name) succeeded for it: it builds the image. */
   workflow: z.optional(z.string().check(z.minLength(1))),

@@ -46,7 +46,8 @@ export function refusedVariable(name: string): string | undefined {
   if (!VARIABLE_NAME.test(name)) return 'a variable name must be letters, digits and _';
   const upper = name.toUpperCase();
   if (CODE_LOADING.has(upper) || CODE_LOADING_PREFIXES.some((prefix) => upper.startsWith(prefix)))
-    return `${name} cannot be set with \`/matinee env\`: it makes the runtime load or run other code (set it in .matinee.yml instead)`;
+    // Plain text, as every reply: the sticky comment escapes it.
+    return `${name} cannot be set with /matinee env: it makes the runtime load or run other code (set it in .matinee.yml instead)`;
   return undefined;
 }
 

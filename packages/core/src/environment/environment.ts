@@ -145,11 +145,20 @@ export interface Environment {
   /** `/matinee redeploy` bumps it: a new task definition revision for the same commit and config. */
   deployNonce?: number;
   /**
-   * Who approved deploying a fork's commit `sha` (the deploy label, or a writer's `/matinee redeploy`), and
-   * whether they may (write access), once checked. It approves that commit only: a new push waits for
-   * approval again. Approvals recorded before they named a commit (no `sha`) approve nothing.
+   * Who approved deploying a fork's commit `sha`, and whether they may (write access), once checked. It
+   * approves that commit only: a new push waits for approval again. Approvals recorded before they named a
+   * commit (no `sha`) approve nothing. `via`: the deploy label (the head when it was added), a writer's
+   * `/matinee redeploy` (the head then) or `/matinee approve <sha>` (that commit); none recorded means the
+   * label or a redeploy. Only an approve given while the label was off (`underLabel` false) stands without
+   * the label: removing the label withdraws every other approval.
    */
-  forkApproval?: { user: string; allowed: boolean; sha?: string };
+  forkApproval?: {
+    user: string;
+    allowed: boolean;
+    sha?: string;
+    via?: 'label' | 'redeploy' | 'approve';
+    underLabel?: boolean;
+  };
   /** The last status published to the pull request (comment, deployment), to publish each change once. */
   reported?: string;
   /** The last comment command, and Matinee's answer, shown in the sticky comment. */

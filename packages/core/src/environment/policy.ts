@@ -1,4 +1,4 @@
-import type { LoadedConfig } from '../config/config.ts';
+import { DEFAULT_FORK_LABEL, type LoadedConfig } from '../config/config.ts';
 import { CONFIG_FILE } from '../config/file-name.ts';
 import { matchesGlob } from '../config/glob.ts';
 import type { Environment, PullRequestFacts } from './environment.ts';
@@ -15,11 +15,25 @@ function invalid(problems: string[]): string {
 /**
  * `failed`: the commit itself cannot be deployed (its image build failed), as opposed to being held back.
  * `waiting`: held until something happens that will make it deployable: its image is built, or a
- * maintainer approves a fork's commit.
+ * maintainer approves a fork's commit. `approve`: the fork's commit a maintainer's approval would deploy,
+ * when that is what holds it back.
  */
 export type Gate =
   | { deploy: true }
-  | { deploy: false; reason: string; failed?: boolean; waiting?: 'image' | 'approval' };
+  | { deploy: false; reason: string; failed?: boolean; waiting?: 'image' | 'approval'; approve?: string };
+
+/** The label that approves a fork's commits under `policy` (the base commit's file). */
+export function forkLabel(policy: LoadedConfig | undefined): string {
+  return policy?.status === 'ok' ? policy.value.forks.label : DEFAULT_FORK_LABEL;
+}
+
+/**
+ * Whether a fork's approval still counts. The label's, and a redeploy's, last only while the label is on;
+ * a `/matinee approve` stands by itself. Removing the label withdraws them all (see `onPullRequest`).
+ */
+export function approvalStands(approval: Environment['forkApproval'], labelled: boolean): boolean {
+  return approval !== undefined && (labelled || approval.via === 'approve');
+}
 
 /**
  * Whether an open pull request may have an environment. `config` is the file at the head commit; `policy`
@@ -44,25 +58,31 @@ export function gate(
     const { label } = rules.forks;
     if (rules.forks.policy === 'never')
       return { deploy: false, reason: 'pull requests from forks are not deployed' };
-    if (!pr.labels.includes(label)) {
+    const labelled = pr.labels.includes(label);
+    const head = config.sha;
+    const short = head.slice(0, 7);
+    const how = `after reviewing it, comment /matinee approve ${short}`;
+    const standing = approvalStands(approval, labelled) ? approval : undefined;
+    if (!standing?.allowed) {
+      const by = standing ? `@${standing.user}, who has no write access` : 'someone Matinee cannot check';
       return {
         deploy: false,
-        reason: `pull request from a fork: deploys once a maintainer adds the label ${label}`,
+        approve: head,
+        reason: labelled
+          ? `the label ${label} was added by ${by}, so it approves nothing: commit ${short} from the fork ` +
+            `waits for a maintainer's approval: ${how}`
+          : `pull request from a fork: commit ${short} waits for a maintainer's approval: ${how} ` +
+            `(adding the label ${label} approves whatever the head commit is at that moment)`,
       };
     }
-    if (!approval?.allowed) {
-      const who = approval ? `@${approval.user}, who has no write access` : 'someone Matinee cannot check';
-      return { deploy: false, reason: `the label ${label} was added by ${who}: a maintainer must add it` };
-    }
     // An approval is for one commit: a fork's later push runs code nobody with write access has looked at.
-    if (approval.sha !== config.sha) {
-      const approved = approval.sha ? ` (@${approval.user} approved ${approval.sha.slice(0, 7)})` : '';
+    if (standing.sha !== head) {
+      const approved = standing.sha ? ` (@${standing.user} approved ${standing.sha.slice(0, 7)})` : '';
       return {
         deploy: false,
         waiting: 'approval',
-        reason:
-          `commit ${config.sha.slice(0, 7)} from the fork is waiting for a maintainer's approval${approved}: ` +
-          `after reviewing it, comment /matinee redeploy, or remove the label ${label} and add it again`,
+        approve: head,
+        reason: `commit ${short} from the fork is waiting for a maintainer's approval${approved}: ${how}`,
       };
     }
   }
@@ -95,4 +115,15 @@ export function awaitingApproval(env: Environment): string | undefined {
   if (!env.pr.fork || !env.config || env.observed.phase !== 'pending') return undefined;
   const verdict = gate(env.pr, env.config, env.policy ?? env.config, env.forkApproval, env.builds);
   return !verdict.deploy && verdict.waiting === 'approval' ? verdict.reason : undefined;
+}
+
+/**
+ * The commit of a fork's open pull request that waits for a maintainer's approval (whether an approved
+ * one still serves or nothing does), as the gate last saw the environment. Undefined otherwise.
+ */
+export function commitAwaitingApproval(env: Environment): string | undefined {
+  if (!env.pr.fork || !env.pr.open || env.desired.phase === 'deleted' || !env.config) return undefined;
+  if (env.config.sha !== env.desired.sha) return undefined;
+  const verdict = gate(env.pr, env.config, env.policy ?? env.config, env.forkApproval, env.builds);
+  return verdict.deploy ? undefined : verdict.approve;
 }

@@ -1,7 +1,12 @@
 import { costOf, DEFAULT_PRICES, type FargatePrices, hourlyCost } from '../environment/cost.ts';
 import { awakeSecondsUntil } from '../environment/desire.ts';
 import { currentFailure, type Environment } from '../environment/environment.ts';
-import { awaitingApproval } from '../environment/policy.ts';
+import {
+  approvalStands,
+  awaitingApproval,
+  commitAwaitingApproval,
+  forkLabel,
+} from '../environment/policy.ts';
 import { publicUrl, type Settings } from '../ports.ts';
 import { idleSeconds } from '../use-cases/idle.ts';
 
@@ -26,8 +31,13 @@ export interface StatusReport {
   url: string;
   state: PublicState;
   sha: string;
-  /** Why it is not deployed, or failed; markdown-safe text. */
+  /** Why it is not deployed, or failed: plain text, often quoting others (config, ECS, the app). */
   reason?: string;
+  /**
+   * A fork's head commit that waits for a maintainer's approval (nothing of it runs until then), and the
+   * commit approved before it, if any.
+   */
+  approval?: { sha: string; approved?: { sha: string; user: string } };
   /** When it goes to sleep if nobody opens it. */
   sleepsAt?: string;
   lastWakeSeconds?: number;
@@ -95,6 +105,13 @@ export function statusReport(
             idleSeconds(env) * 1000,
         ).toISOString()
       : undefined;
+  const awaiting = state === 'removed' || state === 'removing' ? undefined : commitAwaitingApproval(env);
+  const given = env.forkApproval;
+  const labelled = env.pr.labels.includes(forkLabel(env.policy));
+  const approved =
+    given?.allowed && given.sha && given.sha !== awaiting && approvalStands(given, labelled)
+      ? { sha: given.sha, user: given.user }
+      : undefined;
   const report: Omit<StatusReport, 'key'> = {
     repo: env.repo,
     number: env.number,
@@ -103,6 +120,7 @@ export function statusReport(
     state,
     sha: env.desired.sha,
     reason,
+    approval: awaiting ? { sha: awaiting, approved } : undefined,
     sleepsAt,
     lastWakeSeconds: lastWake?.readyAt
       ? Math.round((Date.parse(lastWake.readyAt) - Date.parse(lastWake.startedAt)) / 1000)
@@ -117,6 +135,7 @@ export function statusReport(
     state,
     report.sha,
     reason,
+    report.approval,
     sleepsAt,
     report.lastWakeSeconds,
     // The whole command, not only its time: two commands within one clock tick are two answers to show.

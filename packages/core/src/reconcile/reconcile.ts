@@ -114,11 +114,15 @@ async function withConfig(
   const labeledAt = label ? pr.labeledAt?.[label] : undefined;
   const approval = next.forkApproval;
   const known = approval?.user === labeler && approval?.sha === labeledAt;
-  // A writer's `/matinee redeploy` of the current commit outranks the label's approval of an older one.
+  // A writer's command approving the current commit (approve, redeploy) outranks the label's approval of
+  // an older one.
   const current = approval?.allowed && approval.sha === desired.sha;
   if (pr.fork && labeler && labeledAt && !known && !current) {
     const permission = await deps.source.permission(repo, labeler);
-    next = { ...next, forkApproval: { user: labeler, allowed: WRITERS.has(permission), sha: labeledAt } };
+    next = {
+      ...next,
+      forkApproval: { user: labeler, allowed: WRITERS.has(permission), sha: labeledAt, via: 'label' },
+    };
   }
   return { env: next, fresh };
 }

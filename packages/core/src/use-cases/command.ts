@@ -1,8 +1,14 @@
-import { COMMAND_HELP, type Command, parseCommand } from '../commands/command.ts';
+import { COMMANDS, type Command, commandLine, parseCommand } from '../commands/command.ts';
 import { formatDuration } from '../config/duration.ts';
 import { desire } from '../environment/desire.ts';
-import { currentFailure, type Environment, environmentId } from '../environment/environment.ts';
+import {
+  currentFailure,
+  type Environment,
+  environmentId,
+  normalizeRepo,
+} from '../environment/environment.ts';
 import { WRITERS } from '../environment/permissions.ts';
+import { approvalStands, forkLabel } from '../environment/policy.ts';
 import { TransientError } from '../errors.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
@@ -13,7 +19,20 @@ export interface CommentCommand {
   commentId: number;
   user: string;
   body: string;
+  /** When GitHub says the comment was written: a command older than `MAX_COMMAND_AGE_SECONDS` is a replay. */
+  createdAt?: string;
 }
+
+/**
+ * A comment is obeyed at most once: its id is remembered this long (a delivery id alone is not enough: a
+ * replayed delivery may carry a new one). Longer than `MAX_COMMAND_AGE_SECONDS`, so a replay arriving after
+ * the id is forgotten is refused for its age instead.
+ */
+export const COMMENT_TTL_SECONDS = 14 * 86_400;
+/** GitHub redelivers for a few days; a command comment older than this is not obeyed. */
+export const MAX_COMMAND_AGE_SECONDS = 7 * 86_400;
+/** How much of a command's line the environment keeps (and the comment shows). */
+const KEPT_COMMAND_CHARACTERS = 200;
 
 export interface CommandDeps {
   store: EnvironmentStore;
@@ -28,9 +47,15 @@ export type CommandOutcome =
   | { status: 'refused' | 'done' | 'help'; reply: string };
 
 /** The commands alone, for a one-line reply: the sticky comment carries the full help under Commands. */
-export const SHORT_HELP = COMMAND_HELP.split('\n')
-  .map((line) => line.split(' — ')[0])
-  .join(', ');
+export const SHORT_HELP = COMMANDS.map((command) => command.usage).join(', ');
+
+/** What a command does to an environment (none: nothing), and the answer, in plain text. */
+interface Applied {
+  env?: Environment;
+  reply: string;
+  /** Nothing was done because the command cannot be obeyed as given: the comment gets a 😕. */
+  refused?: boolean;
+}
 
 /**
  * When a change of `/matinee env` variables takes effect: reconcile renders them into the task at once, so
@@ -43,16 +68,11 @@ function whenApplied(env: Environment): string {
 }
 
 /**
- * The environment after `command`, and what to answer. Pure. `approver` is the GitHub user with write
- * access who asked: their redeploy of a fork approves its head commit (the dashboard names nobody, so it
- * cannot approve a fork's code).
+ * The environment after `command`, and what to answer (plain text: whoever shows it escapes it). Pure.
+ * `approver` is the GitHub user with write access who asked: their redeploy of a fork approves its head
+ * commit, their approve the commit they name (the dashboard names nobody, so it cannot approve a fork's code).
  */
-export function applyCommand(
-  env: Environment,
-  command: Command,
-  now: string,
-  approver?: string,
-): { env?: Environment; reply: string } {
+export function applyCommand(env: Environment, command: Command, now: string, approver?: string): Applied {
   switch (command.kind) {
     case 'help':
       return {
@@ -80,13 +100,15 @@ export function applyCommand(
           ...desire(env, { phase: 'running', reason: 'redeploy requested' }, now),
           deployNonce: (env.deployNonce ?? 0) + 1,
           observed: { ...env.observed, failure: undefined, crashes: undefined },
-          forkApproval: approves ? { user: approver, allowed: true, sha } : env.forkApproval,
+          forkApproval: approves ? { user: approver, allowed: true, sha, via: 'redeploy' } : env.forkApproval,
         },
         reply: approves
           ? `approved ${sha.slice(0, 7)} from the fork; deploying it`
           : `redeploying ${sha.slice(0, 7)}`,
       };
     }
+    case 'approve':
+      return approve(env, command.sha, now, approver);
     case 'env-set':
       return {
         env: { ...env, overrides: { ...env.overrides, [command.key]: command.value }, updatedAt: now },
@@ -113,22 +135,70 @@ export function applyCommand(
 }
 
 /**
+ * `/matinee approve <sha>`: approves exactly the fork's commit `prefix` names, and only when that is the
+ * commit the pull request would deploy (its head): approving what a maintainer reviewed must never deploy
+ * what the fork pushed since. A short sha is enough when it names one commit unambiguously.
+ */
+function approve(env: Environment, prefix: string, now: string, approver?: string): Applied {
+  const refuse = (reply: string): Applied => ({ reply, refused: true });
+  if (approver === undefined) return refuse("only a maintainer's comment can approve a fork's commit");
+  if (!env.pr.fork) return refuse('this pull request is not from a fork: its commits need no approval');
+  if (env.desired.phase === 'deleted' || !env.pr.open)
+    return refuse('the pull request is closed: there is nothing to approve');
+  const head = env.desired.sha;
+  const matches = [...new Set([head, env.pr.headSha])].filter((sha) => sha.startsWith(prefix));
+  const short = (sha: string) => sha.slice(0, Math.max(7, prefix.length));
+  if (matches.length > 1)
+    return refuse(`${prefix} names more than one commit of this pull request: give more of the sha`);
+  const [sha] = matches;
+  if (sha === undefined) {
+    return refuse(
+      `${prefix} is not the head commit of this pull request, ${head.slice(0, 7)}: nothing approved. ` +
+        `Review ${head.slice(0, 7)}, then comment /matinee approve ${head.slice(0, 7)}`,
+    );
+  }
+  const labelled = env.pr.labels.includes(forkLabel(env.policy));
+  const approval = env.forkApproval;
+  if (approval?.allowed && approval.sha === sha && approvalStands(approval, labelled))
+    return { reply: `${short(sha)} is already approved` };
+  const awake =
+    env.desired.phase === 'running' ? env : desire(env, { phase: 'running', reason: 'approved' }, now);
+  return {
+    env: { ...awake, forkApproval: { user: approver, allowed: true, sha, via: 'approve' }, updatedAt: now },
+    reply: `approved ${short(sha)} from the fork; deploying it`,
+  };
+}
+
+/**
  * A `/matinee …` comment on a pull request. Only users with write access are obeyed; everyone gets an
- * answer (a reaction, and the reply in the sticky comment). When GitHub cannot tell who may command right
- * now (rate limit, 5xx), the command is kept with the environment and obeyed by the next reconcile
- * (`obeyPendingCommands`) instead of being lost with a failed delivery GitHub never sends again.
+ * answer (a reaction, and the reply in the sticky comment). Each comment is obeyed at most once, however
+ * often its event arrives (a replay may carry a new delivery id): its id is claimed first. When GitHub cannot
+ * tell who may command right now (rate limit, 5xx), the command is kept with the environment and obeyed by
+ * the next reconcile (`obeyPendingCommands`) instead of being lost with a failed delivery GitHub never
+ * sends again.
  */
 export async function onCommand(deps: CommandDeps, comment: CommentCommand): Promise<CommandOutcome> {
   const command = parseCommand(comment.body);
   if (!command) return { status: 'ignored', reason: 'not a /matinee command' };
   const id = environmentId(comment.repo, comment.number);
+  const age = comment.createdAt ? deps.clock.now().getTime() - Date.parse(comment.createdAt) : 0;
+  if (!(age <= MAX_COMMAND_AGE_SECONDS * 1000))
+    return { status: 'ignored', reason: 'the comment is too old to be obeyed now (a replay?)' };
   if (!(await deps.store.get(id)))
     return { status: 'ignored', reason: 'no environment for this pull request' };
+  const key = commentKey(comment.repo, comment.commentId);
+  if (!(await deps.store.claimComment(key, COMMENT_TTL_SECONDS)))
+    return { status: 'ignored', reason: 'this comment was already obeyed' };
   try {
     return await obey(deps, comment, command);
   } catch (error) {
-    if (!(error instanceof TransientError)) throw error;
-    const { commentId, user, body } = comment;
+    if (!(error instanceof TransientError)) {
+      // Not obeyed: let GitHub's redelivery (or a retry) try it again.
+      await deps.store.releaseComment(key).catch(() => {});
+      throw error;
+    }
+    const { commentId, user } = comment;
+    const body = commandLine(comment.body) ?? '';
     await updateEnvironment(deps.store, id, (current) =>
       current && !current.pendingCommands?.some((pending) => pending.commentId === commentId)
         ? {
@@ -144,6 +214,11 @@ export async function onCommand(deps: CommandDeps, comment: CommentCommand): Pro
     await deps.bus.requestReconcile([id], 'command waiting for GitHub');
     return { status: 'deferred', reason: 'GitHub could not be asked who may give it; it runs once it can' };
   }
+}
+
+/** What the store remembers an obeyed comment by: GitHub's comment ids are unique across repositories. */
+export function commentKey(repo: string, commentId: number): string {
+  return `${normalizeRepo(repo)}/${commentId}`;
 }
 
 /**
@@ -177,25 +252,26 @@ async function obey(deps: CommandDeps, comment: CommentCommand, command: Command
   const permission = await deps.source.permission(comment.repo, comment.user);
   const allowed = WRITERS.has(permission);
   const now = deps.clock.now().toISOString();
-  const text =
-    comment.body
-      .split(/\r?\n/)
-      .find((line) => line.trim().startsWith('/matinee'))
-      ?.trim() ?? '';
+  const text = Array.from(commandLine(comment.body) ?? '')
+    .slice(0, KEPT_COMMAND_CHARACTERS)
+    .join('');
   const { result } = await updateEnvironment(deps.store, id, (current) => {
-    if (!current) return { result: { reply: 'the environment is gone', changed: false } };
-    const applied = allowed
+    if (!current) return { result: { reply: 'the environment is gone', changed: false, refused: true } };
+    const applied: Applied = allowed
       ? applyCommand(current, command, now, comment.user)
-      : { reply: `@${comment.user} needs write access to the repository to use Matinee commands` };
+      : {
+          reply: `@${comment.user} needs write access to the repository to use Matinee commands`,
+          refused: true,
+        };
     const base = applied.env ?? current;
     const lastCommand = { user: comment.user, text, reply: applied.reply, at: now };
     const pendingCommands = withoutPending(base, comment.commentId);
     return {
       env: { ...base, lastCommand, pendingCommands },
-      result: { reply: applied.reply, changed: Boolean(applied.env) },
+      result: { reply: applied.reply, changed: Boolean(applied.env), refused: applied.refused === true },
     };
   });
-  const ok = allowed && command.kind !== 'help';
+  const ok = allowed && command.kind !== 'help' && !result.refused;
   try {
     await deps.source.react(comment.repo, comment.commentId, ok ? '+1' : 'confused');
   } catch (error) {
@@ -206,6 +282,6 @@ async function obey(deps: CommandDeps, comment: CommentCommand, command: Command
   }
   // Reconcile also publishes the reply in the sticky comment.
   await deps.bus.requestReconcile([id], `command ${command.kind}`);
-  if (!allowed) return { status: 'refused', reply: result.reply };
+  if (!allowed || result.refused) return { status: 'refused', reply: result.reply };
   return { status: command.kind === 'help' ? 'help' : 'done', reply: result.reply };
 }

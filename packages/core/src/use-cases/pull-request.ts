@@ -7,6 +7,7 @@ import {
   type PullRequestFacts,
 } from '../environment/environment.ts';
 import { slugCandidates } from '../environment/naming.ts';
+import { forkLabel } from '../environment/policy.ts';
 import { ConflictError } from '../errors.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, Settings } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
@@ -69,6 +70,15 @@ function withLabelers(before: PullRequestFacts | undefined, after: PullRequestFa
   return { ...after, labeledBy, labeledAt: still({ ...before?.labeledAt, ...given }) };
 }
 
+/**
+ * Whether `facts` take a fork's deploy label off: that withdraws every approval of its commits, a
+ * `/matinee approve` included (the label's own, and a redeploy's, count only while it is on anyway).
+ */
+function labelRemoved(env: Environment, facts: PullRequestFacts): boolean {
+  const label = forkLabel(env.policy);
+  return env.pr.fork && env.pr.labels.includes(label) && !facts.labels.includes(label);
+}
+
 /** Which way an open pull request's environment should go after `change`, or undefined to leave it. */
 function desiredAfter(
   env: Environment,
@@ -129,7 +139,12 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
       return { result: { reason, reconcile: false } };
     }
     const desired = desiredAfter(current, change);
-    const next: Environment = { ...current, pr: withLabelers(current.pr, change.facts), updatedAt: now };
+    const next: Environment = {
+      ...current,
+      pr: withLabelers(current.pr, change.facts),
+      forkApproval: labelRemoved(current, change.facts) ? undefined : current.forkApproval,
+      updatedAt: now,
+    };
     if (!desired) {
       const factsChanged = JSON.stringify(current.pr) !== JSON.stringify(next.pr);
       return factsChanged
