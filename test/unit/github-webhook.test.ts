@@ -172,6 +172,7 @@ describe('the GitHub webhook', () => {
     comment.issue.number = 2;
     comment.issue.pull_request = { url: 'https://api.github.com/repos/Codertocat/Hello-World/pulls/2' };
     comment.comment.body = '/matinee sleep';
+    comment.comment.created_at = h.clock.now().toISOString();
     const response = await send(await delivery('issue_comment', comment));
     expect(response.body).toEqual({ status: 'done', reply: 'going to sleep' });
     expect((await h.store.get(ID))?.desired.phase).toBe('sleeping');

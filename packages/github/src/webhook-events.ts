@@ -56,7 +56,11 @@ const issueCommentEvent = z.object({
     number: z.number().check(z.int(), z.positive()),
     pull_request: z.optional(z.looseObject({})),
   }),
-  comment: z.object({ id: z.number().check(z.int()), body: z._default(z.nullable(z.string()), '') }),
+  comment: z.object({
+    id: z.number().check(z.int()),
+    body: z._default(z.nullable(z.string()), ''),
+    created_at: z.optional(z.string()),
+  }),
 });
 const workflowRunEvent = z.object({
   action: z.string(),
@@ -156,6 +160,7 @@ export function webhookAction(event: string, payload: unknown): WebhookAction {
           commentId: comment.id,
           user: who.login,
           body: comment.body ?? '',
+          createdAt: comment.created_at,
         },
       };
     }
