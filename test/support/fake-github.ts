@@ -5,7 +5,14 @@ interface Comment {
   id: number;
   body: string;
   issue: number;
+  /** Who wrote it: as GitHub answers, null for a deleted account. Planted comments may leave it out. */
+  user?: { login: string; type: 'User' | 'Bot' } | null;
 }
+
+/** The App the stand-in plays: its installation writes as `<slug>[bot]`. */
+export const APP_SLUG = 'matinee-preview';
+/** Who a personal access token belongs to (any `github_pat_…` token). */
+export const TOKEN_USER = 'matinee-bot';
 
 /**
  * A stand-in for api.github.com over real HTTP, holding comments, deployments and statuses in memory.
@@ -56,6 +63,13 @@ export class FakeGithub {
     return chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
   }
 
+  /** Who a request's credentials write as: the App's bot for installation tokens, the user for a PAT. */
+  private author(authorization: string | undefined): Comment['user'] {
+    if (authorization?.startsWith('token ghs_')) return { login: `${APP_SLUG}[bot]`, type: 'Bot' };
+    if (authorization?.startsWith('token github_pat_')) return { login: TOKEN_USER, type: 'User' };
+    return null;
+  }
+
   private async handle(req: IncomingMessage): Promise<[number, unknown, Record<string, string>?]> {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
@@ -76,7 +90,14 @@ export class FakeGithub {
     const json = method === 'GET' ? {} : await this.body(req);
     let m: RegExpExecArray | null;
     m = /^\/repos\/([^/]+\/[^/]+)\/installation$/.exec(path);
-    if (m) return [200, { id: 4242, account: { login: m[1] } }];
+    if (m) return [200, { id: 4242, app_id: 1234, app_slug: APP_SLUG, account: { login: m[1] } }];
+    if (path === '/user' && method === 'GET') {
+      const author = this.author(req.headers.authorization);
+      // As GitHub: an installation token is not a user.
+      return author?.type === 'User'
+        ? [200, { login: author.login, id: 7, type: 'User' }]
+        : [403, { message: 'Resource not accessible by integration' }];
+    }
     m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (m && method === 'POST') {
       this.tokensIssued++;
@@ -113,13 +134,24 @@ export class FakeGithub {
     if (m) {
       const issue = Number(m[1]);
       if (method === 'POST') {
-        const comment = { id: ++this.serial, body: String(json.body), issue };
+        const comment = {
+          id: ++this.serial,
+          body: String(json.body),
+          issue,
+          user: this.author(req.headers.authorization),
+        };
         this.comments.push(comment);
         return [201, comment];
       }
       const page = Number(url.searchParams.get('page') ?? 1);
       const size = Number(url.searchParams.get('per_page') ?? 30);
-      return [200, this.comments.filter((c) => c.issue === issue).slice((page - 1) * size, page * size)];
+      return [
+        200,
+        this.comments
+          .filter((c) => c.issue === issue)
+          .slice((page - 1) * size, page * size)
+          .map((c) => ({ ...c, user: c.user ?? null })),
+      ];
     }
     m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
     if (m && method === 'PATCH') {

@@ -2,6 +2,7 @@ import {
   CONFIG_FILE,
   MatineeError,
   type OpenPullRequest,
+  printable,
   type RepoPermission,
   type SourceControl,
   type StatusReport,
@@ -22,9 +23,24 @@ export interface GithubOptions {
   auth: GithubAuth;
   /** For GitHub Enterprise Server, or a stand-in in tests. */
   baseUrl?: string;
+  /** GitHub's web address, for links in the comment; by default derived from `baseUrl`. */
+  webUrl?: string;
+}
+
+/** https://github.com for api.github.com; a GitHub Enterprise Server's own address for its `/api/v3`. */
+function webUrlOf(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  if (url.hostname === 'api.github.com') return 'https://github.com';
+  return `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/$/, '')}`;
 }
 
 type Client = InstanceType<typeof Octokit>;
+
+/** An App installation's client, and the login of the bot user it writes as. */
+interface Installation {
+  client: Client;
+  login: string;
+}
 
 /**
  * The deployment status each public state puts on the pull request; `removing` leaves the last one until
@@ -65,13 +81,15 @@ function mapped(error: unknown, what: string): Error {
 export class GithubSourceControl implements SourceControl {
   private readonly app?: App;
   private readonly single?: Client;
-  private readonly installations = new Map<string, Promise<Client>>();
+  private readonly installations = new Map<string, Promise<Installation>>();
+  /** Token mode: the token's user, asked once. */
+  private tokenUser?: Promise<string>;
+  private readonly web: string;
 
   constructor(options: GithubOptions) {
-    const Configured = Octokit.defaults({
-      baseUrl: options.baseUrl ?? 'https://api.github.com',
-      userAgent: 'matinee',
-    });
+    const baseUrl = options.baseUrl ?? 'https://api.github.com';
+    this.web = options.webUrl ?? webUrlOf(baseUrl);
+    const Configured = Octokit.defaults({ baseUrl, userAgent: 'matinee' });
     if (options.auth.kind === 'app') {
       this.app = new App({
         appId: options.auth.appId,
@@ -83,19 +101,37 @@ export class GithubSourceControl implements SourceControl {
     }
   }
 
-  private client(repo: string): Promise<Client> {
-    if (this.single) return Promise.resolve(this.single);
+  private async client(repo: string): Promise<Client> {
+    return this.single ?? (await this.installation(repo)).client;
+  }
+
+  private installation(repo: string): Promise<Installation> {
     const app = this.app as App;
-    let client = this.installations.get(repo);
-    if (!client) {
-      client = (async () => {
+    let installation = this.installations.get(repo);
+    if (!installation) {
+      installation = (async () => {
         const { data } = await app.octokit.request('GET /repos/{owner}/{repo}/installation', split(repo));
-        return (await app.getInstallationOctokit(data.id)) as unknown as Client;
+        const client = (await app.getInstallationOctokit(data.id)) as unknown as Client;
+        // What GitHub shows as the author of whatever the App's installation writes.
+        return { client, login: `${data.app_slug}[bot]` };
       })();
-      client.catch(() => this.installations.delete(repo));
-      this.installations.set(repo, client);
+      installation.catch(() => this.installations.delete(repo));
+      this.installations.set(repo, installation);
     }
-    return client;
+    return installation;
+  }
+
+  /** The login Matinee's own comments carry: the App's bot user, or the token's user. */
+  private async self(repo: string): Promise<string> {
+    if (!this.single) return (await this.installation(repo)).login;
+    const client = this.single;
+    if (!this.tokenUser) {
+      this.tokenUser = client.request('GET /user').then(({ data }) => data.login);
+      this.tokenUser.catch(() => {
+        this.tokenUser = undefined;
+      });
+    }
+    return this.tokenUser;
   }
 
   private async call<T>(repo: string, what: string, run: (client: Client) => Promise<T>): Promise<T> {
@@ -175,17 +211,24 @@ export class GithubSourceControl implements SourceControl {
     });
   }
 
-  /** One comment per pull request, found by its marker and edited in place. */
+  /**
+   * One comment per pull request, found by its marker and edited in place. Only a comment Matinee wrote
+   * (authored by the App's bot user, or the token's user) counts: anyone can paste the marker into their
+   * own comment, and the App may edit other people's comments, so a marker alone must never be enough.
+   */
   private async upsertComment(client: Client, report: StatusReport): Promise<void> {
     const where = { ...split(report.repo), issue_number: report.number };
-    const body = renderComment(report);
+    const body = renderComment(report, { web: this.web });
+    const self = await this.self(report.repo);
     for (let page = 1; ; page++) {
       const { data } = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
         ...where,
         per_page: 100,
         page,
       });
-      const mine = data.find((comment) => comment.body?.includes(COMMENT_MARKER));
+      const mine = data.find(
+        (comment) => comment.user?.login === self && comment.body?.startsWith(COMMENT_MARKER),
+      );
       if (mine) {
         if (mine.body === body) return;
         await client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
@@ -233,7 +276,10 @@ export class GithubSourceControl implements SourceControl {
       deployment_id: id,
       state,
       environment_url: state === 'inactive' ? undefined : report.url,
-      description: (report.reason ?? report.state).slice(0, 140),
+      // Plain text on GitHub's side, but still nothing invisible; at most 140 characters.
+      description: Array.from(printable(report.reason ?? report.state))
+        .slice(0, 140)
+        .join(''),
     });
   }
 }
