@@ -53,7 +53,7 @@ export function structure(markdown: string): string[] {
 }
 
 /** GitHub's @mention and #reference syntax, as its renderer finds them in text outside code and links. */
-export const GITHUB_REFERENCE = /(?:^|[^\p{L}\p{N}_])[@#][\p{L}\p{N}_]/u;
+export const GITHUB_REFERENCE = /(?:^|[^\p{L}\p{N}_])(?:[@#][\p{L}\p{N}_]|GH-\d)/iu;
 
 /** The plain text of every text token outside code (what GitHub scans for mentions and references). */
 export function textRuns(markdown: string): string[] {

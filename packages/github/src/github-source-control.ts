@@ -113,7 +113,9 @@ export class GithubSourceControl implements SourceControl {
         const { data } = await app.octokit.request('GET /repos/{owner}/{repo}/installation', split(repo));
         const client = (await app.getInstallationOctokit(data.id)) as unknown as Client;
         // What GitHub shows as the author of whatever the App's installation writes.
-        return { client, login: `${data.app_slug}[bot]` };
+        const slug = data.app_slug ?? (await app.octokit.request('GET /app')).data?.slug;
+        if (!slug) throw new MatineeError('GitHub did not say what the App is called');
+        return { client, login: `${slug}[bot]` };
       })();
       installation.catch(() => this.installations.delete(repo));
       this.installations.set(repo, installation);

@@ -13,7 +13,7 @@ export const INLINE_MAX = 300;
 export const FENCED_MAX = 4000;
 export const FENCED_MAX_LINES = 60;
 
-/** Joins two characters that GitHub would otherwise read as a mention (`@user`) or a reference (`#12`). */
+/** Joins two characters that GitHub would otherwise read as a mention (`@user`) or a reference (`#12`, `GH-12`). */
 const WORD_JOINER = '\u2060';
 
 // Escape sequences of terminals (colours, cursor moves, titles): app output is full of them, and shown as
@@ -58,13 +58,13 @@ export function printable(text: string, { lines = false }: { lines?: boolean } =
 /**
  * `text` as a phrase within a line of Markdown: rendered exactly as written (one line, at most `max`
  * characters), never a link, image, HTML, emphasis, code, a table pipe, a heading or list marker, and
- * never a GitHub mention or reference (`@user` and `#12` stay text and ping nobody).
+ * never a GitHub mention or reference (`@user`, `#12` and `GH-12` stay text and ping nobody).
  */
 export function inline(text: string, max = INLINE_MAX): string {
   return printable(bounded(text, max))
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/[@#](?=[\p{L}\p{N}_])/gu, (sign) => `${sign}${WORD_JOINER}`)
+    .replace(/[@#](?=[\p{L}\p{N}_])|\bGH-(?=\d)/giu, (sign) => `${sign}${WORD_JOINER}`)
     .replace(ASCII_PUNCTUATION, (char) => `\\${char}`);
 }
 
