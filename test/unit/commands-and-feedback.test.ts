@@ -130,6 +130,30 @@ describe('commands', () => {
     expect([...h.cloud.taskDefinitions.values()][0]).toHaveLength(2);
   });
 
+  it.each(['/matinee wake', '/matinee redeploy', '/matinee keep-awake 1h', '/matinee env A=1'])(
+    'does not bring a closed pull request back on %j',
+    async (body) => {
+      const h = harness();
+      await ready(h);
+      await onPullRequest(h.deps, {
+        repo: 'acme/web',
+        number: 42,
+        action: 'closed',
+        facts: facts({ open: false, updatedAt: '2026-11-02T10:00:00Z' }),
+      });
+      await h.drain();
+
+      expect(await say(h, body)).toEqual({
+        status: 'refused',
+        reply: 'the pull request is closed: its environment is removed',
+      });
+      await h.drain();
+
+      expect((await h.store.get(ID))?.desired.phase).toBe('deleted');
+      expect(h.cloud.inventory()).toEqual([]);
+    },
+  );
+
   it('keeps an environment awake past its idle window, then lets it sleep', async () => {
     const h = harness();
     await ready(h);

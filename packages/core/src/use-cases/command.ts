@@ -73,6 +73,9 @@ function whenApplied(env: Environment): string {
  * commit, their approve the commit they name (the dashboard names nobody, so it cannot approve a fork's code).
  */
 export function applyCommand(env: Environment, command: Command, now: string, approver?: string): Applied {
+  // Its record stays a while (for the 410 page): a command must not bring a closed pull request back.
+  if (!env.pr.open && command.kind !== 'help')
+    return { reply: 'the pull request is closed: its environment is removed', refused: true };
   switch (command.kind) {
     case 'help':
       return {
@@ -143,8 +146,6 @@ function approve(env: Environment, prefix: string, now: string, approver?: strin
   const refuse = (reply: string): Applied => ({ reply, refused: true });
   if (approver === undefined) return refuse("only a maintainer's comment can approve a fork's commit");
   if (!env.pr.fork) return refuse('this pull request is not from a fork: its commits need no approval');
-  if (env.desired.phase === 'deleted' || !env.pr.open)
-    return refuse('the pull request is closed: there is nothing to approve');
   const head = env.desired.sha;
   const matches = [...new Set([head, env.pr.headSha])].filter((sha) => sha.startsWith(prefix));
   const short = (sha: string) => sha.slice(0, Math.max(7, prefix.length));
