@@ -92,7 +92,7 @@ describe('what a repository holds cannot reshape the sticky comment', () => {
     expect(headings(body)).toEqual(['⏸️ Not deployed · Matinee preview']);
     const blocks = parseMarkdown(body).filter((token) => token.type === 'fence');
     expect(blocks).toHaveLength(1);
-    expect(blocks[0]?.content).toContain('"\n```\n# Deployed, all good\n<img src=x>"');
+    expect(blocks[0]?.content).toContain('\n```\n# Deployed, all good\n<img src=x>');
     expect(parseMarkdown(body).filter((token) => token.type === 'html_block')).toHaveLength(3);
   });
 
