@@ -260,12 +260,16 @@ describe('public pages of acme/secret-shop#42', () => {
   });
 
   it('shows the pull request, branch, commit and whole reason to a viewer an access check allowed', async () => {
-    // The hook for private previews: nothing passes `allowed` yet, but the pages are ready for it.
     const h = secretShop();
+    h.deps.settings = { ...h.deps.settings, access: 'link' };
     h.cloud.failIn(2, 'before', new UserError('CannotPullContainerError: 123456789012.dkr.ecr… not found'));
     await open(h);
+    const env = await h.store.get(ID);
 
-    const page = await respondToWake(h.deps, request({ viewer: 'allowed' }));
+    const page = await respondToWake(
+      h.deps,
+      request({ headers: { cookie: `matinee_${env?.slug}=${env?.accessSecret}` } }),
+    );
 
     expect(page.body).toContain(`${REPO}#42`);
     expect(page.body).toContain(BRANCH);

@@ -5,6 +5,7 @@ import type {
   Inventory,
   OwnedResource,
   Router,
+  RuleAccess,
   Runtime,
   ServiceState,
   TargetHealth,
@@ -37,7 +38,10 @@ export class FakeCloud implements Runtime, Router, Activity, Inventory {
     string,
     { arn: string; port: number; healthPath: string; tags: Record<string, string> }
   >();
-  readonly rules = new Map<string, { arn: string; targetGroupArn: string; tags: Record<string, string> }>();
+  readonly rules = new Map<
+    string,
+    { arn: string; targetGroupArn: string; tags: Record<string, string>; access?: RuleAccess }
+  >();
   readonly requests = new Map<EnvironmentId, number>();
   readonly calls: string[] = [];
   faults: Fault[] = [];
@@ -99,6 +103,7 @@ export class FakeCloud implements Runtime, Router, Activity, Inventory {
       revisions: revisions.length,
       targetGroupArn: group?.arn,
       ruleArn: this.rules.get(ref.host)?.arn,
+      access: this.rules.get(ref.host)?.access,
       health,
     };
   }
@@ -170,14 +175,14 @@ export class FakeCloud implements Runtime, Router, Activity, Inventory {
     });
   }
 
-  ensureRule(ref: EnvironmentRef, targetGroupArn: string) {
+  ensureRule(ref: EnvironmentRef, targetGroupArn: string, access?: RuleAccess) {
     return this.mutate('ensureRule', () => {
       const rule = this.rules.get(ref.host) ?? {
         arn: `arn:rule/${ref.host}/${++this.serial}`,
         targetGroupArn,
         tags: ref.tags,
       };
-      this.rules.set(ref.host, rule);
+      this.rules.set(ref.host, { ...rule, access });
       return { ruleArn: rule.arn };
     });
   }

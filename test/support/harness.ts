@@ -12,7 +12,7 @@ import { FakeSourceControl, InMemoryStore, ManualClock, MemoryLogger, RecordingB
 export const SETTINGS: Settings = { stage: 'test', domain: 'preview.example.com' };
 
 /** The whole core wired to in-memory ports; `acme/web` has WEB_CONFIG at every commit. */
-export function harness() {
+export function harness(settings: Partial<Settings> = {}) {
   const store = new InMemoryStore();
   const cloud = new FakeCloud();
   const bus = new RecordingBus();
@@ -30,7 +30,7 @@ export function harness() {
     clock,
     source,
     log,
-    settings: SETTINGS,
+    settings: { ...SETTINGS, ...settings },
     /** Most environments awake at once, as the stage sets it; unlimited unless a test sets it. */
     capacity: undefined as number | undefined,
     limiter: new MemoryRateLimiter(clock),

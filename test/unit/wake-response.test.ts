@@ -116,7 +116,13 @@ describe('the wake path over HTTP', () => {
     });
     await h.drain();
     const response = await respondToWake(h.deps, request());
-    const allowed = await respondToWake(h.deps, request({ viewer: 'allowed' }));
+    h.deps.settings = { ...h.deps.settings, access: 'link' };
+    const env = await h.store.get(ID);
+    const allowed = await respondToWake(
+      h.deps,
+      request({ headers: { cookie: `matinee_${env?.slug}=${env?.accessSecret}` } }),
+    );
+    h.deps.settings = { ...h.deps.settings, access: 'public' };
     expect(response.status).toBe(410);
     expect(response.body).toContain('This preview was removed');
     expect(allowed.body).toContain('pull request merged');
@@ -175,7 +181,11 @@ describe('the wake path over HTTP', () => {
     });
     const env = await h.store.get(ID);
     // Only a viewer allowed to see the pull request's details gets its branch on the page at all.
-    const response = await respondToWake(h.deps, request({ host: env?.host ?? '', viewer: 'allowed' }));
+    h.deps.settings = { ...h.deps.settings, access: 'link' };
+    const response = await respondToWake(
+      h.deps,
+      request({ host: env?.host ?? '', headers: { cookie: `matinee_${env?.slug}=${env?.accessSecret}` } }),
+    );
     expect(response.body).not.toContain('<script>x</script>');
     expect(response.body).toContain('&lt;script&gt;x&lt;/script&gt;');
   });

@@ -1,3 +1,4 @@
+export * from './access/index.ts';
 export * from './commands/command.ts';
 export * from './config/config.ts';
 export * from './config/duration.ts';

@@ -1,3 +1,4 @@
+import type { AccessMode } from './access/mode.ts';
 import type { ConfigDefaults } from './config/config.ts';
 import type { Environment, EnvironmentId, Resources } from './environment/environment.ts';
 import type { ResourceNames } from './environment/naming.ts';
@@ -108,20 +109,37 @@ export interface Runtime {
 
 export type TargetHealth = 'healthy' | 'unhealthy' | 'initial' | 'none';
 
+/** The cookie a private preview's host rule requires (see access/credentials.ts). */
+export interface RuleAccess {
+  cookieName: string;
+  /** 32 lowercase hex digits. */
+  secret: string;
+}
+
 export interface Router {
   /**
-   * `ruleArn` is the live host rule. `warming`: a rule that matches nobody yet holds the group attached (the
+   * `access` is the cookie condition the live rule holds (none: it forwards every request), so that reconcile
+   * can bring a rule whose secret was rotated up to date. `ruleArn` is the live host rule. `warming`: a rule that matches nobody yet holds the group attached (the
    * load balancer checks only attached groups), so the environment holds a place on the ALB all the same.
    */
-  describe(
-    ref: EnvironmentRef,
-  ): Promise<{ targetGroupArn?: string; ruleArn?: string; warming?: boolean; health: TargetHealth }>;
+  describe(ref: EnvironmentRef): Promise<{
+    targetGroupArn?: string;
+    ruleArn?: string;
+    warming?: boolean;
+    health: TargetHealth;
+    access?: RuleAccess;
+  }>;
   ensureTargetGroup(
     ref: EnvironmentRef,
     input: { port: number; healthPath: string },
   ): Promise<{ targetGroupArn: string }>;
-  /** The host rule sending `ref.host` to the target group. Idempotent. */
-  ensureRule(ref: EnvironmentRef, targetGroupArn: string): Promise<{ ruleArn: string }>;
+  /**
+   * The host rule sending `ref.host` to the target group. Idempotent. With `access`, the rule forwards only
+   * requests whose Cookie header carries `<cookieName>=<secret>` (on AWS a second condition, `http-header`
+   * `Cookie` matching `*<cookieName>=<secret>*`); without it, every request for the host. An existing rule
+   * whose condition differs (a rotated secret, a changed mode) is updated in place.
+   */
+  ensureRule(ref: EnvironmentRef, targetGroupArn: string, access?: RuleAccess): Promise<{ ruleArn: string }>;
   /** Absent already is success. */
   removeRule(ref: EnvironmentRef): Promise<void>;
   deleteTargetGroup(ref: EnvironmentRef): Promise<void>;
@@ -221,6 +239,8 @@ export interface Settings {
   port?: number;
   /** Size and idle timeout for repositories whose `.matinee.yml` does not set them. */
   defaults?: ConfigDefaults;
+  /** Who may open previews (`MATINEE_ACCESS`); `.matinee.yml` may only make it stricter. `public` when unset. */
+  access?: AccessMode;
 }
 
 /** The address people open for `host`. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { accessModes } from '../access/mode.ts';
 import { parseDuration } from './duration.ts';
 import { fargateMemory } from './fargate.ts';
 import { CONFIG_FILE } from './file-name.ts';
@@ -110,6 +111,8 @@ export const configSchema = z.strictObject({
   workflow: z.optional(z.string().check(z.minLength(1))),
   /** Fargate Spot (cheaper, may be interrupted) unless false. */
   spot: z._default(z.boolean(), true),
+  /** Who may open this repository's previews; only ever stricter than the stage's `MATINEE_ACCESS`. */
+  access: z.optional(z.enum(accessModes)),
   /** How `npm start` runs the app without containers. */
   local: z.optional(z.strictObject({ command: command, cwd: z.optional(z.string()) })),
 });

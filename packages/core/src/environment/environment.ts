@@ -159,6 +159,14 @@ export interface Environment {
     via?: 'label' | 'redeploy' | 'approve';
     underLabel?: boolean;
   };
+  /**
+   * What opens the preview in the `link` and `github` access modes (see access/secret.ts): made when the
+   * record is created (or by the first reconcile of a record older than access control), replaced by
+   * `/matinee rotate-link`. Never logged, never on a page; in a comment only on a private repository.
+   */
+  accessSecret?: string;
+  /** `repository.private` as the last pull request delivery said: on a public repository no token is published. */
+  repoPrivate?: boolean;
   /** The last status published to the pull request (comment, deployment), to publish each change once. */
   reported?: string;
   /** The last comment command, and Matinee's answer, shown in the sticky comment. */

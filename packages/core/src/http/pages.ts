@@ -51,7 +51,7 @@ function details(context: PageContext): string {
   )}</code></p>`;
 }
 
-function layout(heading: string, context: PageContext, body: string, script = ''): string {
+export function layout(heading: string, context: PageContext, body: string, script = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(heading)} · ${escapeHtml(context.host)}</title><style>${style}</style></head>

@@ -1,6 +1,8 @@
 import type { Environment } from '../environment/environment.ts';
+import type { Settings } from '../ports.ts';
 import { retryFromLink } from '../use-cases/retry.ts';
 import { type WakeDeps, type WakeOutcome, wake, wakeState } from '../use-cases/wake.ts';
+import { checkPreviewAccess, gateResponse } from './access-gate.ts';
 import { checkSameOriginAction } from './dashboard-access.ts';
 import {
   failedPage,
@@ -35,11 +37,6 @@ export interface WakeHttpRequest {
    * never a value the client wrote. Absent, only the per-preview limits apply.
    */
   client?: string;
-  /**
-   * Who is asking: what the pages and the status say depends on it. `public` (the default, and the only
-   * value passed today) until an access check can vouch for a viewer.
-   */
-  viewer?: Viewer;
 }
 
 export interface HttpResponse {
@@ -48,8 +45,11 @@ export interface HttpResponse {
   body: string;
 }
 
-/** The wake path only records and asks for a reconcile, like every entry point: it never calls the cloud. */
-export type WakeHttpDeps = WakeDeps;
+/**
+ * The wake path only records and asks for a reconcile, like every entry point: it never calls the cloud.
+ * `settings.access` is the stage's access mode (`public` when unset): see `checkPreviewAccess`.
+ */
+export type WakeHttpDeps = WakeDeps & { settings?: Pick<Settings, 'access'> };
 
 const ROUTING = 'Started; routing requests to it…';
 
@@ -149,8 +149,12 @@ function tooMany(
  * the preview's own pages may (or a client that is no browser page at all), and each failure is retried
  * at most so often.
  */
-async function retry(deps: WakeHttpDeps, request: WakeHttpRequest, host: string): Promise<HttpResponse> {
-  const viewer = request.viewer ?? 'public';
+async function retry(
+  deps: WakeHttpDeps,
+  request: WakeHttpRequest,
+  host: string,
+  viewer: Viewer,
+): Promise<HttpResponse> {
   const browser = wantsHtml(request.accept);
   const page: PageContext = { host, viewer };
   const access = checkSameOriginAction({
@@ -183,23 +187,34 @@ async function retry(deps: WakeHttpDeps, request: WakeHttpRequest, host: string)
  * Answers a request that reached Matinee instead of an environment: the ALB's default rule on AWS, the
  * local router when the environment is not awake. Browsers get pages; other clients JSON with the right
  * status (503 + Retry-After while waking, 429 + Retry-After over the wake limits, 410 when gone, 404 when
- * unknown). What either says about the environment depends on `request.viewer`.
+ * unknown). First of all the access policy: a private preview answers 401 (or the redirect a valid link
+ * gets) before anything is woken, retried or counted; what the pages say depends on the viewer it decides.
  */
 export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest): Promise<HttpResponse> {
   const host = hostOnly(request.host);
-  const viewer = request.viewer ?? 'public';
   const now = deps.clock.now();
   const pathname = request.path.split('?')[0];
+  const env = await deps.store.getByHost(host);
+  let viewer: Viewer = 'public';
+  if (env) {
+    const decision = checkPreviewAccess(
+      deps.settings,
+      env,
+      { path: request.path, cookie: request.headers?.cookie, origin: request.origin },
+      now,
+    );
+    if (decision.kind !== 'allow') return gateResponse(decision, host, wantsHtml(request.accept));
+    viewer = decision.viewer;
+  }
   if (pathname === STATUS_PATH) {
     // Read-only: polling must not wake anything the page has not already woken, nor count against a limit.
-    const env = await deps.store.getByHost(host);
     // The header tells the waking page this answer is Matinee's: once the host rule exists the app answers
     // this path instead, which is how the page knows the app is reachable.
     return json(200, statusOf(env ? wakeState(env, false) : { kind: 'unknown' }, viewer, now), {
       [STATUS_HEADER]: 'status',
     });
   }
-  if (pathname === RETRY_PATH && request.method === 'POST') return retry(deps, request, host);
+  if (pathname === RETRY_PATH && request.method === 'POST') return retry(deps, request, host, viewer);
 
   const state = await wake(deps, host, request.client);
   const status = statusOf(state, viewer, now);

@@ -1,8 +1,9 @@
-import type { ServiceState, TargetHealth, TaskSpec } from '../ports.ts';
+import type { RuleAccess, ServiceState, TargetHealth, TaskSpec } from '../ports.ts';
 
 /** What the cloud should hold for an environment. */
 export type Target =
-  | { phase: 'running'; spec: TaskSpec }
+  /** `access`: the cookie its host rule requires (private previews); none for a public one. */
+  | { phase: 'running'; spec: TaskSpec; access?: RuleAccess }
   /** Service at 0 tasks, no host rule; the target group and task definitions stay for a quick wake. */
   | { phase: 'sleeping' }
   /** Nothing at all. */
@@ -19,6 +20,8 @@ export interface Observed {
   ruleArn?: string;
   /** A not-yet-live rule attaches the target group (see Router.describe). */
   warming?: boolean;
+  /** The cookie condition the live rule holds. */
+  ruleAccess?: RuleAccess;
   health: TargetHealth;
 }
 
@@ -32,6 +35,10 @@ export type Step =
   | { kind: 'deleteService' }
   | { kind: 'deleteTargetGroup' }
   | { kind: 'deregisterRevisions' };
+
+export function sameRuleAccess(a: RuleAccess | undefined, b: RuleAccess | undefined): boolean {
+  return a?.cookieName === b?.cookieName && a?.secret === b?.secret;
+}
 
 /**
  * The smallest ordered list of idempotent steps that moves `observed` to `target`. Pure. Each step is safe
@@ -65,6 +72,10 @@ export function plan(target: Target, observed: Observed): Step[] {
         observed.health === 'healthy' &&
         (observed.service?.runningCount ?? 0) > 0
       ) {
+        steps.push({ kind: 'ensureRule' });
+      } else if (observed.ruleArn && !sameRuleAccess(observed.ruleAccess, target.access)) {
+        // A rotated secret or a changed mode: the live rule is updated in place, before anyone with the
+        // old cookie gets further.
         steps.push({ kind: 'ensureRule' });
       }
       return steps;

@@ -1,3 +1,5 @@
+import { ruleAccessOf } from '../access/environment-access.ts';
+import { newAccessSecret } from '../access/secret.ts';
 import { type LoadedConfig, loadConfig } from '../config/config.ts';
 import { overridesProblem } from '../config/variables.ts';
 import {
@@ -162,7 +164,11 @@ function decide(env: Environment, settings: Settings): Decision {
   if (unsafe) return { target: { phase: 'sleeping' }, failure: unsafe };
   const url = publicUrl(settings, env.host);
   return {
-    target: { phase: 'running', spec: taskSpec(env, env.desired.sha, config.value, config.digest, url) },
+    target: {
+      phase: 'running',
+      spec: taskSpec(env, env.desired.sha, config.value, config.digest, url),
+      access: ruleAccessOf(env, settings),
+    },
   };
 }
 
@@ -189,6 +195,7 @@ async function observe(
     ruleArn: router.ruleArn,
     warming: router.warming,
     health: router.health,
+    ruleAccess: router.access,
   };
 }
 
@@ -241,7 +248,11 @@ async function execute(
         break;
       case 'ensureRule':
         resources.ruleArn = (
-          await deps.router.ensureRule(ref, need(resources.targetGroupArn, 'a target group'))
+          await deps.router.ensureRule(
+            ref,
+            need(resources.targetGroupArn, 'a target group'),
+            target.phase === 'running' ? target.access : undefined,
+          )
         ).ruleArn;
         break;
       case 'removeRule':
@@ -284,6 +295,8 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   const withLoaded =
     read.desired.phase === 'deleted' ? { env: read, fresh: false } : await withConfig(deps, read);
   let loaded = withLoaded.env;
+  // Records made before access control have no secret: the first reconcile gives them one.
+  if (!loaded.accessSecret) loaded = { ...loaded, accessSecret: newAccessSecret() };
   const ref = environmentRef(deps.settings, loaded);
   const observed = await observe(deps, ref);
   let decision = decide(loaded, deps.settings);

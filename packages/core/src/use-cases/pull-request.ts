@@ -1,3 +1,4 @@
+import { newAccessSecret } from '../access/secret.ts';
 import { desire } from '../environment/desire.ts';
 import {
   type Environment,
@@ -51,6 +52,7 @@ function newEnvironment(
     observed: { phase: 'pending', resources: {}, since: now },
     awakeSince: now,
     wakes: [],
+    accessSecret: newAccessSecret(),
     createdAt: now,
     updatedAt: now,
   };
