@@ -1,3 +1,4 @@
+import { ECR_PULL_ACTIONS, ecrPullResources } from './image-pulls.ts';
 import type { StageInput } from './settings.ts';
 
 /** The account, region and partition this stage deploys into. */
@@ -49,7 +50,12 @@ export function cluster(input: StageInput, context: AwsContext): Cluster {
     retentionInDays: LOG_RETENTION_DAYS,
   });
 
-  const { partition, account } = context;
+  const { partition, region, account } = context;
+  const pullable = $util
+    .all([partition, region, account])
+    .apply(([partition, region, account]) =>
+      ecrPullResources(input.stage, input.ecrRepositories, { partition, region, account }),
+    );
   const executionRole = new aws.iam.Role('MatineeTaskExecutionRole', {
     description: `Matinee ${input.stage}: ECS pulls preview images and writes their logs`,
     assumeRolePolicy: assumedByEcsTasks(),
@@ -58,12 +64,12 @@ export function cluster(input: StageInput, context: AwsContext): Cluster {
         name: 'pull-images-and-write-logs',
         policy: aws.iam.getPolicyDocumentOutput({
           statements: [
-            // Has no resource-level permissions.
+            // Has no resource-level permissions; the token alone pulls nothing.
             { actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
             {
-              // Private images of this account, in any region (a build pipeline often pushes to one).
-              actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-              resources: [$interpolate`arn:${partition}:ecr:*:${account}:repository/*`],
+              // The stage's own repositories and those MATINEE_ECR_REPOSITORIES lists, no others.
+              actions: [...ECR_PULL_ACTIONS],
+              resources: pullable,
             },
             {
               actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

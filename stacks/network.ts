@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { EgressRule } from './preview-egress.ts';
 import type { StageInput } from './settings.ts';
 
 export interface Network {
@@ -64,12 +66,7 @@ export function network(input: StageInput): Network {
     fromPort: 0,
     toPort: 65535,
   });
-  // Image pulls, logs and whatever the app calls.
-  new aws.vpc.SecurityGroupEgressRule('MatineeTasksOut', {
-    securityGroupId: tasks.id,
-    ipProtocol: '-1',
-    cidrIpv4: '0.0.0.0/0',
-  });
+  previewEgress(input, tasks.id);
 
   return {
     vpcId,
@@ -77,5 +74,39 @@ export function network(input: StageInput): Network {
     albSecurityGroupId: alb.id,
     taskSecurityGroupId: tasks.id,
     assignPublicIp: true,
+  };
+}
+
+/**
+ * The tasks' way out: image pulls, logs and whatever the app calls. Everywhere (`all`), or one rule per
+ * MATINEE_PREVIEW_EGRESS entry, named by a hash of the entry so reordering the list replaces nothing.
+ */
+function previewEgress(input: StageInput, securityGroupId: $util.Output<string>) {
+  if (input.previewEgress === 'all') {
+    new aws.vpc.SecurityGroupEgressRule('MatineeTasksOut', {
+      securityGroupId,
+      ipProtocol: '-1',
+      cidrIpv4: '0.0.0.0/0',
+    });
+    return;
+  }
+  for (const rule of input.previewEgress)
+    new aws.vpc.SecurityGroupEgressRule(egressName(rule), egressArgs(rule, securityGroupId));
+}
+
+const egressName = (rule: EgressRule) =>
+  `MatineeTasksOut${createHash('sha256')
+    .update(`${rule.cidr}|${rule.ports ? `${rule.ports.from}-${rule.ports.to}` : 'all'}`)
+    .digest('hex')
+    .slice(0, 10)}`;
+
+function egressArgs(rule: EgressRule, securityGroupId: $util.Output<string>) {
+  return {
+    securityGroupId,
+    description: `MATINEE_PREVIEW_EGRESS ${rule.entry}`,
+    ...(rule.family === 'ipv4' ? { cidrIpv4: rule.cidr } : { cidrIpv6: rule.cidr }),
+    ...(rule.ports
+      ? { ipProtocol: 'tcp', fromPort: rule.ports.from, toPort: rule.ports.to }
+      : { ipProtocol: '-1' }),
   };
 }

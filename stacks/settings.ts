@@ -10,6 +10,8 @@ import {
   type RateLimit,
   type WakeLimits,
 } from '../packages/core/src/limits/rate-limit.ts';
+import { type EcrRepository, parseEcrRepositories } from './image-pulls.ts';
+import { type PreviewEgress, parsePreviewEgress } from './preview-egress.ts';
 
 /**
  * What the person deploying Matinee chooses, read from environment variables before any resource is declared.
@@ -34,6 +36,10 @@ export interface StageInput {
   githubApiUrl?: string;
   /** How often a preview's public link may wake it (per client address, per preview) and retry it. */
   limits: WakeLimits;
+  /** ECR repositories besides the stage's own that previews' images may come from (stacks/image-pulls.ts). */
+  ecrRepositories: EcrRepository[];
+  /** Where preview tasks may connect (stacks/preview-egress.ts). */
+  previewEgress: PreviewEgress;
 }
 
 /** The variables read, with what each means; the error message and the docs list them. */
@@ -54,6 +60,10 @@ export const VARIABLES = {
   MATINEE_WAKES_PER_CLIENT: `optional: wakes one client address may cause through preview links, ${formatRateLimit(DEFAULT_WAKE_LIMITS.perClient)} unless set`,
   MATINEE_WAKES_PER_PREVIEW: `optional: wakes of one preview through its link, ${formatRateLimit(DEFAULT_WAKE_LIMITS.perPreview)} unless set`,
   MATINEE_RETRIES_PER_PREVIEW: `optional: retries of one failed preview from its page, ${formatRateLimit(DEFAULT_WAKE_LIMITS.retriesPerPreview)} unless set`,
+  MATINEE_ECR_REPOSITORIES:
+    "optional: comma-separated ECR repositories previews' images may come from besides the stage's own (matinee-<stage>, matinee-<stage>/*): names (web), prefixes (team/*) or repository ARNs",
+  MATINEE_PREVIEW_EGRESS:
+    'optional: where preview tasks may connect, all unless set, or comma-separated CIDR[:port] entries (port 443 is needed for image pulls and logs)',
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -246,6 +256,11 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     retriesPerPreview: limit('MATINEE_RETRIES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.retriesPerPreview),
   };
 
+  const ecr = parseEcrRepositories(get('MATINEE_ECR_REPOSITORIES'));
+  problems.push(...ecr.problems);
+  const egress = parsePreviewEgress(get('MATINEE_PREVIEW_EGRESS'));
+  problems.push(...egress.problems);
+
   if (problems.length) throw new StageInputError(problems);
   return {
     stage,
@@ -259,5 +274,7 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     prices,
     githubApiUrl: githubApiUrl?.replace(/\/+$/, ''),
     limits,
+    ecrRepositories: ecr.repositories,
+    previewEgress: egress.egress,
   };
 }

@@ -27,6 +27,8 @@ describe('readStageInput', () => {
       prices: DEFAULT_PRICES,
       githubApiUrl: undefined,
       limits: DEFAULT_WAKE_LIMITS,
+      ecrRepositories: [],
+      previewEgress: 'all',
     });
   });
 

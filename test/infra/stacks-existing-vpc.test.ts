@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LINKS, stageSettingsSchema } from '../../functions/lib/settings.ts';
-import { type Deployment, deploy, ofType, one, platformInstalled } from './sst-harness.ts';
+import { ACCOUNT, type Deployment, deploy, ofType, one, platformInstalled, REGION } from './sst-harness.ts';
 
 /**
  * The real sst.config.ts for a stage in the user's own VPC, without a Route 53 zone, every setting changed
@@ -30,6 +30,8 @@ beforeAll(async () => {
       MATINEE_RESYNC_SCHEDULE: 'cron(15 * * * ? *)',
       MATINEE_MAX_AWAKE: '40',
       MATINEE_GITHUB_API_URL: 'https://github.acme.dev/api/v3',
+      MATINEE_ECR_REPOSITORIES: 'web,team/*,arn:aws:ecr:us-west-2:210987654321:repository/shared/base',
+      MATINEE_PREVIEW_EGRESS: '0.0.0.0/0:443,10.20.0.0/16,2001:db8::/32:5432-5433',
     },
     secrets: { GithubWebhookSecret: 'webhook-secret', GithubAppId: '1234', GithubPrivateKey: 'pem' },
   });
@@ -106,5 +108,64 @@ describe('settings from the environment', () => {
 
   it('leave a non-production table deletable', () => {
     expect(state('aws:dynamodb/table:Table', 'MatineeTableTable').deletionProtectionEnabled).toBe(false);
+  });
+});
+
+describe('what previews may pull and reach', () => {
+  it("lets ECS pull from the stage's own repositories and those MATINEE_ECR_REPOSITORIES lists, no others", () => {
+    const role = one(d, 'aws:iam/role:Role', 'MatineeTaskExecutionRole');
+    const statements = role.inputs.inlinePolicies.flatMap(
+      (policy: { policy: string }) => JSON.parse(policy.policy).Statement,
+    );
+    const repository = (name: string) => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`;
+    expect(
+      statements.filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith('ecr:'))),
+    ).toEqual([
+      { Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: ['*'] },
+      {
+        Effect: 'Allow',
+        Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+        Resource: [
+          repository('matinee-staging'),
+          repository('matinee-staging/*'),
+          repository('web'),
+          repository('team/*'),
+          'arn:aws:ecr:us-west-2:210987654321:repository/shared/base',
+        ],
+      },
+    ]);
+  });
+
+  it('lets the tasks connect only where MATINEE_PREVIEW_EGRESS says, one outbound rule per entry', () => {
+    const tasks = one(d, 'aws:ec2/securityGroup:SecurityGroup', 'MatineeTaskSecurityGroup');
+    expect(tasks.inputs.egress ?? []).toEqual([]);
+    const egress = ofType(d, 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')
+      .map((r) => r.inputs)
+      .filter((rule) => rule.securityGroupId === tasks.id)
+      .sort((a, b) => a.description.localeCompare(b.description));
+    expect(egress).toEqual([
+      {
+        securityGroupId: tasks.id,
+        description: 'MATINEE_PREVIEW_EGRESS 0.0.0.0/0:443',
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+      },
+      {
+        securityGroupId: tasks.id,
+        description: 'MATINEE_PREVIEW_EGRESS 10.20.0.0/16',
+        cidrIpv4: '10.20.0.0/16',
+        ipProtocol: '-1',
+      },
+      {
+        securityGroupId: tasks.id,
+        description: 'MATINEE_PREVIEW_EGRESS 2001:db8::/32:5432-5433',
+        cidrIpv6: '2001:db8::/32',
+        ipProtocol: 'tcp',
+        fromPort: 5432,
+        toPort: 5433,
+      },
+    ]);
   });
 });

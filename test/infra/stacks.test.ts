@@ -293,7 +293,11 @@ describe('the cluster', () => {
       {
         Effect: 'Allow',
         Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-        Resource: [`arn:aws:ecr:*:${ACCOUNT}:repository/*`],
+        // The stage's own repositories only: MATINEE_ECR_REPOSITORIES is unset.
+        Resource: [
+          `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/matinee-production`,
+          `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/matinee-production/*`,
+        ],
       },
       {
         Effect: 'Allow',
@@ -346,6 +350,15 @@ describe('the network', () => {
     const egress = ofType(d, 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => r.inputs);
     expect(egress.filter((rule) => rule.securityGroupId === alb.id)).toEqual([
       expect.objectContaining({ referencedSecurityGroupId: tasks.id }),
+    ]);
+  });
+
+  it('lets the tasks connect anywhere unless MATINEE_PREVIEW_EGRESS says otherwise', () => {
+    const tasks = one(d, 'aws:ec2/securityGroup:SecurityGroup', 'MatineeTaskSecurityGroup');
+    expect(tasks.inputs.egress ?? []).toEqual([]);
+    const egress = ofType(d, 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => r.inputs);
+    expect(egress.filter((rule) => rule.securityGroupId === tasks.id)).toEqual([
+      { securityGroupId: tasks.id, ipProtocol: '-1', cidrIpv4: '0.0.0.0/0' },
     ]);
   });
 });

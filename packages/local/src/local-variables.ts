@@ -34,6 +34,8 @@ export const DEPLOY_VARIABLES = [
   'MATINEE_WAKES_PER_CLIENT',
   'MATINEE_WAKES_PER_PREVIEW',
   'MATINEE_RETRIES_PER_PREVIEW',
+  'MATINEE_ECR_REPOSITORIES',
+  'MATINEE_PREVIEW_EGRESS',
 ] as const;
 
 /** Set by Matinee for preview apps, and read by this repository's tests and CI. */
