@@ -35,11 +35,14 @@ export const ecsTaskStateChange = z.object({
   detail: z.object({
     clusterArn: z.string(),
     group: z.optional(z.string()),
+    taskArn: z.string(),
     taskDefinitionArn: z.string(),
     lastStatus: z.string(),
     desiredStatus: z.optional(z.string()),
     stopCode: z.optional(z.string()),
     stoppedReason: z.optional(z.string()),
+    /** When the task was created: a stop of a task from before the current deployment is old news. */
+    createdAt: z.optional(z.iso.datetime({ offset: true })),
   }),
 });
 
@@ -48,7 +51,12 @@ export const ecsServiceAction = z.object({
   'detail-type': z.literal('ECS Service Action'),
   source: z.literal('aws.ecs'),
   resources: z._default(z.array(z.string()), []),
-  detail: z.object({ clusterArn: z.string(), eventName: z.string() }),
+  detail: z.object({
+    clusterArn: z.string(),
+    eventName: z.string(),
+    /** Why a task could not be placed (`RESOURCE:FARGATE`: no Fargate capacity of that kind). */
+    reason: z.optional(z.string()),
+  }),
 });
 
 /** What the task-events function is sent: a task's state, or a service's. */
@@ -65,6 +73,8 @@ export function taskEventOf(event: z.infer<typeof ecsTaskStateChange>): TaskEven
   if (!group?.startsWith('service:')) return undefined;
   return {
     service: group.slice('service:'.length),
+    taskArn: detail.taskArn,
+    createdAt: detail.createdAt,
     taskDefinitionArn: detail.taskDefinitionArn,
     lastStatus: detail.lastStatus,
     desiredStatus: detail.desiredStatus,

@@ -147,6 +147,10 @@ describe('local processes as the runtime', () => {
       stopCode: 'TaskFailedToStart',
       stoppedReason: expect.stringContaining('code 3'),
     });
+    // Each stop is its own task: counted once each, however the events are delivered.
+    const stops = events.filter((e) => e.lastStatus === 'STOPPED').map((e) => e.taskArn);
+    expect(new Set(stops).size).toBe(stops.length);
+    expect(stops[0]).toMatch(/^local:task\/matinee-local-fix-login-pr42\/[0-9a-f-]{36}$/);
   });
 
   it('leaves no process behind on shutdown, children of the shell included', async () => {

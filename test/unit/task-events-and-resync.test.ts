@@ -18,10 +18,12 @@ async function opened(h: ReturnType<typeof harness>, number = 42, branch = 'fix-
   await h.drain();
 }
 
+let tasks = 0;
 async function crash(h: ReturnType<typeof harness>, overrides: Partial<TaskEvent> = {}) {
   const env = await h.store.get(ID);
   return onTaskEvent(h.deps, {
     service: SERVICE,
+    taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/matinee-test/${++tasks}`,
     taskDefinitionArn: env?.observed.resources.taskDefinitionArn ?? '',
     lastStatus: 'STOPPED',
     stopCode: 'EssentialContainerExited',
@@ -38,6 +40,7 @@ describe('task events', () => {
     const env = await h.store.get(ID);
     const outcome = await onTaskEvent(h.deps, {
       service: SERVICE,
+      taskArn: 'task-1',
       taskDefinitionArn: env?.observed.resources.taskDefinitionArn ?? '',
       lastStatus: 'RUNNING',
     });
@@ -49,11 +52,17 @@ describe('task events', () => {
     const h = harness();
     await opened(h);
     expect(
-      await onTaskEvent(h.deps, { service: 'billing-api', taskDefinitionArn: 'x', lastStatus: 'RUNNING' }),
+      await onTaskEvent(h.deps, {
+        service: 'billing-api',
+        taskArn: 'task-1',
+        taskDefinitionArn: 'x',
+        lastStatus: 'RUNNING',
+      }),
     ).toBe('ignored');
     expect(
       await onTaskEvent(h.deps, {
         service: 'matinee-prod-fix-login-pr42',
+        taskArn: 'task-1',
         taskDefinitionArn: 'x',
         lastStatus: 'RUNNING',
       }),
@@ -121,7 +130,42 @@ describe('task events', () => {
     });
     await h.drain();
     expect(await crash(h)).toBe('crash');
-    expect((await h.store.get(ID))?.observed.crashes).toEqual({ sha: SHA_B, count: 1 });
+    expect((await h.store.get(ID))?.observed.crashes).toMatchObject({ sha: SHA_B, count: 1 });
+  });
+
+  it('counts a stop EventBridge delivers twice once', async () => {
+    const h = harness();
+    await opened(h);
+    const stop = { taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/matinee-test/abc' };
+
+    const outcomes = [await crash(h, stop), await crash(h, stop), await crash(h, stop)];
+
+    expect(outcomes).toEqual(['crash', 'ignored', 'ignored']);
+    const env = await h.store.get(ID);
+    expect(env?.observed.crashes?.count).toBe(1);
+    expect(env?.observed.failure).toBeUndefined();
+  });
+
+  it('counts two deliveries of one stop once even when they race', async () => {
+    const h = harness();
+    await opened(h);
+    const stop = { taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/matinee-test/abc' };
+
+    await Promise.all([crash(h, stop), crash(h, stop)]);
+
+    expect((await h.store.get(ID))?.observed.crashes?.count).toBe(1);
+  });
+
+  it('ignores the stop of a task created before the environment was last woken or retried', async () => {
+    const h = harness();
+    await opened(h);
+    const since = Date.parse((await h.store.get(ID))?.desired.since ?? '');
+
+    const outcome = await crash(h, { createdAt: new Date(since - 60_000).toISOString() });
+    const fresh = await crash(h, { createdAt: new Date(since + 1000).toISOString() });
+
+    expect([outcome, fresh]).toEqual(['ignored', 'crash']);
+    expect((await h.store.get(ID))?.observed.crashes?.count).toBe(1);
   });
 });
 

@@ -10,6 +10,8 @@ export interface Revision {
 
 /** One running task of a service: the app's process (or its `docker run`), its port and its health. */
 export interface Task {
+  /** Unique across restarts of `npm start` (crashes are counted once per task, in the stored record). */
+  arn: string;
   child: ChildProcess;
   /** The seed command, while it runs. */
   seed?: ChildProcess;

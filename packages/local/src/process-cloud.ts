@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -45,6 +46,11 @@ export interface ProcessCloudOptions {
   docker?: boolean;
   /** Told when a task becomes healthy or stops on its own, as ECS task events are on AWS. */
   onTaskEvent?: (event: TaskEvent) => void;
+}
+
+/** A task's id, as ECS's task ARN: unique across restarts, since the crashes it counts are stored. */
+function taskId(service: { name: string }): string {
+  return `local:task/${service.name}/${randomUUID()}`;
 }
 
 interface Service {
@@ -310,6 +316,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       // A container that would not start (an image that cannot be pulled): a task that failed to start.
       this.stoppedOnItsOwn(
         service,
+        taskId(service),
         'TaskFailedToStart',
         error instanceof Error ? error.message : String(error),
       );
@@ -328,7 +335,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
-    const task: Task = { child, port, healthy: false, stopping: false, containers };
+    const task: Task = { arn: taskId(service), child, port, healthy: false, stopping: false, containers };
     service.task = task;
     child.on('exit', (code, signal) => {
       log.end();
@@ -340,6 +347,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       // Stopped by Matinee for failed health checks: what ECS says when the ALB's checks fail.
       this.stoppedOnItsOwn(
         service,
+        task.arn,
         task.failure
           ? 'ServiceSchedulerInitiated'
           : task.healthy
@@ -353,10 +361,11 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
   }
 
   /** Stopped on its own: report it as ECS would, and restart with back-off unless scaled down meanwhile. */
-  private stoppedOnItsOwn(service: Service, stopCode: string, stoppedReason: string): void {
+  private stoppedOnItsOwn(service: Service, taskArn: string, stopCode: string, stoppedReason: string): void {
     service.crashes++;
     this.options.onTaskEvent?.({
       service: service.name,
+      taskArn,
       taskDefinitionArn: service.taskDefinitionArn,
       lastStatus: 'STOPPED',
       stopCode,
@@ -385,6 +394,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
         service.crashes = 0;
         this.options.onTaskEvent?.({
           service: service.name,
+          taskArn: task.arn,
           taskDefinitionArn: service.taskDefinitionArn,
           lastStatus: 'RUNNING',
         });

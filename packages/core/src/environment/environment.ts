@@ -123,8 +123,11 @@ export interface Environment {
      * desired commit the environment stays down and costs nothing; a push or a retry clears it.
      */
     failure?: Failure;
-    /** Tasks of `sha` that stopped on their own (crash, failed start, failed health checks) while wanted. */
-    crashes?: { sha: string; count: number };
+    /**
+     * Tasks of `sha` that stopped on their own (crash, failed start, failed health checks) while wanted;
+     * `tasks`: the ARNs counted (the last few), so that a stop delivered twice counts once.
+     */
+    crashes?: { sha: string; count: number; tasks?: string[] };
     /** While starting: what it waits on besides Fargate, for the waking page (others put to sleep for room). */
     note?: string;
     since: string;

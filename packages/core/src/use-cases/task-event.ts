@@ -7,6 +7,10 @@ import { updateEnvironment } from './update.ts';
 export interface TaskEvent {
   /** The ECS service name (the event's `group` without `service:`). */
   service: string;
+  /** The task's id: EventBridge delivers an event at least once, and a stop is counted once. */
+  taskArn: string;
+  /** When the task was created (ISO 8601), when known. */
+  createdAt?: string;
   taskDefinitionArn: string;
   lastStatus: string;
   desiredStatus?: string;
@@ -82,6 +86,14 @@ function isCrash(event: TaskEvent): boolean {
   return event.stopCode === 'ServiceSchedulerInitiated' && /health check/i.test(event.stoppedReason ?? '');
 }
 
+/**
+ * A task created before the environment last changed what it wants (a retry, a wake, a push) belongs to a
+ * deployment since replaced: its stop, delivered late, says nothing about the current one.
+ */
+function olderThanWanted(event: TaskEvent, env: Environment): boolean {
+  return event.createdAt !== undefined && Date.parse(event.createdAt) < Date.parse(env.desired.since);
+}
+
 export type TaskEventOutcome = 'ignored' | 'reconcile' | 'crash' | 'failed';
 
 /**
@@ -103,11 +115,21 @@ export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promis
 
   const now = deps.clock.now().toISOString();
   const reason = event.stoppedReason ?? event.stopCode ?? 'task stopped';
+  // The check and the count are one conditional write: a duplicate racing its original loses the write,
+  // reads the task as counted, and changes nothing.
   const { env, written } = await updateEnvironment(deps.store, found.id, (env) => {
-    if (env?.desired.phase !== 'running' || currentFailure(env)) return { result: undefined };
+    if (env?.desired.phase !== 'running' || currentFailure(env) || olderThanWanted(event, env))
+      return { result: undefined };
     const sha = env.desired.sha;
-    const count = env.observed.crashes?.sha === sha ? env.observed.crashes.count + 1 : 1;
-    const observed: Environment['observed'] = { ...env.observed, crashes: { sha, count }, lastError: reason };
+    const counted = env.observed.crashes?.sha === sha ? env.observed.crashes : undefined;
+    if (counted?.tasks?.includes(event.taskArn)) return { result: undefined };
+    const count = (counted?.count ?? 0) + 1;
+    const tasks = [...(counted?.tasks ?? []), event.taskArn].slice(-CRASHES_BEFORE_FAILED);
+    const observed: Environment['observed'] = {
+      ...env.observed,
+      crashes: { sha, count, tasks },
+      lastError: reason,
+    };
     if (count >= CRASHES_BEFORE_FAILED) {
       observed.failure = { sha, reason: `stopped ${count} times: ${reason}`, at: now };
       observed.phase = 'failed';
