@@ -40,3 +40,4 @@ export * from './use-cases/task-event.ts';
 export * from './use-cases/update.ts';
 export * from './use-cases/wake.ts';
 export * from './use-cases/workflow-run.ts';
+export * from './volumes/seed-once.ts';
