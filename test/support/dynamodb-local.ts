@@ -41,7 +41,7 @@ export async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: ()
     requestHandler: { requestTimeout: 1000, connectionTimeout: 1000 },
   });
   try {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000; // Java starts slowly on a busy machine
     for (;;) {
       try {
         await client.send(new ListTablesCommand({}));
@@ -52,7 +52,7 @@ export async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: ()
           throw new Error(`DynamoDB Local exited with code ${child.exitCode}:\n${output}`);
         if (Date.now() > deadline) {
           throw new Error(
-            `DynamoDB Local (java is installed) did not answer on ${endpoint} within 30 s:\n${output}`,
+            `DynamoDB Local (java is installed) did not answer on ${endpoint} within 120 s:\n${output}`,
             {
               cause: error,
             },

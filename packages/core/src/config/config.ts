@@ -7,6 +7,7 @@ import { parseDuration } from './duration.ts';
 import { fargateMemory } from './fargate.ts';
 import { CONFIG_FILE } from './file-name.ts';
 import { nearestName } from './nearest-name.ts';
+import { volumeList, volumeProblems } from './volumes.ts';
 
 // zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.
 if (!z.config().localeError) z.config(en());
@@ -34,6 +35,8 @@ const container = z.strictObject({
   image: z.string().check(z.minLength(1)),
   command: z.optional(command),
   env: envVars,
+  /** Directories kept until the pull request closes (see volumes.ts); absent, not `[]`, so digests stay. */
+  volumes: volumeList,
 });
 
 const duration = z.pipe(
@@ -79,43 +82,56 @@ const size = z
 /** The label that approves a fork's pull request for deploying, unless `.matinee.yml` names another. */
 export const DEFAULT_FORK_LABEL = 'matinee:deploy';
 
-export const configSchema = z.strictObject({
-  version: z._default(z.literal(1), 1),
-  /** The container that serves HTTP; the ALB sends traffic to its port. */
-  app: z.extend(container, {
-    port: z.number().check(z.int(), z.minimum(1), z.maximum(65535)),
-    health: z._default(z.string().check(z.startsWith('/', 'must be a path starting with /')), '/'),
-  }),
-  /** Other containers of the same task (database, cache, worker), reachable on localhost. */
-  sidecars: z._default(z.record(containerName, container), {}),
-  size: z._default(size, { cpu: 256, memory: 512 }),
-  /** Sleep after this long without a request. */
-  idle: z._default(duration, 3600),
-  /** Run once in the app container after the environment first becomes healthy. */
-  seed: z.optional(command),
-  /** Variables for every container; `{host}`, `{url}`, `{pr}`, `{branch}`, `{sha}` are replaced. */
-  env: envVars,
-  /** Branch globs that never get an environment, e.g. `*-no-infra`. */
-  skip: z._default(z.array(z.string().check(z.minLength(1))), []),
-  /** Deploy draft pull requests too. */
-  drafts: z._default(z.boolean(), false),
-  forks: z._default(
-    z.strictObject({
-      /** `label`: deploy a fork's PR only once a maintainer adds `label`. `never`: not at all. */
-      policy: z._default(z.enum(['never', 'label']), 'label'),
-      label: z._default(z.string().check(z.minLength(1)), DEFAULT_FORK_LABEL),
+export const configSchema = z
+  .strictObject({
+    version: z._default(z.literal(1), 1),
+    /** The container that serves HTTP; the ALB sends traffic to its port. */
+    app: z.extend(container, {
+      port: z.number().check(z.int(), z.minimum(1), z.maximum(65535)),
+      health: z._default(z.string().check(z.startsWith('/', 'must be a path starting with /')), '/'),
     }),
-    { policy: 'label', label: DEFAULT_FORK_LABEL },
-  ),
-  /** Deploy a commit only after this GitHub Actions workflow (its name) succeeded for it: it builds the image. */
-  workflow: z.optional(z.string().check(z.minLength(1))),
-  /** Fargate Spot (cheaper, may be interrupted) unless false. */
-  spot: z._default(z.boolean(), true),
-  /** Who may open this repository's previews; only ever stricter than the stage's `MATINEE_ACCESS`. */
-  access: z.optional(z.enum(accessModes)),
-  /** How `npm start` runs the app without containers. */
-  local: z.optional(z.strictObject({ command: command, cwd: z.optional(z.string()) })),
-});
+    /** Other containers of the same task (database, cache, worker), reachable on localhost. */
+    sidecars: z._default(z.record(containerName, container), {}),
+    size: z._default(size, { cpu: 256, memory: 512 }),
+    /** Sleep after this long without a request. */
+    idle: z._default(duration, 3600),
+    /** Run once in the app container after the environment first becomes healthy. */
+    seed: z.optional(command),
+    /** Variables for every container; `{host}`, `{url}`, `{pr}`, `{branch}`, `{sha}` are replaced. */
+    env: envVars,
+    /** Branch globs that never get an environment, e.g. `*-no-infra`. */
+    skip: z._default(z.array(z.string().check(z.minLength(1))), []),
+    /** Deploy draft pull requests too. */
+    drafts: z._default(z.boolean(), false),
+    forks: z._default(
+      z.strictObject({
+        /** `label`: deploy a fork's PR only once a maintainer adds `label`. `never`: not at all. */
+        policy: z._default(z.enum(['never', 'label']), 'label'),
+        label: z._default(z.string().check(z.minLength(1)), DEFAULT_FORK_LABEL),
+      }),
+      { policy: 'label', label: DEFAULT_FORK_LABEL },
+    ),
+    /** Deploy a commit only after this GitHub Actions workflow (its name) succeeded for it: it builds the image. */
+    workflow: z.optional(z.string().check(z.minLength(1))),
+    /** Fargate Spot (cheaper, may be interrupted) unless false. */
+    spot: z._default(z.boolean(), true),
+    /** Who may open this repository's previews; only ever stricter than the stage's `MATINEE_ACCESS`. */
+    access: z.optional(z.enum(accessModes)),
+    /** How `npm start` runs the app without containers. */
+    local: z.optional(z.strictObject({ command: command, cwd: z.optional(z.string()) })),
+  })
+  .check(
+    z.superRefine((config, ctx) => {
+      const containers = [
+        { where: ['app'], volumes: config.app.volumes ?? [] },
+        ...Object.entries(config.sidecars).map(([name, sidecar]) => ({
+          where: ['sidecars', name],
+          volumes: sidecar.volumes ?? [],
+        })),
+      ];
+      for (const problem of volumeProblems(containers)) ctx.addIssue({ code: 'custom', ...problem });
+    }),
+  );
 
 export type MatineeConfig = z.output<typeof configSchema>;
 

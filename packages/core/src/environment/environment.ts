@@ -184,6 +184,14 @@ export interface Environment {
    * goes to sleep, then tries Spot again.
    */
   spotUnavailableAt?: string;
+  /** The environment's volumes (`.matinee.yml` `volumes`), whose data outlives its tasks. */
+  volumes?: {
+    /**
+     * The volumes the seed has run on (started beside a task that became healthy) since they were made or
+     * last reset: a start seeds again only when one of the config's volumes is not among them.
+     */
+    seeded?: { names: string[]; at: string };
+  };
   /** Set once deleted: the store keeps the tombstone until then so the URL can answer 410. */
   expiresAt?: string;
   createdAt: string;

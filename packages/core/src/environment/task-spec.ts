@@ -17,6 +17,7 @@ function revisionOf(
   digest: string,
   env: Pick<Environment, 'overrides' | 'deployNonce'>,
   onDemandFallback: boolean,
+  seedsVolumes: boolean,
 ): string {
   const overrides = Object.keys(env.overrides ?? {}).length
     ? `-${shortHash(JSON.stringify(Object.entries(env.overrides ?? {}).sort()))}`
@@ -24,19 +25,25 @@ function revisionOf(
   const nonce = env.deployNonce ? `-r${env.deployNonce}` : '';
   // Moving off Spot is a new deployment of the service, so it is a revision of its own.
   const fallback = onDemandFallback ? '-od' : '';
-  return `${sha.slice(0, 12)}-${digest}${overrides}${nonce}${fallback}`;
+  // With volumes the seed runs once: the task that seeds them is a revision of its own (see seed-once.ts).
+  const seeding = seedsVolumes ? '-seed' : '';
+  return `${sha.slice(0, 12)}-${digest}${overrides}${nonce}${fallback}${seeding}`;
 }
 
-/** The task to run for `env` at `sha` with `config`: templates filled, app first. */
 /** The container that runs `.matinee.yml`'s `seed` in each task. */
 export const SEED_CONTAINER = 'matinee-seed';
 
+/**
+ * The task to run for `env` at `sha` with `config`: templates filled, app first. `seed`: whether it runs the
+ * config's seed (every start without volumes; with them, see seedDue).
+ */
 export function taskSpec(
   env: Pick<Environment, 'host' | 'number' | 'pr' | 'overrides' | 'deployNonce' | 'spotUnavailableAt'>,
   sha: string,
   config: MatineeConfig,
   digest: string,
   url = `https://${env.host}`,
+  seed = true,
 ): TaskSpec {
   const values = {
     sha,
@@ -73,12 +80,13 @@ export function taskSpec(
   );
   // The seed runs beside the app in the same task, with the app's image and variables, once the app has
   // started; it may exit (not essential) and should wait for its database itself.
-  const seed: ContainerSpec[] = config.seed
+  const seeds = config.seed && seed ? config.seed : undefined;
+  const seedContainer: ContainerSpec[] = seeds
     ? [
         {
           name: SEED_CONTAINER,
           image: app.image,
-          command: config.seed,
+          command: seeds,
           env: app.env,
           essential: false,
           dependsOn: [{ container: app.name, condition: 'START' }],
@@ -87,16 +95,17 @@ export function taskSpec(
     : [];
   // Spot had no room for this environment: on-demand until it sleeps (see Environment.spotUnavailableAt).
   const fallback = config.spot && env.spotUnavailableAt !== undefined;
+  const hasVolumes = [config.app, ...Object.values(config.sidecars)].some((c) => c.volumes?.length);
   return {
-    revision: revisionOf(sha, digest, env, fallback),
+    revision: revisionOf(sha, digest, env, fallback, hasVolumes && seeds !== undefined),
     sha,
-    containers: [app, ...sidecars, ...seed],
+    containers: [app, ...sidecars, ...seedContainer],
     cpu: config.size.cpu,
     memory: config.size.memory,
     port: config.app.port,
     healthPath: config.app.health,
     spot: config.spot && !fallback,
-    seed: config.seed,
+    seed: seeds,
     local: config.local && { command: config.local.command, cwd: config.local.cwd },
   };
 }

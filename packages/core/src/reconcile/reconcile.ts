@@ -21,11 +21,13 @@ import type {
   Logger,
   Router,
   Runtime,
+  ServiceState,
   Settings,
   SourceControl,
 } from '../ports.ts';
 import { publicUrl } from '../ports.ts';
 import { makeRoom } from '../use-cases/make-room.ts';
+import { afterServing, seedDue, seedingSpec } from '../volumes/seed-once.ts';
 import { isServing, type Observed, plan, type Step, type Target } from './plan.ts';
 
 export interface ReconcileDeps {
@@ -141,7 +143,7 @@ interface Decision {
   buildFailed?: boolean;
 }
 
-function decide(env: Environment, settings: Settings): Decision {
+function decide(env: Environment, settings: Settings, service: ServiceState | undefined): Decision {
   if (env.desired.phase === 'deleted') return { target: { phase: 'absent' } };
   const config = env.config;
   if (!config) throw new Error('config must be loaded before deciding');
@@ -163,10 +165,11 @@ function decide(env: Environment, settings: Settings): Decision {
   const unsafe = overridesProblem(env.overrides);
   if (unsafe) return { target: { phase: 'sleeping' }, failure: unsafe };
   const url = publicUrl(settings, env.host);
+  const build = (seed: boolean) => taskSpec(env, env.desired.sha, config.value, config.digest, url, seed);
   return {
     target: {
       phase: 'running',
-      spec: taskSpec(env, env.desired.sha, config.value, config.digest, url),
+      spec: seedingSpec(build, seedDue(env, config.value), service),
       access: ruleAccessOf(env, settings),
     },
   };
@@ -299,14 +302,14 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   if (!loaded.accessSecret) loaded = { ...loaded, accessSecret: newAccessSecret() };
   const ref = environmentRef(deps.settings, loaded);
   const observed = await observe(deps, ref);
-  let decision = decide(loaded, deps.settings);
+  let decision = decide(loaded, deps.settings, observed.service);
   let steps = plan(decision.target, observed);
   // Nothing read back from the store is ever run: a task definition (what the runtime will execute: images,
   // commands, seed, local.command) is made only from the config read from the repository at the commit,
   // so a tampered record can at worst fail its environment. Once per new revision, not per reconcile.
   if (!withLoaded.fresh && steps.some((step) => step.kind === 'registerRevision')) {
     loaded = { ...loaded, config: await readConfigAt(deps, loaded.repo, loaded.desired.sha) };
-    decision = decide(loaded, deps.settings);
+    decision = decide(loaded, deps.settings, observed.service);
     steps = plan(decision.target, observed);
   }
   const { target, skipped, waiting, failure } = decision;
@@ -386,6 +389,10 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       since: phase === env.observed.phase ? env.observed.since : now,
     },
     wakes,
+    volumes:
+      env.config?.status === 'ok'
+        ? afterServing(env, env.config.value, served ? target.spec : undefined, now)
+        : env.volumes,
     expiresAt:
       phase === 'deleted' ? new Date(Date.parse(now) + TOMBSTONE_DAYS * 86_400_000).toISOString() : undefined,
   };
