@@ -1,4 +1,4 @@
-import { COMMAND_HELP, fenced, inline, link, type StatusReport } from '@matinee/core';
+import { COMMAND_HELP, fenced, inline, link, type StatusReport, urlWithoutToken } from '@matinee/core';
 
 /** Finds Matinee's one comment on a pull request among all others: its first line, and only there. */
 export const COMMENT_MARKER = '<!-- matinee:preview -->';
@@ -39,7 +39,9 @@ export function renderComment(report: StatusReport, options: CommentOptions = {}
     link(sha.slice(0, 7), `${web}/${report.repo}/pull/${report.number}/commits/${sha}`);
   const lines = [COMMENT_MARKER, `### ${headline[report.state]} · Matinee preview`, ''];
   const live = report.state !== 'removed' && report.state !== 'not-deployed';
-  if (live) lines.push(`**${link(report.url, report.url)}** · commit ${commit(report.sha)}`, '');
+  // A private preview's link carries its token: shown without it, opened with it.
+  if (live)
+    lines.push(`**${link(urlWithoutToken(report.url), report.url)}** · commit ${commit(report.sha)}`, '');
   if (report.approval) {
     const { sha, approved } = report.approval;
     const before = approved

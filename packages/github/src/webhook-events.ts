@@ -31,7 +31,8 @@ const sender = z.object({ login: z.string() });
 
 const pullRequestEvent = z.object({
   action: z.string(),
-  repository,
+  /** `private` decides whether a preview's link may be written into the pull request (see publishedLink). */
+  repository: z.extend(repository, { private: z.optional(z.boolean()) }),
   sender,
   label: z.optional(z.object({ name: z.string() })),
   pull_request: z.object({
@@ -111,6 +112,7 @@ export function webhookAction(event: string, payload: unknown): WebhookAction {
           repo: repo.full_name,
           number: pr.number,
           action,
+          repoPrivate: repo.private,
           facts: {
             branch: pr.head.ref,
             headSha: pr.head.sha,

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import {
+  type AccessMode,
   DEFAULT_WAKE_LIMITS,
+  parseAccessMode,
   parseDuration,
   parseRateLimit,
   RATE_LIMIT_RULE,
@@ -25,6 +27,11 @@ export interface LocalSettings {
   appEnv: Record<string, string>;
   /** How often previews may be woken and retried from their links (the same settings as on AWS). */
   limits: WakeLimits;
+  /**
+   * Who may open previews (MATINEE_ACCESS). `public` unless set: local mode listens on loopback only, so
+   * the only visitor is the user; `link` and `github` are there to try them and to test them end to end.
+   */
+  access: AccessMode;
 }
 
 /**
@@ -71,7 +78,14 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
     if (!value) problems.push(`${name}=${text} is not ${RATE_LIMIT_RULE}`);
     return value ?? fallback;
   };
+  let access: AccessMode = 'public';
+  try {
+    access = parseAccessMode(env.MATINEE_ACCESS, 'public');
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   const settings: LocalSettings = {
+    access,
     port,
     configPath: resolve(cwd, env.MATINEE_CONFIG || 'examples/hello/.matinee.yml'),
     idle,

@@ -4,10 +4,12 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Activity,
+  cookieAdmits,
   type EnvironmentRef,
   type Inventory,
   type OwnedResource,
   type Router,
+  type RuleAccess,
   type Runtime,
   type ServiceState,
   type TargetHealth,
@@ -84,7 +86,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
   >();
   private readonly rules = new Map<
     string,
-    { arn: string; targetGroupArn: string; tags: Record<string, string> }
+    { arn: string; targetGroupArn: string; tags: Record<string, string>; access?: RuleAccess }
   >();
   private readonly requests = new RequestCount();
   private serial = 0;
@@ -100,6 +102,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       targetGroupArn?: string;
       ruleArn?: string;
       health: TargetHealth;
+      access?: RuleAccess;
     }
   > {
     const service = this.services.get(ref.names.service);
@@ -116,6 +119,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       revisions: revisions.length,
       targetGroupArn: this.targetGroups.get(ref.names.targetGroup)?.arn,
       ruleArn: this.rules.get(ref.host)?.arn,
+      access: this.rules.get(ref.host)?.access,
       health: !task ? 'none' : task.healthy ? 'healthy' : 'initial',
     };
   }
@@ -188,13 +192,13 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     return { targetGroupArn: group.arn };
   }
 
-  async ensureRule(ref: EnvironmentRef, targetGroupArn: string) {
+  async ensureRule(ref: EnvironmentRef, targetGroupArn: string, access?: RuleAccess) {
     const rule = this.rules.get(ref.host) ?? {
       arn: `local:rule/${ref.host}/${++this.serial}`,
       targetGroupArn,
       tags: ref.tags,
     };
-    this.rules.set(ref.host, rule);
+    this.rules.set(ref.host, { ...rule, access });
     return { ruleArn: rule.arn };
   }
 
@@ -206,10 +210,15 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     this.targetGroups.delete(ref.names.targetGroup);
   }
 
-  /** Where a request for `host` goes: the port of a healthy process behind a host rule, or nowhere. */
-  route(host: string): number | undefined {
+  /**
+   * Where a request for `host` goes: the port of a healthy process behind a host rule, or nowhere. A private
+   * preview's rule forwards only a request whose `cookie` header carries its cookie, as the ALB's cookie
+   * condition does; everything else goes where the ALB's default action would, the wake path.
+   */
+  route(host: string, cookie?: string): number | undefined {
     const rule = this.rules.get(host);
     if (!rule) return undefined;
+    if (rule.access && !cookieAdmits(rule.access, cookie)) return undefined;
     for (const service of this.services.values()) {
       if (service.targetGroupArn === rule.targetGroupArn && service.task?.healthy) return service.task.port;
     }

@@ -152,7 +152,9 @@ export function createRouter(deps: RouterDeps): Server {
     const host = hostOnly(request.headers.host ?? 'localhost');
     try {
       if (apexHosts.has(host)) return send(response, await control(deps, request));
-      const port = deps.cloud.route(host);
+      // A private preview's rule forwards only with its cookie; the rest takes the wake path, which applies
+      // the whole access policy (the link's redirect, or 401) before anything else.
+      const port = deps.cloud.route(host, request.headers.cookie);
       if (port) {
         deps.cloud.countRequest(host);
         return proxy(request, response, port);
@@ -184,7 +186,7 @@ export function createRouter(deps: RouterDeps): Server {
   });
   server.on('upgrade', async (request, socket, head) => {
     const host = hostOnly(request.headers.host ?? '');
-    const port = apexHosts.has(host) ? undefined : deps.cloud.route(host);
+    const port = apexHosts.has(host) ? undefined : deps.cloud.route(host, request.headers.cookie);
     if (!port) {
       // Asleep or starting: the same wake path as any request (a sleeping preview wakes), answered the way
       // non-browser clients are, 503 with Retry-After, so a WebSocket client knows to come back.
@@ -198,6 +200,7 @@ export function createRouter(deps: RouterDeps): Server {
               host,
               path,
               origin: `http://${request.headers.host ?? host}`,
+              headers: headersOf(request),
               client: request.socket.remoteAddress,
             });
         return writeRaw(socket, answer);

@@ -68,7 +68,13 @@ export async function startLocal(
     lock.release();
     throw error;
   }
-  const settings: Settings = { stage: 'local', domain: 'localhost', scheme: 'http', port: local.port };
+  const settings: Settings = {
+    stage: 'local',
+    domain: 'localhost',
+    scheme: 'http',
+    port: local.port,
+    access: local.access,
+  };
   const store = dynamo.store;
   const source = new LocalSourceControl({ configPath: local.configPath, idle: local.idle, store, log });
   const clock = { now: () => new Date() };

@@ -1,3 +1,6 @@
+import type { RuleAccess } from '../ports.ts';
+import { sameSecret } from './secret.ts';
+
 /** Where a preview's credential travels: the `matinee_token` query parameter, then the preview's cookie. */
 
 export const TOKEN_PARAM = 'matinee_token';
@@ -12,6 +15,14 @@ export const LINK_COOKIE_SECONDS = 30 * 24 * 3600;
  */
 export function cookieName(slug: string): string {
   return `matinee_${slug}`;
+}
+
+/**
+ * Whether a Cookie header satisfies a host rule's cookie condition: what the ALB's `*<name>=<secret>*`
+ * match decides, said exactly (the name whole, the value whole, compared in constant time).
+ */
+export function cookieAdmits(access: RuleAccess, header: string | undefined): boolean {
+  return cookieValues(header, access.cookieName).some((value) => sameSecret(value, access.secret));
 }
 
 /** Every value the Cookie header gives `name` (a browser may send the same name twice). */

@@ -1,4 +1,6 @@
 export * from './credentials.ts';
+export * from './environment-access.ts';
+export * from './links.ts';
 export * from './mode.ts';
 export * from './policy.ts';
 export * from './secret.ts';

@@ -11,6 +11,8 @@ export type Command =
   | { kind: 'env-set'; key: string; value: string }
   | { kind: 'env-unset'; key: string }
   | { kind: 'keep-awake'; seconds: number }
+  /** A new access secret: the old link (and every cookie and share link made from it) stops working. */
+  | { kind: 'rotate-link' }
   /** `problem` is plain text (it may quote the comment): whoever renders it escapes it. */
   | { kind: 'help'; problem?: string };
 
@@ -39,6 +41,10 @@ export const COMMANDS: readonly { usage: string; does: string }[] = [
   {
     usage: '/matinee keep-awake 4h',
     does: `do not sleep for that long (at most ${formatDuration(MAX_KEEP_AWAKE_SECONDS)})`,
+  },
+  {
+    usage: '/matinee rotate-link',
+    does: 'make a new secret link for a private preview; the old link and its cookies stop working',
   },
 ];
 
@@ -70,6 +76,7 @@ export function parseCommand(body: string): Command | undefined {
     case 'wake':
     case 'sleep':
     case 'redeploy':
+    case 'rotate-link':
       return args.length ? problem(`${verb} takes no arguments`) : { kind: verb };
     case 'approve': {
       const [sha = ''] = args;

@@ -1,9 +1,11 @@
+import { accessModeOf } from '../access/environment-access.ts';
+import { previewLink } from '../access/links.ts';
+import type { AccessMode } from '../access/mode.ts';
 import type { FargatePrices } from '../environment/cost.ts';
 import { desire } from '../environment/desire.ts';
 import { countsAsAwake, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import { type PublicState, statusReport } from '../feedback/status-report.ts';
 import type { Activity, Bus, Clock, EnvironmentStore, Settings } from '../ports.ts';
-import { publicUrl } from '../ports.ts';
 import { environmentRef } from '../reconcile/reconcile.ts';
 import { applyCommand } from '../use-cases/command.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
@@ -16,7 +18,9 @@ export interface EnvironmentView {
   sha: string;
   state: PublicState;
   reason?: string;
+  /** The address to open it with: with its token when the preview is private (the dashboard is checked). */
   url: string;
+  access: AccessMode;
   lastRequestAt?: string;
   sleepsAt?: string;
   wakes: { startedAt: string; seconds?: number }[];
@@ -66,7 +70,8 @@ export function environmentView(
     sha: env.desired.sha,
     state: report?.state ?? 'not-deployed',
     reason: report ? report.reason : env.observed.reason,
-    url: publicUrl(deps.settings, env.host),
+    url: previewLink(env, deps.settings),
+    access: accessModeOf(env, deps.settings),
     lastRequestAt: env.lastRequestAt,
     sleepsAt: report?.sleepsAt,
     wakes: env.wakes.map((wake) => ({

@@ -1,6 +1,8 @@
+import { publishedLink } from '../access/links.ts';
 import { costOf, DEFAULT_PRICES, type FargatePrices, hourlyCost } from '../environment/cost.ts';
 import { awakeSecondsUntil } from '../environment/desire.ts';
 import { currentFailure, type Environment } from '../environment/environment.ts';
+import { shortHash } from '../environment/naming.ts';
 import {
   approvalStands,
   awaitingApproval,
@@ -116,7 +118,7 @@ export function statusReport(
     repo: env.repo,
     number: env.number,
     environment: `preview/pr-${env.number}`,
-    url: publicUrl(options.settings ?? {}, env.host),
+    url: options.settings ? publishedLink(env, options.settings) : publicUrl({}, env.host),
     state,
     sha: env.desired.sha,
     reason,
@@ -140,6 +142,8 @@ export function statusReport(
     report.lastWakeSeconds,
     // The whole command, not only its time: two commands within one clock tick are two answers to show.
     env.lastCommand,
+    // A rotated link is published again (a digest: the key is logged and stored, the link may be secret).
+    shortHash(report.url, 12),
   ]);
   return { ...report, key };
 }

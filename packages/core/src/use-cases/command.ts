@@ -1,3 +1,4 @@
+import { newAccessSecret } from '../access/secret.ts';
 import { COMMANDS, type Command, commandLine, parseCommand } from '../commands/command.ts';
 import { formatDuration } from '../config/duration.ts';
 import { desire } from '../environment/desire.ts';
@@ -125,6 +126,12 @@ export function applyCommand(env: Environment, command: Command, now: string, ap
         reply: `${command.key} removed; ${whenApplied(env)}`,
       };
     }
+    case 'rotate-link':
+      // Reconcile then updates the host rule's cookie condition and the comment's link.
+      return {
+        env: { ...env, accessSecret: newAccessSecret(), updatedAt: now },
+        reply: 'made a new link: the old one, and the cookies it set, no longer open the preview',
+      };
     case 'keep-awake': {
       const until = new Date(Date.parse(now) + command.seconds * 1000).toISOString();
       const awake =

@@ -19,6 +19,8 @@ export interface PullRequestChange {
   /** The webhook action, for the record (`opened`, `synchronize`, `closed`, …). */
   action: string;
   facts: PullRequestFacts;
+  /** `repository.private` of the delivery, when it says: on a public repository no link token is published. */
+  repoPrivate?: boolean;
 }
 
 export interface RecordDeps {
@@ -53,6 +55,7 @@ function newEnvironment(
     awakeSince: now,
     wakes: [],
     accessSecret: newAccessSecret(),
+    repoPrivate: change.repoPrivate,
     createdAt: now,
     updatedAt: now,
   };
@@ -79,6 +82,17 @@ function withLabelers(before: PullRequestFacts | undefined, after: PullRequestFa
 function labelRemoved(env: Environment, facts: PullRequestFacts): boolean {
   const label = forkLabel(env.policy);
   return env.pr.fork && env.pr.labels.includes(label) && !facts.labels.includes(label);
+}
+
+/**
+ * Why the environment's access secret must change with `change`, if it must: a fork's approval withdrawn
+ * (whoever was handed the link for reviewing it no longer should hold it), or a repository made public
+ * (its comments, where the link was written, and their edit history, are public now).
+ */
+function rotation(env: Environment, change: PullRequestChange): string | undefined {
+  if (labelRemoved(env, change.facts) && env.forkApproval) return 'fork approval withdrawn: new link';
+  if (env.repoPrivate === true && change.repoPrivate === false) return 'repository made public: new link';
+  return undefined;
 }
 
 /** Which way an open pull request's environment should go after `change`, or undefined to leave it. */
@@ -141,14 +155,20 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
       return { result: { reason, reconcile: false } };
     }
     const desired = desiredAfter(current, change);
+    const rotate = rotation(current, change);
     const next: Environment = {
       ...current,
       pr: withLabelers(current.pr, change.facts),
       forkApproval: labelRemoved(current, change.facts) ? undefined : current.forkApproval,
+      repoPrivate: change.repoPrivate ?? current.repoPrivate,
+      accessSecret: rotate ? newAccessSecret() : current.accessSecret,
       updatedAt: now,
     };
     if (!desired) {
-      const factsChanged = JSON.stringify(current.pr) !== JSON.stringify(next.pr);
+      const factsChanged =
+        JSON.stringify(current.pr) !== JSON.stringify(next.pr) || next.repoPrivate !== current.repoPrivate;
+      // A new secret must reach the host rule and the comment: that is reconcile's work.
+      if (rotate) return { env: next, result: { reason: rotate, reconcile: true } };
       return factsChanged
         ? { env: next, result: { reason: 'facts updated', reconcile: false } }
         : { result: { reason: 'nothing changed', reconcile: false } };
