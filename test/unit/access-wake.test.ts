@@ -194,3 +194,59 @@ describe('the host rule of a private preview', () => {
     expect(h.cloud.rules.get(HOST)?.access).toBeUndefined();
   });
 });
+
+describe('the secret of a fork’s preview', () => {
+  it('is replaced when the maintainer takes the deploy label off, and the rule follows', async () => {
+    const h = harness({ access: 'link' });
+    h.source.permissions.set('acme/web maintainer', 'maintain');
+    const labelled = facts({
+      fork: true,
+      labels: ['matinee:deploy'],
+      labeledBy: { 'matinee:deploy': 'maintainer' },
+      updatedAt: '2026-11-02T09:01:00Z',
+    });
+    await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'labeled', facts: labelled });
+    await h.drain();
+    h.cloud.startTasks();
+    await h.drain();
+    await h.reconcile(ID);
+    const { secret } = await secretOf(h);
+    expect(h.cloud.rules.get(HOST)?.access?.secret).toBe(secret);
+
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'unlabeled',
+      facts: facts({ fork: true, labels: [], updatedAt: '2026-11-02T09:02:00Z' }),
+    });
+    await h.drain();
+
+    const after = (await h.store.get(ID))?.accessSecret;
+    expect(after).toMatch(/^[0-9a-f]{32}$/);
+    expect(after).not.toBe(secret);
+    expect(h.cloud.rules.get(HOST)?.access?.secret ?? after).toBe(after);
+  });
+
+  it('is kept when a pull request is closed and reopened: nobody new was shown it', async () => {
+    const h = harness({ access: 'link' });
+    await open(h);
+    const { secret } = await secretOf(h);
+
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'closed',
+      facts: facts({ open: false, updatedAt: '2026-11-02T10:00:00Z' }),
+    });
+    await h.drain();
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'reopened',
+      facts: facts({ updatedAt: '2026-11-02T11:00:00Z' }),
+    });
+    await h.drain();
+
+    expect((await h.store.get(ID))?.accessSecret).toBe(secret);
+  });
+});
