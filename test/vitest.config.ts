@@ -5,14 +5,38 @@ import { defineConfig } from 'vitest/config';
 // Set here so the global setup and every worker (which inherit it) stay quiet.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// The repository, not this folder: paths below and in test files are relative to it.
+const root = resolve(import.meta.dirname, '..');
+const timeouts = { testTimeout: 20_000, hookTimeout: 60_000 };
+
 export default defineConfig({
-  // The repository, not this folder: paths below and in test files are relative to it.
-  root: resolve(import.meta.dirname, '..'),
+  root,
   test: {
-    include: ['test/**/*.test.ts'],
-    // One DynamoDB Local (a JVM) serves every file that needs it; see test/support/global-setup.ts.
+    // One DynamoDB Local (a JVM) serves every file that needs it, in both projects; see
+    // test/support/global-setup.ts. The root's global setup always runs and what it provides is inherited.
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: 'main',
+          root,
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/emulator/**', '**/node_modules/**'],
+          ...timeouts,
+        },
+      },
+      {
+        // The real AWS adapters against moto's server, which only this project starts (test/emulator/README.md).
+        test: {
+          name: 'emulator',
+          root,
+          include: ['test/emulator/**/*.test.ts'],
+          globalSetup: ['test/emulator/support/global-setup.ts'],
+          ...timeouts,
+          // A whole lifecycle is some hundred calls to moto, a Python server: slow on a busy machine.
+          testTimeout: 120_000,
+        },
+      },
+    ],
   },
 });
