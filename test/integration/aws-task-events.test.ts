@@ -1,3 +1,4 @@
+import { retryFailed } from '@matinee/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { taskStateChanged } from '../../functions/task-events.ts';
 import { awsDeployment, ID, pullRequest, SHA_1, serveRepo } from '../support/aws-deployment.ts';
@@ -51,5 +52,32 @@ describe('a stopped task reported by EventBridge', () => {
     const env = await platform.store.get(ID);
     expect(env?.observed.crashes?.count).toBe(1);
     expect(env?.observed.phase).toBe('ready');
+  });
+});
+
+describe('a commit whose tasks keep stopping', () => {
+  it('fails, and a retry rolls out a new deployment instead of scaling the failed one up again', async () => {
+    const aws = fakeAws();
+    const { platform, webhook, step, settle } = awsDeployment(aws, github, await localTable());
+    await step('open', () => webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')));
+    const service = () => [...aws.services.values()][0];
+    const failedDeployment = service()?.deployments[0];
+    for (const task of ['a', 'b', 'c'])
+      await taskStateChanged(
+        platform,
+        stopped(aws, `arn:aws:ecs:us-east-1:123456789012:task/matinee-test/${task}`),
+      );
+    await settle();
+    expect((await platform.store.get(ID))?.observed.phase).toBe('failed');
+    expect(service()?.desiredCount).toBe(0);
+
+    expect(await retryFailed(platform, ID)).toBe(true);
+    await settle();
+
+    const primary = service()?.deployments[0];
+    expect(primary?.id).not.toBe(failedDeployment?.id);
+    expect(primary?.taskDefinition).not.toBe(failedDeployment?.taskDefinition);
+    expect(service()?.desiredCount).toBe(1);
+    expect((await platform.store.get(ID))?.observed.phase).toBe('ready');
   });
 });

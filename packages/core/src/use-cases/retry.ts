@@ -4,7 +4,12 @@ import { DEFAULT_WAKE_LIMITS, type WakeLimits } from '../limits/rate-limit.ts';
 import type { Bus, Clock, EnvironmentStore, RateLimiter } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
 
-/** Tries a failed commit again (the failed page's retry button, `/matinee redeploy`). */
+/**
+ * Tries a failed commit again (the failed page's retry button). As a new deployment: the revision gets
+ * a new redeploy count, so the service rolls out a task definition of its own (UpdateService with
+ * forceNewDeployment). Scaling the failed one up again would not do: ECS's circuit breaker failed that
+ * deployment (rollback is off) and would not try it afresh.
+ */
 export async function retryFailed(
   deps: { store: EnvironmentStore; bus: Bus; clock: Clock },
   id: EnvironmentId,
@@ -15,6 +20,7 @@ export async function retryFailed(
     return {
       env: {
         ...desire(current, { phase: 'running', reason: 'retry' }, now),
+        deployNonce: (current.deployNonce ?? 0) + 1,
         observed: {
           ...current.observed,
           failure: undefined,
