@@ -48,6 +48,7 @@ const OTHER_VARIABLES = [
   'MATINEE_SCREENSHOTS',
   'MATINEE_PRINT_AWS_CALLS',
   'MATINEE_REQUIRE_EMULATOR',
+  'MATINEE_MOTO_ENDPOINT',
 ] as const;
 
 export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
