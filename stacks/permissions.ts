@@ -152,7 +152,7 @@ function ecsCreate(r: StageResources): Statement[] {
       ],
     },
     {
-      // Tags given to RegisterTaskDefinition and CreateService; never tagging existing resources.
+      // Tags given to RegisterTaskDefinition and CreateService, this stage's; never tagging existing resources.
       actions: ['ecs:TagResource'],
       resources: [p.taskDefinitions, p.services],
       conditions: [
@@ -161,6 +161,7 @@ function ecsCreate(r: StageResources): Statement[] {
           variable: 'ecs:CreateAction',
           values: ['RegisterTaskDefinition', 'CreateService'],
         },
+        stageTag('RequestTag', r.stage),
       ],
     },
     {
@@ -224,7 +225,8 @@ function elbCreate(r: StageResources): Statement[] {
       resources: [p.rules],
     },
     {
-      // Tags given to CreateTargetGroup and CreateRule; never tagging existing resources.
+      // Tags given to CreateTargetGroup and CreateRule, this stage's (target group names are shared by every
+      // stage); never tagging existing resources.
       actions: ['elasticloadbalancing:AddTags'],
       resources: [p.targetGroups, p.rules],
       conditions: [
@@ -233,6 +235,7 @@ function elbCreate(r: StageResources): Statement[] {
           variable: 'elasticloadbalancing:CreateAction',
           values: ['CreateTargetGroup', 'CreateRule'],
         },
+        stageTag('RequestTag', r.stage),
       ],
     },
   ];

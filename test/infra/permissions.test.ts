@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import { TAG_STAGE as CORE_TAG_STAGE, environmentId, resourceNames, slugCandidates } from '@matinee/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   stagePatterns,
   TAG_STAGE,
 } from '../../stacks/permissions.ts';
+import { IMPLIED } from '../support/iam-requests.ts';
 import { sdkActions } from '../support/sdk-actions.ts';
 
 /** The IAM statements of stacks/permissions.ts, against the code the functions run. */
@@ -43,47 +45,31 @@ function matches(pattern: string, value: string): boolean {
   return new RegExp(`^${escaped}$`).test(value);
 }
 
-/** Calls a create makes besides its own: tagging on create and passing the task roles. */
-const ON_CREATE = ['ecs:TagResource', 'elasticloadbalancing:AddTags', 'iam:PassRole'];
-/** What `teardown` (the only cloud change resync makes) never calls, though its bundle holds the whole runtime. */
-const NOT_IN_TEARDOWN = [
-  'ecs:RegisterTaskDefinition',
-  'ecs:CreateService',
-  'ecs:UpdateService',
-  'elasticloadbalancing:ModifyRule',
-  'elasticloadbalancing:CreateTargetGroup',
-  'elasticloadbalancing:CreateRule',
-  'elasticloadbalancing:ModifyTargetGroup',
-  'elasticloadbalancing:ModifyTargetGroupAttributes',
-];
 /** In every DynamoDB client's bundle for endpoint discovery, which is off unless asked for. */
 const UNUSED = ['dynamodb:DescribeEndpoints'];
 
-/** The AWS calls each handler's bundle can make (test/support/sdk-actions.ts), less those it never makes. */
-const needed = {} as Record<FunctionName, string[]>;
+/**
+ * The AWS calls each handler's bundle can make (test/support/sdk-actions.ts), and what IAM authorizes with them
+ * (tagging on create, passing roles: test/support/iam-requests.ts). Whether each call is allowed, on which
+ * resources and under which conditions, is test/infra/iam-simulated.test.ts's to say: it simulates the calls a
+ * whole life makes against the synthesized policies. Here: nothing is granted that no code can call.
+ */
+const callable = {} as Record<FunctionName, Set<string>>;
 beforeAll(async () => {
   for (const name of FUNCTION_NAMES) {
-    const actions = await sdkActions(path.join(ROOT, 'functions', `${name}.ts`));
-    needed[name] = actions.filter(
-      (action) => !UNUSED.includes(action) && !(name === 'resync' && NOT_IN_TEARDOWN.includes(action)),
+    const actions = (await sdkActions(path.join(ROOT, 'functions', `${name}.ts`))).filter(
+      (action) => !UNUSED.includes(action),
     );
+    callable[name] = new Set([...actions, ...actions.flatMap((action) => IMPLIED[action] ?? [])]);
   }
 }, 60_000);
 
 describe('each function', () => {
-  it.each(FUNCTION_NAMES)('%s may call every AWS API its code calls', (name) => {
-    expect(needed.reconcile.filter((a) => a.startsWith('ecs:')).length).toBeGreaterThan(8);
-    const missing = needed[name].filter((action) => !granted(name).has(action));
-    expect(missing).toEqual([]);
-  });
-
   it.each(FUNCTION_NAMES)('%s may call nothing its code does not', (name) => {
-    const need = new Set(needed[name]);
-    const creates = need.has('ecs:CreateService');
+    expect(callable.reconcile.has('ecs:CreateService')).toBe(true);
     const extra = [...granted(name)].filter(
       (action) =>
-        !need.has(action) &&
-        !(creates && ON_CREATE.includes(action)) &&
+        !callable[name].has(action) &&
         // The dead-letter destination of the two functions EventBridge invokes.
         !(action === 'sqs:SendMessage' && (name === 'reconcile' || name === 'task-events')),
     );
@@ -98,24 +84,22 @@ describe('statements', () => {
     for (const statement of all) expect(statement.actions.filter((a) => a.includes('*'))).toEqual([]);
   });
 
-  it('use "*" resources only for actions without resource-level permissions', () => {
-    const unscoped = new Set(all.filter((s) => s.resources.includes('*')).flatMap((s) => s.actions));
-    expect([...unscoped].sort()).toEqual(
-      [
-        'cloudwatch:GetMetricData',
-        'ecs:DeregisterTaskDefinition',
-        'ecs:DescribeTaskDefinition',
-        'ecs:ListTaskDefinitions',
-        'ecs:ListTasks',
-        'elasticloadbalancing:DescribeRules',
-        'elasticloadbalancing:DescribeTags',
-        'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeTargetHealth',
-        'tag:GetResources',
-      ].sort(),
-    );
-    for (const statement of all.filter((s) => s.resources.includes('*')))
-      expect(statement.resources).toEqual(['*']);
+  it('use "*" resources only for actions without resource-level permissions (per iam-data), or limited by condition', async () => {
+    const unscoped = all.filter((s) => s.resources.includes('*'));
+    for (const statement of unscoped) expect(statement.resources).toEqual(['*']);
+    const scopable: string[] = [];
+    for (const action of new Set(unscoped.flatMap((s) => s.actions))) {
+      const [service = '', name = ''] = action.split(':');
+      if (!(await isWildcardOnlyAction(service, name))) scopable.push(action);
+    }
+    // ListTasks is limited to the cluster by ecs:cluster; GetMetricData's one resource type is an optional
+    // observability `dataset`, and metrics have no ARN.
+    expect(scopable.sort()).toEqual(['cloudwatch:GetMetricData', 'ecs:ListTasks']);
+    const listTasks = unscoped.filter((s) => s.actions.includes('ecs:ListTasks'));
+    for (const statement of listTasks)
+      expect(statement.conditions).toEqual([
+        { test: 'ArnEquals', variable: 'ecs:cluster', values: [resources().clusterArn] },
+      ]);
   });
 
   it('let only reconcile pass roles, the two preview roles, to ECS tasks', () => {

@@ -6,6 +6,7 @@ import { reconcileRequested } from '../../functions/reconcile.ts';
 import { taskStateChanged } from '../../functions/task-events.ts';
 import { serveDefaultRule } from '../../functions/wake.ts';
 import { allParts } from './all-parts.ts';
+import type { AwsCallRecorder } from './aws-call-recorder.ts';
 import { WEB_CONFIG } from './configs.ts';
 import type { FakeAws } from './fake-aws.ts';
 import type { FakeGithub } from './fake-github.ts';
@@ -39,9 +40,13 @@ export function awsDeployment(
   aws: FakeAws,
   github: FakeGithub,
   table: { client: DynamoDBDocumentClient; tableName: string },
-  options: { print?: boolean } = {},
+  options: { print?: boolean; recorder?: AwsCallRecorder } = {},
 ) {
   const { client, tableName } = table;
+  // Each handler's calls are recorded as that function's, for the IAM simulation (test/infra/iam-simulated.test.ts).
+  const { recorder } = options;
+  recorder?.attach(...Object.values(aws.clients), client);
+  const as = <T>(name: string, fn: () => Promise<T>) => (recorder ? recorder.as(name, fn) : fn());
   const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
   linked.MatineeTable.name = tableName;
   linked.MatineeBus.name = aws.config.busName;
@@ -54,6 +59,8 @@ export function awsDeployment(
   const clock = new ManualClock(new Date());
   const platform = { ...allParts(config, { ...aws.clients, dynamo: client }, new MemoryLogger()), clock };
 
+  const taskEvent = (...args: Parameters<typeof taskStateChanged>) =>
+    as('task-events', () => taskStateChanged(...args));
   let delivered = 0;
   const reported = new Set<string>();
   /** EventBridge → reconcile function; ECS → task-events function; until nothing more happens. */
@@ -71,7 +78,7 @@ export function awsDeployment(
         // next reconcile request or the hourly resync.
         for (let attempt = 1; ; attempt++) {
           try {
-            await reconcileRequested(platform, event);
+            await as('reconcile', () => reconcileRequested(platform, event));
             break;
           } catch (error) {
             if (attempt >= 10) throw error;
@@ -93,7 +100,7 @@ export function awsDeployment(
         if (steady && !reported.has(steadyKey)) {
           reported.add(steadyKey);
           changes++;
-          await taskStateChanged(
+          await taskEvent(
             platform,
             eventBridgeEvent(
               'aws.ecs',
@@ -115,7 +122,7 @@ export function awsDeployment(
           if (task.lastStatus !== 'STOPPED' || reported.has(key)) continue;
           reported.add(key);
           changes++;
-          await taskStateChanged(
+          await taskEvent(
             platform,
             eventBridgeEvent(
               'aws.ecs',
@@ -142,16 +149,17 @@ export function awsDeployment(
 
   const webhook = async (event: string, payload: unknown) => {
     const signed = await delivery(event, payload, { secret: SECRET });
-    const response = await receiveGithubWebhook(
-      platform,
-      functionUrlEvent({ headers: signed.headers, body: signed.body }),
+    const response = await as('github-webhook', () =>
+      receiveGithubWebhook(platform, functionUrlEvent({ headers: signed.headers, body: signed.body })),
     );
     if (response.statusCode !== 200)
       throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
     return response;
   };
   const browse = (headers: Record<string, string> = {}) =>
-    serveDefaultRule(platform, albEvent({ headers: { host: HOST, accept: 'text/html', ...headers } }));
+    as('wake', () =>
+      serveDefaultRule(platform, albEvent({ headers: { host: HOST, accept: 'text/html', ...headers } })),
+    );
 
   /** The AWS calls `act` caused, all the way to a settled cloud. */
   async function step(name: string, act: () => Promise<unknown>): Promise<string[]> {

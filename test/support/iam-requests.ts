@@ -1,0 +1,256 @@
+import type { RecordedCall } from './aws-call-recorder.ts';
+
+/**
+ * What IAM authorizes for each recorded AWS call (test/support/aws-call-recorder.ts): the action, the
+ * resource ARN and the condition keys AWS fills in, after the Service Authorization Reference. A create with
+ * tags is also an authorization of the tagging action (`ecs:TagResource`, `elasticloadbalancing:AddTags`, with
+ * the `…:CreateAction` key), and a task definition naming roles is also `iam:PassRole` of each. Resource tags
+ * come from the recorded creates (what the adapters tagged the resource with); `"*"` is the resource of
+ * actions that have no resource-level permission.
+ */
+export interface IamRequest {
+  caller?: string;
+  action: string;
+  resource: string;
+  context: Record<string, string | string[]>;
+}
+
+/**
+ * What IAM also authorizes when an operation creates a tagged resource or hands a role to a service, besides
+ * the operation's own action.
+ */
+export const IMPLIED: Record<string, string[]> = {
+  'ecs:RegisterTaskDefinition': ['ecs:TagResource', 'iam:PassRole'],
+  'ecs:CreateService': ['ecs:TagResource'],
+  'elasticloadbalancing:CreateTargetGroup': ['elasticloadbalancing:AddTags'],
+  'elasticloadbalancing:CreateRule': ['elasticloadbalancing:AddTags'],
+};
+
+/** Where calls went that name no ARN of their own (DynamoDB tables, event buses). */
+export interface Where {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+type Json = Record<string, unknown>;
+type Tag = { key?: string; value?: string; Key?: string; Value?: string };
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+function tagMap(tags: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const tag of list(tags) as Tag[]) {
+    const key = tag.key ?? tag.Key;
+    if (key !== undefined) result[key] = tag.value ?? tag.Value ?? '';
+  }
+  return result;
+}
+
+function requestTags(tags: Record<string, string>): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(tags)) context[`aws:RequestTag/${key}`] = value;
+  if (Object.keys(tags).length) context['aws:TagKeys'] = Object.keys(tags);
+  return context;
+}
+
+function resourceTags(tags: Record<string, string> | undefined): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tags ?? {})) context[`aws:ResourceTag/${key}`] = value;
+  return context;
+}
+
+/** `arn:…:ecs:<region>:<account>:cluster/<name>` from a cluster name or ARN. */
+function clusterArn(cluster: string, where: Where): string {
+  return cluster.startsWith('arn:')
+    ? cluster
+    : `arn:${where.partition}:ecs:${where.region}:${where.account}:cluster/${cluster || 'default'}`;
+}
+
+const ecsBase = (cluster: string) => cluster.replace(/:cluster\/.*$/, '');
+const clusterName = (cluster: string) => cluster.replace(/^.*:cluster\//, '');
+
+function taskDefinitionArn(value: string, cluster: string): string {
+  return value.startsWith('arn:') ? value : `${ecsBase(cluster)}:task-definition/${value}`;
+}
+
+/** Every IAM request the recorded calls were, in order. */
+export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
+  const tagsOf = new Map<string, Record<string, string>>();
+  const requests: IamRequest[] = [];
+  const defaultCluster = clusterArn('', where);
+  for (const call of calls) {
+    const add = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      requests.push({ caller: call.caller, action: `${call.service}:${action}`, resource, context });
+    const addAs = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      requests.push({ caller: call.caller, action, resource, context });
+    const input = call.input as Json;
+    const output = (call.output ?? {}) as Json;
+
+    switch (`${call.service}:${call.command}`) {
+      // ECS
+      case 'ecs:RegisterTaskDefinition': {
+        const family = str(input.family);
+        const arn =
+          str((output.taskDefinition as Json | undefined)?.taskDefinitionArn) ||
+          `${ecsBase(defaultCluster)}:task-definition/${family}:1`;
+        const tags = tagMap(input.tags);
+        tagsOf.set(arn, tags);
+        add('RegisterTaskDefinition', arn, requestTags(tags));
+        if (Object.keys(tags).length)
+          add('TagResource', arn, { ...requestTags(tags), 'ecs:CreateAction': 'RegisterTaskDefinition' });
+        for (const role of [input.executionRoleArn, input.taskRoleArn].filter(Boolean))
+          addAs('iam:PassRole', str(role), { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' });
+        break;
+      }
+      case 'ecs:CreateService': {
+        const cluster = clusterArn(str(input.cluster), where);
+        const arn =
+          str((output.service as Json | undefined)?.serviceArn) ||
+          `${ecsBase(cluster)}:service/${clusterName(cluster)}/${str(input.serviceName)}`;
+        const tags = tagMap(input.tags);
+        tagsOf.set(arn, tags);
+        const context = {
+          ...requestTags(tags),
+          'ecs:cluster': cluster,
+          'ecs:task-definition': taskDefinitionArn(str(input.taskDefinition), cluster),
+        };
+        add('CreateService', arn, context);
+        if (Object.keys(tags).length)
+          add('TagResource', arn, { ...requestTags(tags), 'ecs:CreateAction': 'CreateService' });
+        break;
+      }
+      case 'ecs:UpdateService':
+      case 'ecs:DeleteService':
+      case 'ecs:DescribeServices': {
+        const cluster = clusterArn(str(input.cluster), where);
+        const names =
+          call.command === 'DescribeServices' ? list(input.services).map(str) : [str(input.service)];
+        for (const name of names) {
+          const arn = name.startsWith('arn:')
+            ? name
+            : `${ecsBase(cluster)}:service/${clusterName(cluster)}/${name}`;
+          const context: Record<string, string> = {
+            ...resourceTags(tagsOf.get(arn)),
+            'ecs:cluster': cluster,
+          };
+          if (input.taskDefinition)
+            context['ecs:task-definition'] = taskDefinitionArn(str(input.taskDefinition), cluster);
+          add(call.command, arn, context);
+        }
+        break;
+      }
+      case 'ecs:DeleteTaskDefinitions':
+        for (const value of list(input.taskDefinitions).map(str)) {
+          const arn = taskDefinitionArn(value, defaultCluster);
+          add('DeleteTaskDefinitions', arn, resourceTags(tagsOf.get(arn)));
+        }
+        break;
+      case 'ecs:ListTasks': {
+        const cluster = clusterArn(str(input.cluster), where);
+        // ListTasks is authorized on the cluster's container instances, and limited by ecs:cluster.
+        add('ListTasks', `${ecsBase(cluster)}:container-instance/${clusterName(cluster)}/any`, {
+          'ecs:cluster': cluster,
+        });
+        break;
+      }
+      case 'ecs:DescribeTasks': {
+        const cluster = clusterArn(str(input.cluster), where);
+        for (const task of list(input.tasks).map(str))
+          add(
+            'DescribeTasks',
+            task.startsWith('arn:') ? task : `${ecsBase(cluster)}:task/${clusterName(cluster)}/${task}`,
+            {
+              'ecs:cluster': cluster,
+            },
+          );
+        break;
+      }
+      case 'ecs:DeregisterTaskDefinition':
+      case 'ecs:DescribeTaskDefinition':
+      case 'ecs:ListTaskDefinitions':
+        add(call.command, '*');
+        break;
+
+      // ELBv2
+      case 'elasticloadbalancing:CreateTargetGroup': {
+        const created = list(output.TargetGroups)[0] as Json | undefined;
+        const arn =
+          str(created?.TargetGroupArn) ||
+          `arn:${where.partition}:elasticloadbalancing:${where.region}:${where.account}:targetgroup/${str(input.Name)}/0000000000000000`;
+        const tags = tagMap(input.Tags);
+        tagsOf.set(arn, tags);
+        add('CreateTargetGroup', arn, requestTags(tags));
+        if (Object.keys(tags).length)
+          add('AddTags', arn, {
+            ...requestTags(tags),
+            'elasticloadbalancing:CreateAction': 'CreateTargetGroup',
+          });
+        break;
+      }
+      case 'elasticloadbalancing:CreateRule': {
+        const listener = str(input.ListenerArn);
+        const created = list(output.Rules)[0] as Json | undefined;
+        const tags = tagMap(input.Tags);
+        add('CreateRule', listener, requestTags(tags));
+        const rule = str(created?.RuleArn);
+        if (rule) tagsOf.set(rule, tags);
+        if (Object.keys(tags).length)
+          add('AddTags', rule || `${listener.replace(':listener/', ':listener-rule/')}/0000000000000000`, {
+            ...requestTags(tags),
+            'elasticloadbalancing:CreateAction': 'CreateRule',
+          });
+        break;
+      }
+      case 'elasticloadbalancing:ModifyTargetGroup':
+      case 'elasticloadbalancing:ModifyTargetGroupAttributes':
+      case 'elasticloadbalancing:DeleteTargetGroup': {
+        const arn = str(input.TargetGroupArn);
+        add(call.command, arn, resourceTags(tagsOf.get(arn)));
+        break;
+      }
+      case 'elasticloadbalancing:ModifyRule':
+      case 'elasticloadbalancing:DeleteRule': {
+        const arn = str(input.RuleArn);
+        add(call.command, arn, resourceTags(tagsOf.get(arn)));
+        break;
+      }
+      case 'elasticloadbalancing:DescribeRules':
+      case 'elasticloadbalancing:DescribeTargetGroups':
+      case 'elasticloadbalancing:DescribeTargetHealth':
+      case 'elasticloadbalancing:DescribeTags':
+        add(call.command, '*');
+        break;
+
+      // The rest
+      case 'events:PutEvents': {
+        const buses = new Set(
+          list(input.Entries).map((entry) => str((entry as Json).EventBusName) || 'default'),
+        );
+        for (const bus of buses)
+          add(
+            'PutEvents',
+            bus.startsWith('arn:')
+              ? bus
+              : `arn:${where.partition}:events:${where.region}:${where.account}:event-bus/${bus}`,
+          );
+        break;
+      }
+      case 'cloudwatch:GetMetricData':
+      case 'tag:GetResources':
+        add(call.command, '*');
+        break;
+      default:
+        if (call.service === 'dynamodb') {
+          const table = `arn:${where.partition}:dynamodb:${where.region}:${where.account}:table/${str(input.TableName)}`;
+          add(call.command, input.IndexName ? `${table}/index/${str(input.IndexName)}` : table);
+          break;
+        }
+        throw new Error(
+          `iam-requests.ts does not know what IAM authorizes for ${call.service}:${call.command}: add it`,
+        );
+    }
+  }
+  return requests;
+}
