@@ -1,3 +1,4 @@
+import { shareLink } from '../dashboard/share.ts';
 import {
   type DashboardAction,
   type DashboardDeps,
@@ -20,7 +21,8 @@ function json(status: number, value: unknown): HttpResponse {
 
 /**
  * The dashboard and its JSON API, the same in both modes: `GET /`, `GET /api/environments`,
- * `GET /api/environments/:id`, `POST /api/environments/:id/<action>`. Undefined for any other path, which
+ * `GET /api/environments/:id`, `POST /api/environments/:id/<action>`, and
+ * `POST /api/environments/:id/share?hours=24` (a time-limited link to a private preview). Undefined for any other path, which
  * the caller answers itself. Who may call it is the caller's to decide (see dashboard-access.ts).
  */
 export async function respondToDashboard(
@@ -49,6 +51,10 @@ export async function respondToDashboard(
   if (method === 'GET' && !one[2]) {
     const view = await getEnvironmentView(deps, id);
     return view ? json(200, view) : json(404, { message: 'no such environment' });
+  }
+  if (method === 'POST' && one[2] === 'share') {
+    const shared = await shareLink(deps, id, url.searchParams.get('hours'));
+    return json(shared.status, 'url' in shared ? { url: shared.url, expiresAt: shared.expiresAt } : shared);
   }
   if (method === 'POST' && one[2]) {
     if (!(dashboardActions as readonly string[]).includes(one[2]))
