@@ -14,6 +14,14 @@ declare module "sst" {
       "type": "sst.sst.Secret"
       "value": string
     }
+    "GithubClientId": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
+    "GithubClientSecret": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
     "GithubPrivateKey": {
       "type": "sst.sst.Secret"
       "value": string
@@ -40,6 +48,9 @@ declare module "sst" {
       "type": "sst.aws.Function"
     }
     "MatineeSettings": {
+      "access": {
+        "mode": string
+      }
       "cluster": {
         "arn": string
         "name": string

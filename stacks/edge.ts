@@ -28,7 +28,8 @@ export function edge(input: StageInput, net: Network): Edge {
   const { domain } = input;
   const loadBalancer = new aws.lb.LoadBalancer('MatineeLoadBalancer', {
     loadBalancerType: 'application',
-    internal: false,
+    // Internal: only private addresses, in the user's private subnets (stacks/settings.ts requires a VPC).
+    internal: input.access.internal,
     securityGroups: [net.albSecurityGroupId],
     subnets: net.subnets,
     dropInvalidHeaderFields: true,

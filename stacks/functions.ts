@@ -7,10 +7,10 @@ import type { Network } from './network.ts';
 import { type FunctionName, functionPermissions } from './permissions.ts';
 import type { StageInput } from './settings.ts';
 
-/** A value whose leaves may be Pulumi inputs, as a linkable's properties are. */
-type DeepInput<T> = T extends readonly unknown[]
+/** A value whose leaves may be Pulumi inputs, as a linkable's properties are (a union leaf is one input). */
+type DeepInput<T> = [T] extends [readonly unknown[]]
   ? $util.Input<T>
-  : T extends object
+  : [T] extends [object]
     ? { [K in keyof T]: DeepInput<T[K]> }
     : $util.Input<T>;
 
@@ -40,6 +40,7 @@ export function functions(parts: {
 }): Functions {
   const { input, context, net, front, compute, store } = parts;
 
+  const oauth = oauthClient();
   const settingsProperties: DeepInput<StageSettings> = {
     stage: input.stage,
     domain: input.domain,
@@ -55,6 +56,7 @@ export function functions(parts: {
     roles: { executionRoleArn: compute.executionRole.arn, taskRoleArn: compute.taskRole.arn },
     logGroup: compute.logGroup.name,
     githubApiUrl: input.githubApiUrl,
+    access: { mode: input.access.mode },
     maxAwake: input.maxAwake,
     prices: input.prices,
     limits: input.limits,
@@ -123,7 +125,8 @@ export function functions(parts: {
     description: 'The load balancer default rule: waking pages of sleeping previews, and the dashboard',
     handler: 'functions/wake.handler',
     timeout: '30 seconds',
-    link: [table, bus, settings, dashboardPassword],
+    // The OAuth client: the sign-in for MATINEE_ACCESS=github happens on the dashboard's domain.
+    link: [table, bus, settings, dashboardPassword, ...oauth],
     permissions: permissions('wake'),
   });
   attachWake(front, wake);
@@ -255,4 +258,12 @@ export function functions(parts: {
   });
 
   return { webhook, wake, reconcile, taskEvents, sweep, resync };
+}
+
+/**
+ * The GitHub App's OAuth client (its Client ID and a client secret), which `MATINEE_ACCESS=github` signs
+ * reviewers in with; empty unless set (stacks/settings.ts stops a github-mode deploy without them).
+ */
+function oauthClient(): sst.Secret[] {
+  return [LINKS.githubClientId, LINKS.githubClientSecret].map((name) => new sst.Secret(name, ''));
 }

@@ -4,7 +4,10 @@ import type { StageInput } from './settings.ts';
 
 export interface Network {
   vpcId: $util.Output<string>;
-  /** Public subnets: the ALB and every preview task (with a public IP, so no NAT gateway is needed). */
+  /**
+   * The ALB's and every preview task's: public subnets (tasks get a public IP, so no NAT gateway is needed),
+   * or, for an internal ALB, the user's private subnets (whose routes must reach the image registries).
+   */
   subnets: $util.Output<string[]>;
   albSecurityGroupId: $util.Output<string>;
   /** Previews accept traffic from the ALB only. */
@@ -14,8 +17,8 @@ export interface Network {
 
 /**
  * The stage's network: a new VPC with public subnets in two zones and no NAT gateway (tasks get public IPs to
- * pull images), or the user's VPC and public subnets. Two security groups: the ALB's, open on 80/443, and the
- * tasks', open to the ALB's only.
+ * pull images), or the user's VPC and subnets (private ones for an internal ALB). Two security groups: the
+ * ALB's, open on 80/443 to anyone or to MATINEE_ALLOW_CIDRS, and the tasks', open to the ALB's only.
  */
 export function network(input: StageInput): Network {
   const { vpcId, subnets } = input.vpc
@@ -26,9 +29,12 @@ export function network(input: StageInput): Network {
         return { vpcId: vpc.id, subnets: vpc.publicSubnets.apply((ids) => $util.all(ids)) };
       })();
 
+  const { allowCidrs, internal } = input.access;
   const alb = new aws.ec2.SecurityGroup('MatineeAlbSecurityGroup', {
     vpcId,
-    description: `Matinee ${input.stage}: the preview load balancer, HTTP and HTTPS from anywhere`,
+    // A changed description replaces the group, so setting or unsetting MATINEE_ALLOW_CIDRS does (new group
+    // first, then the load balancer moves to it); changing the list only changes the rules.
+    description: `Matinee ${input.stage}: the preview load balancer, HTTP and HTTPS from ${allowCidrs ? 'MATINEE_ALLOW_CIDRS' : 'anywhere'}`,
     tags: { Name: `matinee-${input.stage}-alb` },
   });
   const tasks = new aws.ec2.SecurityGroup('MatineeTaskSecurityGroup', {
@@ -37,17 +43,27 @@ export function network(input: StageInput): Network {
     tags: { Name: `matinee-${input.stage}-previews` },
   });
 
+  // The dashboard is on the same load balancer, so MATINEE_ALLOW_CIDRS covers it too (not the webhook's
+  // Function URL: GitHub must reach that). The rules for anyone keep their old names, so a stage that sets no
+  // list is unchanged.
+  const sources = allowCidrs
+    ? allowCidrs.map(({ family, cidr }) => ({
+        family,
+        cidr,
+        suffix: `${family}-${cidr.replace(/[^0-9a-f]/gi, '-')}`,
+      }))
+    : [
+        { family: 'V4', cidr: '0.0.0.0/0', suffix: 'V4' },
+        { family: 'V6', cidr: '::/0', suffix: 'V6' },
+      ];
   for (const port of [80, 443]) {
-    for (const [family, cidr] of [
-      ['V4', { cidrIpv4: '0.0.0.0/0' }],
-      ['V6', { cidrIpv6: '::/0' }],
-    ] as const) {
-      new aws.vpc.SecurityGroupIngressRule(`MatineeAlbIn${port}${family}`, {
+    for (const { family, cidr, suffix } of sources) {
+      new aws.vpc.SecurityGroupIngressRule(`MatineeAlbIn${port}${suffix}`, {
         securityGroupId: alb.id,
         ipProtocol: 'tcp',
         fromPort: port,
         toPort: port,
-        ...cidr,
+        ...(family === 'V4' ? { cidrIpv4: cidr } : { cidrIpv6: cidr }),
       });
     }
   }
@@ -73,7 +89,8 @@ export function network(input: StageInput): Network {
     subnets,
     albSecurityGroupId: alb.id,
     taskSecurityGroupId: tasks.id,
-    assignPublicIp: true,
+    // In private subnets a public IP does nothing: the subnets' routes (NAT, VPC endpoints) reach the registries.
+    assignPublicIp: !internal,
   };
 }
 

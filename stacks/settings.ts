@@ -1,3 +1,4 @@
+import { accessModes } from '../packages/core/src/access/mode.ts';
 import { parseDuration } from '../packages/core/src/config/duration.ts';
 import { fargateMemory } from '../packages/core/src/config/fargate.ts';
 import { DEFAULT_PRICES, type FargatePrices } from '../packages/core/src/environment/cost.ts';
@@ -10,6 +11,7 @@ import {
   type RateLimit,
   type WakeLimits,
 } from '../packages/core/src/limits/rate-limit.ts';
+import { type AccessInput, parseAccess } from './access.ts';
 import { type EcrRepository, parseEcrRepositories } from './image-pulls.ts';
 import { type PreviewEgress, parsePreviewEgress } from './preview-egress.ts';
 
@@ -23,8 +25,13 @@ export interface StageInput {
   domain: string;
   /** A Route 53 hosted zone for the records; without one, the records to create are printed instead. */
   hostedZone?: { id: string } | { name: string };
-  /** An existing VPC and its public subnets (at least two, in different zones); otherwise Matinee makes one. */
+  /**
+   * An existing VPC and its subnets (at least two, in different zones): public ones, or private ones for an
+   * internal load balancer. Otherwise Matinee makes one.
+   */
   vpc?: { id: string; subnetIds: string[] };
+  /** Who may open previews, from where, and whether the load balancer is internal (in `vpc`'s private subnets). */
+  access: AccessInput;
   /** Task size and idle timeout of an environment whose `.matinee.yml` says nothing. */
   defaults: { cpu: number; memory: number; idleSeconds: number };
   sweepSchedule: string;
@@ -47,7 +54,8 @@ export const VARIABLES = {
   MATINEE_DOMAIN: 'required: the domain previews live under, e.g. preview.example.com',
   MATINEE_HOSTED_ZONE: 'optional: Route 53 hosted zone id (Z…) or name that holds MATINEE_DOMAIN',
   MATINEE_VPC_ID: 'optional: an existing VPC (vpc-…); then MATINEE_SUBNET_IDS too',
-  MATINEE_SUBNET_IDS: 'with MATINEE_VPC_ID: comma-separated public subnets (subnet-…), at least two',
+  MATINEE_SUBNET_IDS:
+    'with MATINEE_VPC_ID: comma-separated public subnets (subnet-…), at least two; private ones with MATINEE_INTERNAL=true',
   MATINEE_TASK_CPU: 'optional: default Fargate cpu units, 256 unless set',
   MATINEE_TASK_MEMORY: 'optional: default Fargate memory in MiB, 512 unless set',
   MATINEE_IDLE: 'optional: default idle timeout before an environment sleeps, 60m unless set',
@@ -64,6 +72,11 @@ export const VARIABLES = {
     "optional: comma-separated ECR repositories previews' images may come from besides the stage's own (matinee-<stage>, matinee-<stage>/*): names (web), prefixes (team/*) or repository ARNs",
   MATINEE_PREVIEW_EGRESS:
     'optional: where preview tasks may connect, all unless set, or comma-separated CIDR[:port] entries (port 443 is needed for image pulls and logs)',
+  MATINEE_ACCESS: `optional: who may open a preview, one of ${accessModes.join(', ')}; link unless set`,
+  MATINEE_ALLOW_CIDRS:
+    'optional: comma-separated address ranges (203.0.113.0/24, 2001:db8::/32) the load balancer admits, previews and dashboard alike; any address unless set',
+  MATINEE_INTERNAL:
+    'optional: true puts the load balancer in MATINEE_SUBNET_IDS, private subnets of MATINEE_VPC_ID, reachable only from networks connected to that VPC; false unless set',
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -260,6 +273,15 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
   problems.push(...ecr.problems);
   const egress = parsePreviewEgress(get('MATINEE_PREVIEW_EGRESS'));
   problems.push(...egress.problems);
+  const access = parseAccess(
+    {
+      mode: get('MATINEE_ACCESS'),
+      allowCidrs: get('MATINEE_ALLOW_CIDRS'),
+      internal: get('MATINEE_INTERNAL'),
+    },
+    { ownVpc: vpc !== undefined, env, stage },
+  );
+  problems.push(...access.problems);
 
   if (problems.length) throw new StageInputError(problems);
   return {
@@ -276,5 +298,6 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     limits,
     ecrRepositories: ecr.repositories,
     previewEgress: egress.egress,
+    access: access.access,
   };
 }

@@ -18,6 +18,9 @@ export const LINKS = {
   githubToken: 'GithubToken',
   webhookSecret: 'GithubWebhookSecret',
   dashboardPassword: 'DashboardPassword',
+  /** The GitHub App's OAuth client, for `MATINEE_ACCESS=github` sign-in. */
+  githubClientId: 'GithubClientId',
+  githubClientSecret: 'GithubClientSecret',
 } as const;
 
 const nonEmpty = z.string().check(z.minLength(1));
@@ -57,6 +60,8 @@ export const stageSettingsSchema = z.object({
       idleSeconds: z.number().check(z.int(), z.positive()),
     }),
   ),
+  /** Who may open a preview (MATINEE_ACCESS); the load balancer's allow-list and scheme are not the functions' business. */
+  access: z.object({ mode: z.enum(['public', 'link', 'github']) }),
   /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
   maxAwake: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
   /** How often the public wake path may wake and retry (core's DEFAULT_WAKE_LIMITS when absent). */
@@ -88,6 +93,8 @@ const linkedSchema = z.object({
   [LINKS.githubToken]: z.object({ value: z.string() }),
   [LINKS.webhookSecret]: z.object({ value: nonEmpty }),
   [LINKS.dashboardPassword]: z.object({ value: z.string() }),
+  [LINKS.githubClientId]: z.object({ value: z.string() }),
+  [LINKS.githubClientSecret]: z.object({ value: z.string() }),
 });
 
 export type GithubCredentials =
@@ -103,6 +110,8 @@ export interface FunctionSettings {
   webhookSecret?: string;
   /** Empty: the dashboard is off on AWS (it is never open to the world without one). */
   dashboardPassword?: string;
+  /** Only for the function that signs reviewers in, and only when the stage's access mode is `github`. */
+  oauth?: { clientId: string; clientSecret: string };
 }
 
 /** Secrets a function is linked to; the others are not read (and not linked: least privilege). */
@@ -110,6 +119,8 @@ export interface SecretNeeds {
   github?: boolean;
   webhookSecret?: boolean;
   dashboardPassword?: boolean;
+  /** The OAuth client: read (and required) only when the stage's access mode is `github`. */
+  oauth?: boolean;
 }
 
 export class SettingsError extends Error {}
@@ -123,6 +134,7 @@ export function readSettings(linked: Record<string, unknown>, needs: SecretNeeds
   if (needs.github) keys.push('githubAppId', 'githubPrivateKey', 'githubToken');
   if (needs.webhookSecret) keys.push('webhookSecret');
   if (needs.dashboardPassword) keys.push('dashboardPassword');
+  if (needs.oauth) keys.push('githubClientId', 'githubClientSecret');
   const shape = Object.fromEntries(keys.map((key) => [LINKS[key], linkedSchema.shape[LINKS[key]]]));
   const parsed = z.object(shape).safeParse(
     pick(
@@ -138,8 +150,9 @@ export function readSettings(linked: Record<string, unknown>, needs: SecretNeeds
   }
   const data = parsed.data as Partial<z.infer<typeof linkedSchema>>;
   const value = (key: keyof typeof LINKS) => (data[LINKS[key]] as { value: string } | undefined)?.value ?? '';
+  const stage = data[LINKS.settings] as StageSettings;
   return {
-    stage: data[LINKS.settings] as StageSettings,
+    stage,
     tableName: (data[LINKS.table] as { name: string }).name,
     busName: (data[LINKS.bus] as { name: string }).name,
     github: needs.github
@@ -147,7 +160,20 @@ export function readSettings(linked: Record<string, unknown>, needs: SecretNeeds
       : undefined,
     webhookSecret: needs.webhookSecret ? value('webhookSecret') : undefined,
     dashboardPassword: needs.dashboardPassword ? value('dashboardPassword') : undefined,
+    oauth:
+      needs.oauth && stage.access.mode === 'github'
+        ? oauthClient(value('githubClientId'), value('githubClientSecret'))
+        : undefined,
   };
+}
+
+/** Both halves of the OAuth client, or an error naming the secrets (the deploy refuses this first). */
+function oauthClient(clientId: string, clientSecret: string): { clientId: string; clientSecret: string } {
+  if (!clientId || !clientSecret)
+    throw new SettingsError(
+      `MATINEE_ACCESS is github, so set the GitHub App's OAuth client: the secrets ${LINKS.githubClientId} and ${LINKS.githubClientSecret}`,
+    );
+  return { clientId, clientSecret };
 }
 
 function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {

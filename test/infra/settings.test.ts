@@ -20,6 +20,7 @@ describe('readStageInput', () => {
       domain: 'preview.example.com',
       hostedZone: undefined,
       vpc: undefined,
+      access: { mode: 'link', allowCidrs: undefined, internal: false },
       defaults: { cpu: 256, memory: 512, idleSeconds: 3600 },
       sweepSchedule: 'rate(5 minutes)',
       resyncSchedule: 'rate(1 hour)',

@@ -346,6 +346,14 @@ describe('the network', () => {
       true,
     );
     expect(intoAlb).toHaveLength(4);
+    // From anywhere unless MATINEE_ALLOW_CIDRS says otherwise (test/infra/stacks-private.test.ts).
+    expect(intoAlb.map((rule) => rule.cidrIpv4 ?? rule.cidrIpv6).sort()).toEqual([
+      '0.0.0.0/0',
+      '0.0.0.0/0',
+      '::/0',
+      '::/0',
+    ]);
+    expect(state('aws:lb/loadBalancer:LoadBalancer', 'MatineeLoadBalancer').internal).toBe(false);
     expect(ingress).toHaveLength(5);
     const egress = ofType(d, 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => r.inputs);
     expect(egress.filter((rule) => rule.securityGroupId === alb.id)).toEqual([
@@ -386,7 +394,7 @@ describe('the functions', () => {
     const base = [LINKS.table, LINKS.bus, LINKS.settings];
     const expected: Record<FunctionName, string[]> = {
       'github-webhook': [...base, ...github, LINKS.webhookSecret],
-      wake: [...base, LINKS.dashboardPassword],
+      wake: [...base, LINKS.dashboardPassword, LINKS.githubClientId, LINKS.githubClientSecret],
       reconcile: [...base, ...github],
       'task-events': base,
       sweep: base,
@@ -408,6 +416,8 @@ describe('the functions', () => {
         maxAwake: 90,
         prices: DEFAULT_PRICES,
         network: { assignPublicIp: true },
+        // Previews on AWS need their link unless the stage says otherwise.
+        access: { mode: 'link' },
       });
       expect(linked?.defaults).toEqual({ cpu: 256, memory: 512, idleSeconds: 3600 });
       expect(linked?.limits).toEqual(DEFAULT_WAKE_LIMITS);

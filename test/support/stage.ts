@@ -21,6 +21,8 @@ export const STAGE: StageSettings = {
     taskRoleArn: 'arn:aws:iam::123456789012:role/matinee-test-task',
   },
   logGroup: '/matinee/test/previews',
+  // Public: the tests of everything but access control open previews without their link.
+  access: { mode: 'public' },
   maxAwake: 90,
   prices: { vcpuHour: 0.04048, gbHour: 0.004445, spotVcpuHour: 0.012144, spotGbHour: 0.0013335 },
 };
@@ -30,15 +32,23 @@ export function links(overrides: {
   webhookSecret?: string;
   githubApiUrl?: string;
   dashboardPassword?: string;
+  access?: StageSettings['access'];
+  oauth?: { clientId: string; clientSecret: string };
 }) {
   return {
     MatineeTable: { name: 'replaced-by-test' },
     MatineeBus: { name: 'matinee-test' },
-    MatineeSettings: { ...STAGE, githubApiUrl: overrides.githubApiUrl },
+    MatineeSettings: {
+      ...STAGE,
+      githubApiUrl: overrides.githubApiUrl,
+      access: overrides.access ?? STAGE.access,
+    },
     GithubAppId: { value: '' },
     GithubPrivateKey: { value: '' },
     GithubToken: { value: 'github_pat_test' },
     GithubWebhookSecret: { value: overrides.webhookSecret ?? 'webhook-secret' },
     DashboardPassword: { value: overrides.dashboardPassword ?? '' },
+    GithubClientId: { value: overrides.oauth?.clientId ?? '' },
+    GithubClientSecret: { value: overrides.oauth?.clientSecret ?? '' },
   };
 }

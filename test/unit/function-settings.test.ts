@@ -50,3 +50,32 @@ describe('GitHub credentials', () => {
     expect(() => githubCredentials('12', '', '')).toThrow(/half configured/);
   });
 });
+
+describe("the GitHub App's OAuth client", () => {
+  const oauth = { clientId: 'Iv1.0123456789abcdef', clientSecret: 'client-secret' };
+
+  it('is read only for a function that asks for it, on a stage whose access mode is github', () => {
+    const github = { access: { mode: 'github' } as const, oauth };
+    expect(readSettings(links(github), { oauth: true }).oauth).toEqual(oauth);
+    expect(readSettings(links(github)).oauth).toBeUndefined();
+    expect(readSettings(links({ access: { mode: 'link' }, oauth }), { oauth: true }).oauth).toBeUndefined();
+  });
+
+  it('is required, both halves, when the access mode is github', () => {
+    const access = { mode: 'github' } as const;
+    expect(() => readSettings(links({ access }), { oauth: true })).toThrow(
+      "MATINEE_ACCESS is github, so set the GitHub App's OAuth client: the secrets GithubClientId and GithubClientSecret",
+    );
+    expect(() =>
+      readSettings(links({ access, oauth: { ...oauth, clientSecret: '' } }), { oauth: true }),
+    ).toThrow(/GithubClientSecret/);
+  });
+
+  it('refuses a stage without an access mode, or with an unknown one', () => {
+    const { access: _access, ...stage } = STAGE;
+    expect(() => readSettings({ ...links({}), MatineeSettings: stage })).toThrow(/MatineeSettings\.access/);
+    expect(() =>
+      readSettings({ ...links({}), MatineeSettings: { ...STAGE, access: { mode: 'private' } } }),
+    ).toThrow(/MatineeSettings\.access\.mode/);
+  });
+});

@@ -37,6 +37,9 @@ export const DEPLOY_VARIABLES = [
   'MATINEE_RETRIES_PER_PREVIEW',
   'MATINEE_ECR_REPOSITORIES',
   'MATINEE_PREVIEW_EGRESS',
+  'MATINEE_ACCESS',
+  'MATINEE_ALLOW_CIDRS',
+  'MATINEE_INTERNAL',
 ] as const;
 
 /** Set by Matinee for preview apps, and read by this repository's tests and CI. */
