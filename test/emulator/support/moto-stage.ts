@@ -247,6 +247,7 @@ export async function motoStage(
     },
     logGroup: `/matinee/${stage}/previews`,
     maxAwake: options.maxAwake ?? 90,
+    access: { mode: 'public' },
   };
   return {
     endpoint,
