@@ -56,8 +56,9 @@ export function privatePage(context: PageContext, signInUrl?: string): string {
   return layout(
     'This preview is private',
     { host: context.host, viewer: 'public' },
-    `${signIn}<p>Open it with its link: it is in the pull request’s Matinee comment (on private repositories),
-on the Matinee dashboard, and in <code>matinee ls</code>. The link signs this browser in to this one preview.</p>
+    `${signIn}<p>Open it with its link: it is on the Matinee dashboard and in <code>matinee ls</code>, and in the
+pull request’s Matinee comment where that comment is private. The link lets this browser into this one
+preview.</p>
 <p class="muted">A link that stopped working was replaced (<code>/matinee rotate-link</code>): ask for the new one.</p>`,
   );
 }
