@@ -194,6 +194,9 @@ describe('every AWS request a life makes', () => {
   });
 
   it("is denied on another stage's resources, unless AWS cannot scope the action", async () => {
+    // The hardest neighbour: a stage whose name extends this one's, so its task definition families
+    // (account-wide, not per cluster) start with this stage's prefix; only their tags tell them apart.
+    const OTHER = `${STAGE.stage}-x`;
     const other = relocate(requests, [
       [mine.listenerArn, theirs.listenerArn],
       [
@@ -206,14 +209,14 @@ describe('every AWS request a life makes', () => {
       [mine.bus, theirs.bus],
       [mine.executionRole, theirs.executionRole],
       [mine.taskRole, theirs.taskRole],
-      [`matinee-${STAGE.stage}-`, 'matinee-other-'],
+      [`matinee-${STAGE.stage}-`, `matinee-${OTHER}-`],
     ]).map((request) => ({
       ...request,
       // Their resources carry their stage's tag, and so would their creates.
       context: Object.fromEntries(
         Object.entries(request.context).map(([key, value]) => [
           key,
-          key.endsWith('/matinee:stage') ? 'other' : value,
+          key.endsWith('/matinee:stage') ? OTHER : value,
         ]),
       ),
     }));
