@@ -39,6 +39,8 @@ export function basePart(
     stage: stage.stage,
     domain: stage.domain,
     scheme: 'https',
+    // MATINEE_ACCESS: the wake gate, the rules' cookie condition and the links shown all follow it.
+    access: stage.access.mode,
     defaults: stage.defaults && {
       size: { cpu: stage.defaults.cpu, memory: stage.defaults.memory },
       idle: stage.defaults.idleSeconds,

@@ -1,4 +1,5 @@
 import {
+  type Action,
   CreateRuleCommand,
   CreateTargetGroupCommand,
   DeleteRuleCommand,
@@ -20,6 +21,7 @@ import {
   type EnvironmentRef,
   MatineeError,
   type Router,
+  type RuleAccess,
   shortHash,
   TAG_ENVIRONMENT,
   TAG_STAGE,
@@ -28,6 +30,7 @@ import {
 } from '@matinee/core';
 import { elbTags, environmentTagValue, tagRecord } from './aws-tags.ts';
 import { aws, fromAws, isAwsError } from './errors.ts';
+import { accessOf, cookieCondition, sameConditions } from './rule-access.ts';
 
 export interface ElbRouterOptions {
   elb: ElasticLoadBalancingV2Client;
@@ -82,9 +85,11 @@ function forwardsTo(rule: Rule): string | undefined {
   return forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
 }
 
-function conditions(host: string, mode: 'live' | 'warming'): RuleCondition[] {
+/** A live rule: the host, and for a private preview its cookie. A warming rule matches nobody anyway. */
+function conditions(host: string, mode: 'live' | 'warming', access?: RuleAccess): RuleCondition[] {
   const byHost: RuleCondition = { Field: 'host-header', HostHeaderConfig: { Values: [host] } };
-  return mode === 'live' ? [byHost] : [byHost, UNMATCHABLE];
+  if (mode === 'warming') return [byHost, UNMATCHABLE];
+  return access ? [byHost, cookieCondition(access)] : [byHost];
 }
 
 /** Where an environment's rule goes first: the same host always tries the same priority, so two reconciles
@@ -126,9 +131,13 @@ export class ElbRouter implements Router {
     return this.options.elb;
   }
 
-  async describe(
-    ref: EnvironmentRef,
-  ): Promise<{ targetGroupArn?: string; ruleArn?: string; warming: boolean; health: TargetHealth }> {
+  async describe(ref: EnvironmentRef): Promise<{
+    targetGroupArn?: string;
+    ruleArn?: string;
+    warming: boolean;
+    health: TargetHealth;
+    access?: RuleAccess;
+  }> {
     const known = ref.known.targetGroupArn;
     if (known) {
       // The recorded group answers for itself: its health, or not-found when it is gone.
@@ -140,10 +149,14 @@ export class ElbRouter implements Router {
     return { targetGroupArn: group?.TargetGroupArn, ...this.ruleState(ref, rules), health };
   }
 
-  /** The live host rule, and whether a warming one holds the group attached. */
-  private ruleState(ref: EnvironmentRef, rules: Rule[]): { ruleArn?: string; warming: boolean } {
+  /** The live host rule and its cookie condition, and whether a warming one holds the group attached. */
+  private ruleState(
+    ref: EnvironmentRef,
+    rules: Rule[],
+  ): { ruleArn?: string; warming: boolean; access?: RuleAccess } {
     const host = this.hostRules(ref, rules);
-    return { ruleArn: host.find((rule) => !isWarming(rule))?.RuleArn, warming: host.some(isWarming) };
+    const live = host.find((rule) => !isWarming(rule));
+    return { ruleArn: live?.RuleArn, warming: host.some(isWarming), access: live && accessOf(live) };
   }
 
   async ensureTargetGroup(
@@ -155,7 +168,7 @@ export class ElbRouter implements Router {
     if (known) {
       // Waking: the group was made before and only needs attaching again, one write instead of three.
       try {
-        await this.ensureHostRule(ref, known, 'warming');
+        await this.ensureHostRule(ref, known, { mode: 'warming' });
         return { targetGroupArn: known };
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
@@ -189,7 +202,7 @@ export class ElbRouter implements Router {
     }
     // Attached before anything else can fail: a reconcile that observes the group skips this step, so a
     // group left without its rule would stay unattached (see the class comment).
-    await this.ensureHostRule(ref, targetGroupArn, 'warming');
+    await this.ensureHostRule(ref, targetGroupArn, { mode: 'warming' });
     await aws(`ModifyTargetGroupAttributes ${name}`, () =>
       this.elb.send(
         new ModifyTargetGroupAttributesCommand({
@@ -202,8 +215,12 @@ export class ElbRouter implements Router {
     return { targetGroupArn };
   }
 
-  async ensureRule(ref: EnvironmentRef, targetGroupArn: string): Promise<{ ruleArn: string }> {
-    return { ruleArn: await this.ensureHostRule(ref, targetGroupArn, 'live') };
+  async ensureRule(
+    ref: EnvironmentRef,
+    targetGroupArn: string,
+    access?: RuleAccess,
+  ): Promise<{ ruleArn: string }> {
+    return { ruleArn: await this.ensureHostRule(ref, targetGroupArn, { mode: 'live', access }) };
   }
 
   async removeRule(ref: EnvironmentRef): Promise<void> {
@@ -235,23 +252,33 @@ export class ElbRouter implements Router {
     }
   }
 
-  /** The rule for `ref.host` in `mode`, forwarding to `targetGroupArn`; a warming request never demotes a live rule. */
+  /**
+   * The rule for `ref.host` in `want.mode`, forwarding to `targetGroupArn`. A warming request never demotes a
+   * live rule, nor touches its conditions (it does not know the cookie). A live request brings the rule's
+   * conditions to exactly the host and `want.access`: a rotated secret or a changed mode is one ModifyRule,
+   * and a rule already right is not written at all.
+   */
   private async ensureHostRule(
     ref: EnvironmentRef,
     targetGroupArn: string,
-    mode: 'live' | 'warming',
+    want: { mode: 'live' | 'warming'; access?: RuleAccess },
   ): Promise<string> {
     const failed = new Set<number>();
     for (let attempt = 1; attempt <= CREATE_RULE_ATTEMPTS; attempt++) {
       const rules = await this.listRules();
       const existing = this.hostRules(ref, rules)[0];
       if (existing?.RuleArn) {
-        const wanted = mode === 'live' || !isWarming(existing) ? 'live' : 'warming';
         const retarget = forwardsTo(existing) !== targetGroupArn;
-        if (retarget || (mode === 'live' && isWarming(existing))) {
+        const forward: Action[] = [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
+        if (want.mode === 'live') {
+          const wanted = conditions(ref.host, 'live', want.access);
+          if (retarget || !sameConditions(existing.Conditions ?? [], wanted))
+            await this.modifyRule(existing.RuleArn, { Conditions: wanted, Actions: forward });
+        } else if (retarget) {
           await this.modifyRule(existing.RuleArn, {
-            Conditions: conditions(ref.host, wanted),
-            Actions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+            // A live rule keeps its conditions, cookie included.
+            ...(isWarming(existing) ? { Conditions: conditions(ref.host, 'warming') } : {}),
+            Actions: forward,
           });
         }
         return existing.RuleArn;
@@ -268,7 +295,7 @@ export class ElbRouter implements Router {
           new CreateRuleCommand({
             ListenerArn: this.options.listenerArn,
             Priority: priority,
-            Conditions: conditions(ref.host, mode),
+            Conditions: conditions(ref.host, want.mode, want.access),
             Actions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
             Tags: elbTags(ref.tags),
           }),
@@ -287,7 +314,7 @@ export class ElbRouter implements Router {
 
   private async modifyRule(
     ruleArn: string,
-    change: { Conditions?: RuleCondition[]; Actions?: { Type: 'forward'; TargetGroupArn: string }[] },
+    change: { Conditions?: RuleCondition[]; Actions?: Action[] },
   ): Promise<void> {
     await aws(`ModifyRule ${ruleArn}`, () =>
       this.elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, ...change })),

@@ -84,7 +84,7 @@ export interface MotoStage {
 
 export async function motoStage(
   endpoint: string,
-  options: { domain?: string; maxAwake?: number } = {},
+  options: { domain?: string; maxAwake?: number; access?: StageSettings['access']['mode'] } = {},
 ): Promise<MotoStage> {
   const stage = `emu-${randomBytes(4).toString('hex')}`;
   const domain = options.domain ?? 'preview.example.com';
@@ -246,6 +246,8 @@ export async function motoStage(
       taskRoleArn: `arn:aws:iam::${account}:role/matinee-${stage}-task`,
     },
     logGroup: `/matinee/${stage}/previews`,
+    // Public unless the test is about access control: the lifecycle opens previews without their links.
+    access: { mode: options.access ?? 'public' },
     maxAwake: options.maxAwake ?? 90,
     access: { mode: 'public' },
   };
