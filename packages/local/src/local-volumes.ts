@@ -57,9 +57,9 @@ export class LocalVolumes implements Volumes, Inventory {
     for (const volume of volumes) {
       const path = this.directory(ref, volume.name);
       await mkdir(path, { recursive: true });
-      // A container running as the volume's owner (Postgres: 999) cannot be given the directory here
-      // without root; it may write into it instead. The data dir itself stays private.
-      if (volume.uid !== undefined || volume.gid !== undefined) await chmod(path, 0o777);
+      // A container's user (node: 1000, Postgres: 999) cannot be given the directory here without root:
+      // anyone may write into it instead. Only its owner can reach it: the environment's directory is 0700.
+      await chmod(path, 0o777);
     }
     return this.describe(ref);
   }
