@@ -7,6 +7,7 @@ import {
 } from '@matinee/core';
 import { WEB_CONFIG } from './configs.ts';
 import { FakeCloud } from './fake-cloud.ts';
+import { FakeVolumes } from './fake-volumes.ts';
 import { FakeSourceControl, InMemoryStore, ManualClock, MemoryLogger, RecordingBus } from './fakes.ts';
 
 export const SETTINGS: Settings = { stage: 'test', domain: 'preview.example.com' };
@@ -19,6 +20,7 @@ export function harness(settings: Partial<Settings> = {}) {
   const clock = new ManualClock();
   const source = new FakeSourceControl();
   const log = new MemoryLogger();
+  const volumes = new FakeVolumes();
   source.setConfig('acme/web', WEB_CONFIG);
   const deps = {
     store,
@@ -26,6 +28,7 @@ export function harness(settings: Partial<Settings> = {}) {
     router: cloud,
     activity: cloud,
     inventory: cloud,
+    volumes,
     bus,
     clock,
     source,

@@ -42,4 +42,6 @@ export * from './use-cases/task-event.ts';
 export * from './use-cases/update.ts';
 export * from './use-cases/wake.ts';
 export * from './use-cases/workflow-run.ts';
+export * from './volumes/reset.ts';
 export * from './volumes/seed-once.ts';
+export * from './volumes/task-volumes.ts';

@@ -77,6 +77,40 @@ export interface TaskSpec {
   seed?: string[];
   /** For local mode: the app as a process. */
   local?: { command: string[]; cwd?: string };
+  /** The environment's volumes, each mounted in one container (and the app's in the seed's too). */
+  volumes?: TaskVolume[];
+}
+
+/** A volume in a task: `.matinee.yml`'s entry and, once the volume exists, what the runtime mounts. */
+export interface TaskVolume {
+  name: string;
+  container: string;
+  path: string;
+  uid?: number;
+  gid?: number;
+  /** From `Volumes`: a directory locally, an EFS access point id on AWS. */
+  source?: string;
+}
+
+/** A volume of an environment that exists, and what a task mounts it by. */
+export interface VolumeHandle {
+  name: string;
+  source: string;
+}
+
+/**
+ * Per-environment volumes whose data outlives tasks: kept across sleep, wake and redeploy, deleted with the
+ * environment. Each call is idempotent.
+ */
+export interface Volumes {
+  /** The volumes of `ref` that exist. */
+  describe(ref: EnvironmentRef): Promise<VolumeHandle[]>;
+  /** Creates the volumes of `ref` that do not exist yet (owned by `uid`/`gid` where given); returns all of them. */
+  ensure(ref: EnvironmentRef, volumes: TaskVolume[]): Promise<VolumeHandle[]>;
+  /** Deletes the data in the named volumes, keeping the volumes. Their tasks are stopped first. */
+  empty(ref: EnvironmentRef, names: string[]): Promise<void>;
+  /** Deletes every volume of `ref`, its data included. Absent already is success. */
+  remove(ref: EnvironmentRef): Promise<void>;
 }
 
 export interface ServiceState {
@@ -191,7 +225,7 @@ export interface SourceControl {
 /** A cloud resource carrying Matinee's tags for this stage. */
 export interface OwnedResource {
   arn: string;
-  kind: 'service' | 'task-definition' | 'target-group' | 'rule';
+  kind: 'service' | 'task-definition' | 'target-group' | 'rule' | 'volume';
   /** From the `matinee:environment` tag. */
   environmentId: string;
   /** From the `matinee:host` tag. */

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { TaskSpec } from '@matinee/core';
+import { type TaskSpec, volumeVariable } from '@matinee/core';
 import { removeContainers, seedInContainer } from './docker-runtime.ts';
 import type { Task } from './local-task.ts';
 
@@ -19,7 +19,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `local.command` as a process in its own group, with the app's variables and `PORT`. */
+/**
+ * A process cannot mount: it is told where each volume's directory is instead (in `volumeVariable(name)`,
+ * which in a container names the mount path).
+ */
+export function volumeDirectories(spec: TaskSpec): Record<string, string> {
+  return Object.fromEntries(
+    (spec.volumes ?? []).flatMap((v) => (v.source ? [[volumeVariable(v.name), v.source]] : [])),
+  );
+}
+
+/** `local.command` as a process in its own group, with the app's variables, its volumes and `PORT`. */
 export function spawnAppProcess(
   spec: TaskSpec,
   local: NonNullable<TaskSpec['local']>,
@@ -30,7 +40,7 @@ export function spawnAppProcess(
   const [command = 'true', ...args] = local.command;
   return spawn(command, args, {
     cwd: local.cwd ?? options.defaultCwd,
-    env: { ...options.baseEnv, ...app?.env, PORT: String(port) },
+    env: { ...options.baseEnv, ...app?.env, ...volumeDirectories(spec), PORT: String(port) },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,10 +68,13 @@ export function spawnSeed(
 ): ChildProcess {
   const app = spec.containers[0];
   const { owner } = task;
-  const [command = 'true', ...args] = owner && app ? seedInContainer(owner, app, seed) : seed;
+  const [command = 'true', ...args] =
+    owner && app ? seedInContainer(owner, app, seed, spec.volumes ?? []) : seed;
   return spawn(command, args, {
     cwd: spec.local?.cwd ?? options.defaultCwd,
-    env: owner ? options.baseEnv : { ...options.baseEnv, ...app?.env, PORT: String(task.port) },
+    env: owner
+      ? options.baseEnv
+      : { ...options.baseEnv, ...app?.env, ...volumeDirectories(spec), PORT: String(task.port) },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { type ContainerSpec, SEED_CONTAINER } from '@matinee/core';
+import { type ContainerSpec, SEED_CONTAINER, type TaskVolume } from '@matinee/core';
 import type { Revision } from './local-task.ts';
 
 /**
@@ -28,6 +28,7 @@ export async function startContainers(
     '--label',
     `matinee.service=${service}`,
     ...network(index),
+    ...mountFlags(revision.spec.volumes ?? [], container.name),
     ...envFlags(container.env),
     container.image,
     ...(container.command ?? []),
@@ -48,7 +49,12 @@ export async function startContainers(
 }
 
 /** The seed as a container: the app's image and variables, in the task's network (owned by `owner`). */
-export function seedInContainer(owner: string, app: ContainerSpec, seed: string[]): string[] {
+export function seedInContainer(
+  owner: string,
+  app: ContainerSpec,
+  seed: string[],
+  volumes: readonly TaskVolume[],
+): string[] {
   return [
     'docker',
     'run',
@@ -57,10 +63,26 @@ export function seedInContainer(owner: string, app: ContainerSpec, seed: string[
     `${owner}-seed`,
     '--network',
     `container:${owner}`,
+    ...mountFlags(volumes, app.name),
     ...envFlags(app.env),
     app.image,
     ...seed,
   ];
+}
+
+/** The volumes `container` mounts, as bind mounts of their directories (made before the task). */
+function mountFlags(volumes: readonly TaskVolume[], container: string): string[] {
+  return volumes
+    .filter((volume) => volume.container === container && volume.source)
+    .flatMap((volume) => [
+      '--mount',
+      `type=bind,${csvField(`source=${volume.source}`)},${csvField(`target=${volume.path}`)}`,
+    ]);
+}
+
+/** `--mount` reads its value as CSV: a field is quoted, so a comma in a path stays in the path. */
+function csvField(field: string): string {
+  return `"${field.replaceAll('"', '""')}"`;
 }
 
 /** A container's variables as `docker run` takes them. */

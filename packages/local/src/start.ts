@@ -22,6 +22,7 @@ import { startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
+import { LocalVolumes } from './local-volumes.ts';
 import { ProcessCloud } from './process-cloud.ts';
 import { createRouter } from './router.ts';
 import { ensureWebhookSecret } from './webhook-secret.ts';
@@ -93,6 +94,7 @@ export async function startLocal(
       );
     },
   });
+  const volumes = new LocalVolumes(join(local.dataDir, 'volumes'));
   // What the reconcile function does on AWS.
   const bus = new InProcessBus(async (id: EnvironmentId) => {
     const env = await reconcile(deps, id);
@@ -109,7 +111,10 @@ export async function startLocal(
     runtime: cloud,
     router: cloud,
     activity: cloud,
-    inventory: cloud,
+    volumes,
+    inventory: {
+      listOwned: async () => [...(await cloud.listOwned()), ...(await volumes.listOwned())],
+    },
     limiter: new MemoryRateLimiter(clock),
     limits: local.limits,
   };

@@ -6,6 +6,8 @@ export type Command =
   | { kind: 'wake' }
   | { kind: 'sleep' }
   | { kind: 'redeploy' }
+  /** Empty the environment's volumes; the seed runs again at the next start. */
+  | { kind: 'reset-data' }
   /** `sha`: lowercase hex, at least 7 characters: the whole sha or a prefix of it. */
   | { kind: 'approve'; sha: string }
   | { kind: 'env-set'; key: string; value: string }
@@ -32,6 +34,10 @@ export const COMMANDS: readonly { usage: string; does: string }[] = [
   {
     usage: '/matinee redeploy',
     does: 'deploy the head commit again (also after a failure; on a fork, approves whatever the head is now)',
+  },
+  {
+    usage: '/matinee reset-data',
+    does: "delete the data in the environment's volumes; the seed runs again when it next starts",
   },
   {
     usage: '/matinee env KEY=VALUE',
@@ -77,6 +83,7 @@ export function parseCommand(body: string): Command | undefined {
     case 'sleep':
     case 'redeploy':
     case 'rotate-link':
+    case 'reset-data':
       return args.length ? problem(`${verb} takes no arguments`) : { kind: verb };
     case 'approve': {
       const [sha = ''] = args;

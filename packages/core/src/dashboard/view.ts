@@ -98,7 +98,7 @@ export async function listEnvironmentViews(deps: DashboardDeps): Promise<Environ
     );
 }
 
-export const dashboardActions = ['wake', 'sleep', 'redeploy', 'remove', 'rotate-link'] as const;
+export const dashboardActions = ['wake', 'sleep', 'redeploy', 'reset-data', 'remove', 'rotate-link'] as const;
 export type DashboardAction = (typeof dashboardActions)[number];
 
 /** One environment as the dashboard shows it, or undefined when there is none. */

@@ -191,6 +191,8 @@ export interface Environment {
      * last reset: a start seeds again only when one of the config's volumes is not among them.
      */
     seeded?: { names: string[]; at: string };
+    /** A reset asked (`/matinee reset-data`, the dashboard) and not yet done: empty them, then seed again. */
+    reset?: { at: string; by: string };
   };
   /** Set once deleted: the store keeps the tombstone until then so the URL can answer 410. */
   expiresAt?: string;

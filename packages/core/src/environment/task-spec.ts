@@ -1,5 +1,6 @@
 import type { MatineeConfig } from '../config/config.ts';
 import type { ContainerSpec, TaskSpec } from '../ports.ts';
+import { taskVolumes, volumeVariable } from '../volumes/task-volumes.ts';
 import type { Environment } from './environment.ts';
 import { shortHash } from './naming.ts';
 
@@ -61,11 +62,23 @@ export function taskSpec(
     MATINEE_URL: values.url,
     ...renderAll(config.env, values),
   };
+  const volumes = taskVolumes(config);
+  // Each container is told where its volumes are, as a process is locally (where the path is a directory).
+  const mounted = (container: string) =>
+    Object.fromEntries(
+      volumes.filter((v) => v.container === container).map((v) => [volumeVariable(v.name), v.path]),
+    );
   const app: ContainerSpec = {
     name: 'app',
     image: render(config.app.image, values),
     command: config.app.command,
-    env: { ...shared, ...renderAll(config.app.env, values), ...env.overrides, PORT: String(config.app.port) },
+    env: {
+      ...shared,
+      ...renderAll(config.app.env, values),
+      ...env.overrides,
+      ...mounted('app'),
+      PORT: String(config.app.port),
+    },
     port: config.app.port,
     essential: true,
   };
@@ -74,7 +87,7 @@ export function taskSpec(
       name,
       image: render(sidecar.image, values),
       command: sidecar.command,
-      env: { ...shared, ...renderAll(sidecar.env, values) },
+      env: { ...shared, ...renderAll(sidecar.env, values), ...mounted(name) },
       essential: true,
     }),
   );
@@ -95,9 +108,8 @@ export function taskSpec(
     : [];
   // Spot had no room for this environment: on-demand until it sleeps (see Environment.spotUnavailableAt).
   const fallback = config.spot && env.spotUnavailableAt !== undefined;
-  const hasVolumes = [config.app, ...Object.values(config.sidecars)].some((c) => c.volumes?.length);
   return {
-    revision: revisionOf(sha, digest, env, fallback, hasVolumes && seeds !== undefined),
+    revision: revisionOf(sha, digest, env, fallback, volumes.length > 0 && seeds !== undefined),
     sha,
     containers: [app, ...sidecars, ...seedContainer],
     cpu: config.size.cpu,
@@ -107,5 +119,6 @@ export function taskSpec(
     spot: config.spot && !fallback,
     seed: seeds,
     local: config.local && { command: config.local.command, cwd: config.local.cwd },
+    ...(volumes.length ? { volumes } : {}),
   };
 }

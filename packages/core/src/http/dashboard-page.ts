@@ -47,6 +47,7 @@ button:hover, button:focus-visible { border-color: var(--accent); }
   const until = (iso) => { if (!iso) return '—'; const s = Math.round((Date.parse(iso) - Date.now()) / 1000);
     return s <= 0 ? 'soon' : s < 3600 ? 'in ' + Math.round(s / 60) + ' min' : 'in ' + Math.round(s / 3600) + ' h'; };
   async function act(id, action) {
+    if (action === 'reset-data' && !confirm('Delete the data in the volumes of ' + id + '?')) return;
     message.textContent = action + '…';
     const response = await fetch(api + '/environments/' + encodeURIComponent(id) + '/' + action, { method: 'POST' });
     const body = await response.json().catch(() => ({}));
@@ -60,7 +61,7 @@ button:hover, button:focus-visible { border-color: var(--accent); }
     const state = document.createElement('td'); state.append(text('span', env.state, 'state ' + env.state));
     if (env.reason) state.append(text('div', env.reason, 'reason'));
     const actions = document.createElement('td');
-    for (const action of ['wake', 'sleep', 'redeploy', 'remove']) {
+    for (const action of ['wake', 'sleep', 'redeploy', 'reset-data', 'remove']) {
       if (env.state === 'removed') break;
       const button = text('button', action); button.type = 'button';
       button.setAttribute('aria-label', action + ' ' + env.repo + '#' + env.number);

@@ -1,4 +1,5 @@
-import type { RuleAccess, ServiceState, TargetHealth, TaskSpec } from '../ports.ts';
+import type { RuleAccess, ServiceState, TargetHealth, TaskSpec, VolumeHandle } from '../ports.ts';
+import { volumesMissing } from '../volumes/task-volumes.ts';
 
 /** What the cloud should hold for an environment. */
 export type Target =
@@ -23,6 +24,8 @@ export interface Observed {
   /** The cookie condition the live rule holds. */
   ruleAccess?: RuleAccess;
   health: TargetHealth;
+  /** The environment's volumes that exist (see Volumes). */
+  volumes?: VolumeHandle[];
 }
 
 export type Step =
@@ -34,7 +37,11 @@ export type Step =
   | { kind: 'removeRule' }
   | { kind: 'deleteService' }
   | { kind: 'deleteTargetGroup' }
-  | { kind: 'deregisterRevisions' };
+  | { kind: 'deregisterRevisions' }
+  /** Volumes: made before the task that mounts them, emptied by a reset, removed after the service. */
+  | { kind: 'ensureVolumes' }
+  | { kind: 'emptyVolumes' }
+  | { kind: 'removeVolumes' };
 
 export function sameRuleAccess(a: RuleAccess | undefined, b: RuleAccess | undefined): boolean {
   return a?.cookieName === b?.cookieName && a?.secret === b?.secret;
@@ -54,6 +61,8 @@ export function plan(target: Target, observed: Observed): Step[] {
       return [];
     case 'running': {
       const steps: Step[] = [];
+      // A missing volume leaves the revision pending (see attachVolumes), so a task definition follows.
+      if (volumesMissing(target.spec)) steps.push({ kind: 'ensureVolumes' });
       const current = observed.service?.revision === target.spec.revision;
       const scaleUp = current && observed.service?.desiredCount !== 1;
       // The load balancer health-checks (and ECS accepts) only a target group a listener rule forwards to,
@@ -92,6 +101,7 @@ export function plan(target: Target, observed: Observed): Step[] {
       const steps: Step[] = [];
       if (observed.ruleArn) steps.push({ kind: 'removeRule' });
       if (observed.service) steps.push({ kind: 'deleteService' });
+      if (observed.volumes?.length) steps.push({ kind: 'removeVolumes' });
       if (observed.targetGroupArn) steps.push({ kind: 'deleteTargetGroup' });
       if (observed.revisions > 0) steps.push({ kind: 'deregisterRevisions' });
       return steps;

@@ -21,13 +21,15 @@ import type {
   Logger,
   Router,
   Runtime,
-  ServiceState,
   Settings,
   SourceControl,
+  Volumes,
 } from '../ports.ts';
 import { publicUrl } from '../ports.ts';
 import { makeRoom } from '../use-cases/make-room.ts';
+import { afterReset, resetPending, resetSteps } from '../volumes/reset.ts';
 import { afterServing, seedDue, seedingSpec } from '../volumes/seed-once.ts';
+import { attachVolumes } from '../volumes/task-volumes.ts';
 import { isServing, type Observed, plan, type Step, type Target } from './plan.ts';
 
 export interface ReconcileDeps {
@@ -42,6 +44,8 @@ export interface ReconcileDeps {
   settings: Settings;
   /** Most environments awake at once (see makeRoom); unlimited when unset. */
   capacity?: number;
+  /** Where `.matinee.yml` volumes live; without it, a config with volumes fails to deploy. */
+  volumes?: Volumes;
 }
 
 import { WRITERS } from '../environment/permissions.ts';
@@ -143,7 +147,7 @@ interface Decision {
   buildFailed?: boolean;
 }
 
-function decide(env: Environment, settings: Settings, service: ServiceState | undefined): Decision {
+function decide(env: Environment, settings: Settings, observed: Observed): Decision {
   if (env.desired.phase === 'deleted') return { target: { phase: 'absent' } };
   const config = env.config;
   if (!config) throw new Error('config must be loaded before deciding');
@@ -165,11 +169,15 @@ function decide(env: Environment, settings: Settings, service: ServiceState | un
   const unsafe = overridesProblem(env.overrides);
   if (unsafe) return { target: { phase: 'sleeping' }, failure: unsafe };
   const url = publicUrl(settings, env.host);
-  const build = (seed: boolean) => taskSpec(env, env.desired.sha, config.value, config.digest, url, seed);
+  const build = (seed: boolean) =>
+    attachVolumes(
+      taskSpec(env, env.desired.sha, config.value, config.digest, url, seed),
+      observed.volumes ?? [],
+    );
   return {
     target: {
       phase: 'running',
-      spec: seedingSpec(build, seedDue(env, config.value), service),
+      spec: seedingSpec(build, seedDue(env, config.value), observed.service),
       access: ruleAccessOf(env, settings),
     },
   };
@@ -177,7 +185,7 @@ function decide(env: Environment, settings: Settings, service: ServiceState | un
 
 /** Removes every resource of `ref`, whether or not an environment record still exists for it. */
 export async function teardown(
-  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log'>,
+  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log' | 'volumes'>,
   ref: EnvironmentRef,
 ): Promise<Step[]> {
   const observed = await observe(deps, ref);
@@ -187,10 +195,14 @@ export async function teardown(
 }
 
 async function observe(
-  deps: Pick<ReconcileDeps, 'runtime' | 'router'>,
+  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'volumes'>,
   ref: EnvironmentRef,
 ): Promise<Observed> {
-  const [runtime, router] = await Promise.all([deps.runtime.describe(ref), deps.router.describe(ref)]);
+  const [runtime, router, volumes] = await Promise.all([
+    deps.runtime.describe(ref),
+    deps.router.describe(ref),
+    deps.volumes?.describe(ref),
+  ]);
   return {
     service: runtime.service,
     revisions: runtime.revisions,
@@ -199,12 +211,13 @@ async function observe(
     warming: router.warming,
     health: router.health,
     ruleAccess: router.access,
+    ...(volumes?.length ? { volumes } : {}),
   };
 }
 
 /** Runs the steps in order, carrying ARNs from one step to the next; returns the resources that remain. */
 async function execute(
-  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log'>,
+  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log' | 'volumes'>,
   ref: EnvironmentRef,
   target: Target,
   observed: Observed,
@@ -216,8 +229,9 @@ async function execute(
     targetGroupArn: observed.targetGroupArn,
     ruleArn: observed.ruleArn,
   };
-  const spec = target.phase === 'running' ? target.spec : undefined;
+  let spec = target.phase === 'running' ? target.spec : undefined;
   const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined && what === 'volumes') noVolumes();
     if (value === undefined) throw new Error(`reconcile step needs ${what}, which no earlier step provided`);
     return value;
   };
@@ -274,9 +288,30 @@ async function execute(
         await deps.runtime.deregisterRevisions(ref);
         resources.taskDefinitionArn = undefined;
         break;
+      case 'ensureVolumes': {
+        const volumes = need(deps.volumes, 'volumes');
+        const running = need(spec, 'a running target');
+        spec = attachVolumes(running, await volumes.ensure(ref, running.volumes ?? []));
+        break;
+      }
+      case 'emptyVolumes':
+        await need(deps.volumes, 'volumes').empty(
+          ref,
+          (observed.volumes ?? []).map((volume) => volume.name),
+        );
+        break;
+      case 'removeVolumes':
+        await need(deps.volumes, 'volumes').remove(ref);
+        break;
     }
   }
   return resources;
+}
+
+function noVolumes(): never {
+  throw new UserError(
+    '.matinee.yml declares `volumes`, which this Matinee deployment cannot provide yet: remove them, or upgrade Matinee',
+  );
 }
 
 function phaseAfter(
@@ -302,15 +337,21 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   if (!loaded.accessSecret) loaded = { ...loaded, accessSecret: newAccessSecret() };
   const ref = environmentRef(deps.settings, loaded);
   const observed = await observe(deps, ref);
-  let decision = decide(loaded, deps.settings, observed.service);
+  let decision = decide(loaded, deps.settings, observed);
   let steps = plan(decision.target, observed);
   // Nothing read back from the store is ever run: a task definition (what the runtime will execute: images,
   // commands, seed, local.command) is made only from the config read from the repository at the commit,
   // so a tampered record can at worst fail its environment. Once per new revision, not per reconcile.
   if (!withLoaded.fresh && steps.some((step) => step.kind === 'registerRevision')) {
     loaded = { ...loaded, config: await readConfigAt(deps, loaded.repo, loaded.desired.sha) };
-    decision = decide(loaded, deps.settings, observed.service);
+    decision = decide(loaded, deps.settings, observed);
     steps = plan(decision.target, observed);
+  }
+  // `/matinee reset-data`: asleep and emptied first; the reconcile asked for afterwards starts it again.
+  const resetting = resetPending(loaded);
+  if (resetting) {
+    decision = { ...decision, target: { phase: 'sleeping' } };
+    steps = resetSteps(observed);
   }
   const { target, skipped, waiting, failure } = decision;
   // The gate fails a commit only for its image build; naming the workflow lets a successful re-run clear it.
@@ -389,13 +430,17 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       since: phase === env.observed.phase ? env.observed.since : now,
     },
     wakes,
-    volumes:
-      env.config?.status === 'ok'
+    volumes: resetting
+      ? afterReset(env)
+      : env.config?.status === 'ok'
         ? afterServing(env, env.config.value, served ? target.spec : undefined, now)
         : env.volumes,
     expiresAt:
       phase === 'deleted' ? new Date(Date.parse(now) + TOMBSTONE_DAYS * 86_400_000).toISOString() : undefined,
   };
   if (JSON.stringify(next) === JSON.stringify(read)) return read;
-  return deps.store.save({ ...next, updatedAt: now });
+  const saved = await deps.store.save({ ...next, updatedAt: now });
+  if (resetting && saved.desired.phase === 'running')
+    await deps.bus.requestReconcile([saved.id], 'volumes emptied');
+  return saved;
 }

@@ -12,6 +12,7 @@ import { WRITERS } from '../environment/permissions.ts';
 import { approvalStands, forkLabel } from '../environment/policy.ts';
 import { TransientError } from '../errors.ts';
 import type { Bus, Clock, EnvironmentStore, Logger, SourceControl } from '../ports.ts';
+import { environmentVolumes } from '../volumes/seed-once.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface CommentCommand {
@@ -113,6 +114,8 @@ export function applyCommand(env: Environment, command: Command, now: string, ap
     }
     case 'approve':
       return approve(env, command.sha, now, approver);
+    case 'reset-data':
+      return resetData(env, now, approver);
     case 'env-set':
       return {
         env: { ...env, overrides: { ...env.overrides, [command.key]: command.value }, updatedAt: now },
@@ -142,6 +145,28 @@ export function applyCommand(env: Environment, command: Command, now: string, ap
       };
     }
   }
+}
+
+/**
+ * `/matinee reset-data` (and the dashboard's button): recorded, carried out by reconcile (asleep, emptied,
+ * started again with the seed if it was awake). Said to do nothing when the config has no volumes.
+ */
+function resetData(env: Environment, now: string, approver?: string): Applied {
+  const config = env.config?.status === 'ok' ? env.config.value : undefined;
+  if (config && environmentVolumes(config).length === 0)
+    return { reply: '.matinee.yml declares no volumes: there is no data to reset' };
+  if (env.volumes?.reset) return { reply: 'already resetting its data' };
+  return {
+    env: {
+      ...env,
+      volumes: { ...env.volumes, reset: { at: now, by: approver ?? 'the dashboard' } },
+      updatedAt: now,
+    },
+    reply:
+      env.desired.phase === 'running'
+        ? 'deleting the data in its volumes; it restarts and the seed runs again'
+        : 'deleting the data in its volumes; the seed runs again when it next starts',
+  };
 }
 
 /**

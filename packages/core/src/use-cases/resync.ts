@@ -11,6 +11,7 @@ import type {
   Runtime,
   Settings,
   SourceControl,
+  Volumes,
 } from '../ports.ts';
 import { environmentRef, teardown } from '../reconcile/reconcile.ts';
 import { updateEnvironment } from './update.ts';
@@ -25,6 +26,8 @@ export interface ResyncDeps {
   clock: Clock;
   log: Logger;
   settings: Settings;
+  /** Volumes of environments that no longer exist are removed with their other resources. */
+  volumes?: Volumes;
 }
 
 /** Changes younger than this may still have their webhook or reconcile in flight: resync leaves them. */
