@@ -199,6 +199,7 @@ async function observe(
     warming: router.warming,
     health: router.health,
     ruleAccess: router.access,
+    healthCheck: router.healthCheck,
   };
 }
 
@@ -229,6 +230,14 @@ async function execute(
         resources.targetGroupArn = (
           await deps.router.ensureTargetGroup(ref, { port, healthPath })
         ).targetGroupArn;
+        break;
+      }
+      case 'updateTargetGroup': {
+        const { port, healthPath } = need(spec, 'a running target');
+        await deps.router.updateTargetGroup(ref, need(resources.targetGroupArn, 'a target group'), {
+          port,
+          healthPath,
+        });
         break;
       }
       case 'registerRevision':
