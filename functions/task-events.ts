@@ -15,7 +15,7 @@ export async function taskStateChanged(platform: BasePart, event: unknown): Prom
     if (!service) return 'ignored';
     if (parsed.detail.eventName === 'SERVICE_STEADY_STATE') return onServiceSteady(platform, service);
     if (parsed.detail.eventName === 'SERVICE_TASK_PLACEMENT_FAILURE')
-      return onServicePlacementFailure(platform, service);
+      return onServicePlacementFailure(platform, service, parsed.detail.reason ?? 'no reason given');
     return 'ignored';
   }
   const task = taskEventOf(parsed);

@@ -1,7 +1,7 @@
 import { documentClient } from '@matinee/aws';
 import { checkDashboardAccess, hostOnly, respondToDashboard, respondToWake } from '@matinee/core';
 import { albClientAddress } from './lib/client-address.ts';
-import { albEvent } from './lib/events.ts';
+import { albEvent, albRequestPath } from './lib/events.ts';
 import { type AlbResult, albResult } from './lib/http.ts';
 import { type BasePart, basePart, linkedSettings, once, type WakePart, wakePart } from './lib/platform.ts';
 
@@ -17,8 +17,7 @@ export async function serveDefaultRule(platform: Deps, event: unknown): Promise<
     return albResult({ status: 400, headers: { 'content-type': 'text/plain' }, body: 'not an ALB request' });
   const request = parsed.data;
   const host = hostOnly(request.headers.host ?? '');
-  const query = new URLSearchParams(request.queryStringParameters ?? {}).toString();
-  const path = `${request.path}${query ? `?${query}` : ''}`;
+  const path = albRequestPath(request);
 
   if (host === platform.settings.domain) {
     const access = checkDashboardAccess(

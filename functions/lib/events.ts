@@ -28,6 +28,21 @@ export const albEvent = z.object({
 });
 export type AlbEvent = z.infer<typeof albEvent>;
 
+/** Anything a URL may not hold as it is; a `%` that starts no escape is one of them. */
+const NOT_URL_SAFE = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$'()*+,;=:@/?%]/gu;
+
+/**
+ * The request's path and query as the client wrote them. The ALB hands the query over undecoded (a
+ * space arrives as `%20`), so it is joined back as it came, not encoded a second time (`%2520`); only what
+ * no URL may hold is escaped, since the result ends up in a redirect's Location.
+ */
+export function albRequestPath(request: Pick<AlbEvent, 'path' | 'queryStringParameters'>): string {
+  const pairs = Object.entries(request.queryStringParameters ?? {}).map(([name, value]) =>
+    `${name}=${value}`.replace(NOT_URL_SAFE, (c) => encodeURIComponent(c)),
+  );
+  return pairs.length ? `${request.path}?${pairs.join('&')}` : request.path;
+}
+
 /** EventBridge's "ECS Task State Change", as the task-events rule delivers it. */
 export const ecsTaskStateChange = z.object({
   'detail-type': z.literal('ECS Task State Change'),

@@ -191,7 +191,9 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
     await d.step('unset', () => d.webhook('issue_comment', command('/matinee env --unset FEATURE_X')));
     expect((await env())?.overrides ?? {}).toEqual({});
     await d.step('keep-awake', () => d.webhook('issue_comment', command('/matinee keep-awake 4h')));
-    expect((await env())?.keepAwakeUntil).toBeDefined();
+    expect((await env())?.keepAwakeUntil).toBe(
+      new Date(d.clock.now().getTime() + 4 * 3600_000).toISOString(),
+    );
     await d.step('unknown', () => d.webhook('issue_comment', command('/matinee dance')));
     await d.step('reader', () => d.webhook('issue_comment', command('/matinee sleep', 'reader')));
 

@@ -102,6 +102,45 @@ function upgrade(port: number): Promise<string> {
   });
 }
 
+/**
+ * A WebSocket client by hand (RFC 6455): the handshake through the router to the app's /echo, then one
+ * masked text frame, and the text of the frame that comes back.
+ */
+function webSocketEcho(port: number, text: string): Promise<{ handshake: string; echo: string }> {
+  return new Promise((done, fail) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        `GET /echo HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      );
+    });
+    let received = Buffer.alloc(0);
+    let handshake: string | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (handshake === undefined) {
+        const end = received.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        handshake = received.subarray(0, end).toString();
+        received = received.subarray(end + 4);
+        if (!handshake.startsWith('HTTP/1.1 101 ')) {
+          socket.destroy();
+          return done({ handshake, echo: '' });
+        }
+        const payload = Buffer.from(text);
+        const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+        const masked = payload.map((byte, i) => byte ^ (mask[i % 4] ?? 0));
+        socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
+      }
+      const length = (received[1] ?? 0) & 0x7f;
+      if (received.length < 2 + length) return;
+      socket.destroy();
+      done({ handshake, echo: received.subarray(2, 2 + length).toString() });
+    });
+    socket.on('end', () => done({ handshake: handshake ?? received.toString(), echo: '' }));
+    socket.on('error', fail);
+  });
+}
+
 /** Matinee with #42 opened and served through its host. */
 async function served(config?: string) {
   const started = await start(config);
@@ -195,12 +234,15 @@ describe('the local router', () => {
     expect((await hostRequest(port, 'localhost', '/')).body).toContain('<table>');
   });
 
-  it('passes WebSocket upgrades through to the preview', async () => {
-    const { port } = await served();
-    // examples/hello does not speak WebSocket: it answers the upgrade with a plain HTTP response, which
-    // proves the handshake reached the app through the router.
-    const answer = await upgrade(port);
-    expect(answer).toMatch(/^HTTP\/1\.1 \d{3}/);
+  it('passes WebSocket upgrades through to the preview, and its messages both ways', async () => {
+    const { port } = await served(STREAM_CONFIG);
+
+    const { handshake, echo } = await webSocketEcho(port, 'hello through the router');
+
+    expect(handshake).toMatch(/^HTTP\/1\.1 101 /);
+    // The app's answer to this key (RFC 6455's example): the handshake reached it and came back whole.
+    expect(handshake).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    expect(echo).toBe('hello through the router');
   });
 
   it('refuses dashboard actions posted from another site, and takes them from its own pages', async () => {

@@ -757,8 +757,20 @@ export class FakeAws {
         TargetGroups: groups.map((group) => ({
           TargetGroupArn: group.arn,
           TargetGroupName: group.name,
+          Protocol: group.input.Protocol,
           Port: group.input.Port,
-          HealthCheckPath: group.input.HealthCheckPath,
+          VpcId: group.input.VpcId,
+          TargetType: group.input.TargetType,
+          // AWS fills in its defaults for what the create left out.
+          HealthCheckEnabled: group.input.HealthCheckEnabled ?? true,
+          HealthCheckProtocol: group.input.HealthCheckProtocol ?? 'HTTP',
+          HealthCheckPort: group.input.HealthCheckPort ?? 'traffic-port',
+          HealthCheckPath: group.input.HealthCheckPath ?? '/',
+          HealthCheckIntervalSeconds: group.input.HealthCheckIntervalSeconds ?? 30,
+          HealthCheckTimeoutSeconds: group.input.HealthCheckTimeoutSeconds ?? 5,
+          HealthyThresholdCount: group.input.HealthyThresholdCount ?? 5,
+          UnhealthyThresholdCount: group.input.UnhealthyThresholdCount ?? 2,
+          Matcher: group.input.Matcher ?? { HttpCode: '200' },
         })),
       };
     });

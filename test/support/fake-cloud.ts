@@ -105,6 +105,7 @@ export class FakeCloud implements Runtime, Router, Activity, Inventory {
       ruleArn: this.rules.get(ref.host)?.arn,
       access: this.rules.get(ref.host)?.access,
       health,
+      healthCheck: group && { path: group.healthPath, standard: true },
     };
   }
 
@@ -172,6 +173,18 @@ export class FakeCloud implements Runtime, Router, Activity, Inventory {
       };
       this.targetGroups.set(ref.names.targetGroup, group);
       return { targetGroupArn: group.arn };
+    });
+  }
+
+  updateTargetGroup(
+    ref: EnvironmentRef,
+    targetGroupArn: string,
+    input: { port: number; healthPath: string },
+  ) {
+    return this.mutate('updateTargetGroup', () => {
+      const group = this.targetGroups.get(ref.names.targetGroup);
+      if (group?.arn !== targetGroupArn) throw new Error(`target group ${targetGroupArn} not found`);
+      Object.assign(group, input);
     });
   }
 

@@ -49,7 +49,14 @@ export async function serveLambda(
             method: request.method,
             path: url.pathname,
             headers,
-            query: Object.fromEntries(url.searchParams),
+            // The ALB passes query values as written, undecoded (and the last of a repeated name).
+            query: Object.fromEntries(
+              url.search
+                .slice(1)
+                .split('&')
+                .filter(Boolean)
+                .map((pair) => [pair.split('=')[0] ?? '', pair.split('=').slice(1).join('=')]),
+            ),
             body: body ?? '',
           });
     try {

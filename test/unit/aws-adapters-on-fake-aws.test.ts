@@ -100,6 +100,7 @@ describe('the adapters through a life on (fake) AWS', () => {
       ruleArn: undefined,
       warming: true, // attached by the rule nobody matches yet
       health: 'healthy',
+      healthCheck: { path: '/health', standard: true },
     });
     expect((await runtime.describe(REF)).service).toMatchObject({
       desiredCount: 1,

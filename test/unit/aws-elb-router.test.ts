@@ -122,6 +122,7 @@ describe('ElbRouter.ensureTargetGroup', () => {
       VpcId: 'vpc-1',
       HealthCheckEnabled: true,
       HealthCheckProtocol: 'HTTP',
+      HealthCheckPort: 'traffic-port',
       HealthCheckPath: '/health',
       HealthCheckIntervalSeconds: 5,
       HealthCheckTimeoutSeconds: 4,
@@ -350,18 +351,75 @@ describe('ElbRouter.removeRule', () => {
   });
 });
 
+/** The health check ElbRouter makes, as DescribeTargetGroups reports it. */
+const CHECKED = {
+  HealthCheckEnabled: true,
+  HealthCheckProtocol: 'HTTP' as const,
+  HealthCheckPort: 'traffic-port',
+  HealthCheckPath: '/health',
+  HealthCheckIntervalSeconds: 5,
+  HealthCheckTimeoutSeconds: 4,
+  HealthyThresholdCount: 2,
+  UnhealthyThresholdCount: 2,
+  Matcher: { HttpCode: '200-399' },
+};
+
 describe('ElbRouter.describe', () => {
-  it('asks a recorded group for its health directly, without looking it up by name', async () => {
+  it('asks a recorded group for its health and health check directly, without looking it up by name', async () => {
     const { mock, router } = setup();
     mock.on(DescribeRulesCommand).resolves({ Rules: [liveRule(), DEFAULT_RULE] });
     mock
       .on(DescribeTargetHealthCommand)
       .resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] });
+    mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG, ...CHECKED }] });
 
     const seen = await router.describe({ ...REF, known: { targetGroupArn: TG } });
 
-    expect(seen).toEqual({ targetGroupArn: TG, ruleArn: RULE, warming: false, health: 'healthy' });
-    expect(mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(0);
+    expect(seen).toEqual({
+      targetGroupArn: TG,
+      ruleArn: RULE,
+      warming: false,
+      health: 'healthy',
+      healthCheck: { path: '/health', standard: true },
+    });
+    expect(mock.commandCalls(DescribeTargetGroupsCommand).map((call) => call.args[0].input)).toEqual([
+      { TargetGroupArns: [TG] },
+    ]);
+  });
+
+  it('reports a health check whose port, matcher or timings are not its own as not standard', async () => {
+    const drifts = [
+      { HealthCheckPort: '8080' },
+      { Matcher: { HttpCode: '200' } },
+      { HealthCheckIntervalSeconds: 30 },
+      { HealthyThresholdCount: 5 },
+      { HealthCheckProtocol: 'HTTPS' as const },
+    ];
+    for (const drift of drifts) {
+      const { mock, router } = setup();
+      mock.on(DescribeRulesCommand).resolves({ Rules: [DEFAULT_RULE] });
+      mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+      mock
+        .on(DescribeTargetGroupsCommand)
+        .resolves({ TargetGroups: [{ TargetGroupArn: TG, ...CHECKED, ...drift }] });
+
+      const seen = await router.describe({ ...REF, known: { targetGroupArn: TG } });
+
+      expect(seen.healthCheck, JSON.stringify(drift)).toEqual({ path: '/health', standard: false });
+    }
+  });
+
+  it('modifies the group to the wanted health check path with its own settings', async () => {
+    const { mock, router } = setup();
+    mock.on(ModifyTargetGroupCommand).resolves({});
+
+    await router.updateTargetGroup(REF, TG, { port: 3000, healthPath: '/healthz' });
+
+    expect(mock.commandCalls(ModifyTargetGroupCommand)[0]?.args[0].input).toEqual({
+      TargetGroupArn: TG,
+      ...CHECKED,
+      HealthCheckPath: '/healthz',
+    });
   });
 
   it('looks the group up by name when the recorded one is gone', async () => {

@@ -158,6 +158,9 @@ describe('commands', () => {
     const h = harness();
     await ready(h);
     await say(h, '/matinee keep-awake 2h');
+    expect((await h.store.get(ID))?.keepAwakeUntil).toBe(
+      new Date(h.clock.now().getTime() + 2 * 3600_000).toISOString(),
+    );
     h.clock.advance(90 * 60_000);
     expect((await sweep(h.deps)).slept).toEqual([]);
     h.clock.advance(61 * 60_000);

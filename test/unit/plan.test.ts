@@ -46,6 +46,52 @@ describe('plan', () => {
     expect(plan({ phase: 'running', spec }, ready)).toEqual([]);
   });
 
+  it('changes the target group’s health check to the new commit’s path before rolling it out', () => {
+    const ready: Observed = {
+      revisions: 1,
+      targetGroupArn: 'tg',
+      ruleArn: 'rule',
+      service: service(),
+      health: 'healthy',
+      healthCheck: { path: '/health', standard: true },
+    };
+    const next = { ...spec, revision: 'bbbb-1', healthPath: '/healthz' };
+
+    expect(kinds(plan({ phase: 'running', spec: next }, ready))).toEqual([
+      'updateTargetGroup',
+      'registerRevision',
+      'ensureService',
+    ]);
+    expect(kinds(plan({ phase: 'running', spec }, ready))).toEqual([]);
+  });
+
+  it('puts back a health check whose port, matcher or timings drifted from the router’s own', () => {
+    const drifted: Observed = {
+      revisions: 1,
+      targetGroupArn: 'tg',
+      ruleArn: 'rule',
+      service: service(),
+      health: 'healthy',
+      healthCheck: { path: '/health', standard: false },
+    };
+    expect(kinds(plan({ phase: 'running', spec }, drifted))).toEqual(['updateTargetGroup']);
+  });
+
+  it('re-attaches a sleeping environment’s group and brings its health check up to date on waking', () => {
+    const asleep: Observed = {
+      revisions: 1,
+      targetGroupArn: 'tg',
+      service: service({ desiredCount: 0, runningCount: 0 }),
+      health: 'none',
+      healthCheck: { path: '/old', standard: true },
+    };
+    expect(kinds(plan({ phase: 'running', spec }, asleep))).toEqual([
+      'ensureTargetGroup',
+      'updateTargetGroup',
+      'scaleService',
+    ]);
+  });
+
   it('rolls a new commit out behind the existing rule', () => {
     const ready: Observed = {
       revisions: 1,

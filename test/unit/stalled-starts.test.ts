@@ -81,11 +81,29 @@ describe('a task ECS could not place', () => {
     const h = await starting();
     h.bus.requests.length = 0;
 
-    expect(await onServicePlacementFailure(h.deps, SERVICE)).toBe('reconcile');
+    expect(await onServicePlacementFailure(h.deps, SERVICE, 'RESOURCE:FARGATE')).toBe('reconcile');
     await h.drain();
 
     const revisions = [...h.cloud.taskDefinitions.values()][0] ?? [];
     expect(revisions.map((r) => r.spec.spot)).toEqual([true, false]);
+  });
+
+  it('fails the commit with the reason when the task cannot be placed for anything but capacity', async () => {
+    const h = await starting();
+    h.bus.requests.length = 0;
+
+    const outcome = await onServicePlacementFailure(h.deps, SERVICE, 'RESOURCE:ENI');
+    await h.drain();
+
+    expect(outcome).toBe('failed');
+    const env = await h.store.get(ID);
+    expect(env?.spotUnavailableAt).toBeUndefined();
+    expect(env?.observed).toMatchObject({
+      phase: 'failed',
+      failure: { reason: 'ECS could not place a task: RESOURCE:ENI' },
+    });
+    expect([...h.cloud.taskDefinitions.values()][0]?.map((r) => r.spec.spot)).toEqual([true]);
+    expect([...h.cloud.services.values()].map((s) => s.desiredCount)).toEqual([0]);
   });
 
   it('leaves an environment that runs on-demand already to ECS', async () => {
@@ -96,7 +114,7 @@ describe('a task ECS could not place', () => {
     expect((await h.store.get(ID))?.observed.phase).toBe('starting');
     h.bus.requests.length = 0;
 
-    expect(await onServicePlacementFailure(h.deps, SERVICE)).toBe('ignored');
+    expect(await onServicePlacementFailure(h.deps, SERVICE, 'RESOURCE:FARGATE')).toBe('ignored');
     expect(h.bus.ids).toEqual([]);
   });
 });

@@ -136,7 +136,10 @@ describe('pull request events', () => {
     await event(h, 'closed', { open: false, merged: true, updatedAt: '2026-11-02T10:00:00Z' });
     await h.drain();
     expect((await h.store.get(ID))?.observed.phase).toBe('deleted');
-    expect((await h.store.get(ID))?.expiresAt).toBeDefined();
+    // The tombstone answers 410 for 30 days from the teardown, to the millisecond.
+    expect((await h.store.get(ID))?.expiresAt).toBe(
+      new Date(h.clock.now().getTime() + 30 * 86_400_000).toISOString(),
+    );
     expect(h.cloud.inventory()).toEqual([]);
   });
 });

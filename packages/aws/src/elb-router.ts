@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   type EnvironmentRef,
+  type HealthCheckState,
   MatineeError,
   type Router,
   type RuleAccess,
@@ -59,16 +60,37 @@ function absent(error: unknown): undefined {
 const RULE_ABSENT = ['RuleNotFoundException', 'RuleNotFound'];
 const PRIORITY_TAKEN = ['PriorityInUseException', 'PriorityInUse'];
 
-/** Fast checks: a preview is judged healthy about 10 s after its app answers. */
+/**
+ * Fast checks: a preview is judged healthy about 10 s after its app answers. On the port each target
+ * receives traffic on, which is the app's container port ECS registers it with: the group's own `Port`
+ * (which cannot be modified) decides nothing for targets registered by ECS, so a changed `app.port` needs
+ * no change of the group.
+ */
 const HEALTH_CHECK = {
   HealthCheckEnabled: true,
   HealthCheckProtocol: 'HTTP',
+  HealthCheckPort: 'traffic-port',
   HealthCheckIntervalSeconds: 5,
   HealthCheckTimeoutSeconds: 4,
   HealthyThresholdCount: 2,
   UnhealthyThresholdCount: 2,
   Matcher: { HttpCode: '200-399' },
 } as const;
+
+/** The group's health check, and whether all but its path is `HEALTH_CHECK` (the path is the app's). */
+function healthCheckOf(group: TargetGroup): HealthCheckState | undefined {
+  if (group.HealthCheckPath === undefined) return undefined;
+  const standard =
+    group.HealthCheckEnabled !== false &&
+    group.HealthCheckProtocol === HEALTH_CHECK.HealthCheckProtocol &&
+    (group.HealthCheckPort ?? HEALTH_CHECK.HealthCheckPort) === HEALTH_CHECK.HealthCheckPort &&
+    group.HealthCheckIntervalSeconds === HEALTH_CHECK.HealthCheckIntervalSeconds &&
+    group.HealthCheckTimeoutSeconds === HEALTH_CHECK.HealthCheckTimeoutSeconds &&
+    group.HealthyThresholdCount === HEALTH_CHECK.HealthyThresholdCount &&
+    group.UnhealthyThresholdCount === HEALTH_CHECK.UnhealthyThresholdCount &&
+    group.Matcher?.HttpCode === HEALTH_CHECK.Matcher.HttpCode;
+  return { path: group.HealthCheckPath, standard };
+}
 
 function hostOf(rule: Rule): string | undefined {
   const condition = rule.Conditions?.find((c) => c.Field === 'host-header');
@@ -137,16 +159,48 @@ export class ElbRouter implements Router {
     warming: boolean;
     health: TargetHealth;
     access?: RuleAccess;
+    healthCheck?: HealthCheckState;
   }> {
     const known = ref.known.targetGroupArn;
     if (known) {
-      // The recorded group answers for itself: its health, or not-found when it is gone.
-      const [rules, health] = await Promise.all([this.listRules(), this.health(known).catch(absent)]);
-      if (health !== undefined) return { targetGroupArn: known, ...this.ruleState(ref, rules), health };
+      // The recorded group answers for itself: its settings and health, or not-found when it is gone.
+      const [rules, group, health] = await Promise.all([
+        this.listRules(),
+        this.targetGroupByArn(known).catch(absent),
+        this.health(known).catch(absent),
+      ]);
+      if (group && health !== undefined)
+        return {
+          targetGroupArn: known,
+          ...this.ruleState(ref, rules),
+          health,
+          healthCheck: healthCheckOf(group),
+        };
     }
     const [group, rules] = await Promise.all([this.findTargetGroup(ref), this.listRules()]);
     const health = group?.TargetGroupArn ? await this.health(group.TargetGroupArn) : 'none';
-    return { targetGroupArn: group?.TargetGroupArn, ...this.ruleState(ref, rules), health };
+    return {
+      targetGroupArn: group?.TargetGroupArn,
+      ...this.ruleState(ref, rules),
+      health,
+      healthCheck: group ? healthCheckOf(group) : undefined,
+    };
+  }
+
+  async updateTargetGroup(
+    ref: EnvironmentRef,
+    targetGroupArn: string,
+    input: { port: number; healthPath: string },
+  ): Promise<void> {
+    await aws(`ModifyTargetGroup ${ref.names.targetGroup}`, () =>
+      this.elb.send(
+        new ModifyTargetGroupCommand({
+          TargetGroupArn: targetGroupArn,
+          HealthCheckPath: input.healthPath,
+          ...HEALTH_CHECK,
+        }),
+      ),
+    );
   }
 
   /** The live host rule and its cookie condition, and whether a warming one holds the group attached. */
@@ -198,7 +252,7 @@ export class ElbRouter implements Router {
       if (!isAwsError(error, 'DuplicateTargetGroupNameException', 'DuplicateTargetGroupName'))
         throw fromAws(error, `CreateTargetGroup ${name}`);
       // Same name, other settings (the health path changed): adopt it if it is this environment's.
-      targetGroupArn = await this.adoptTargetGroup(ref, input.healthPath);
+      targetGroupArn = await this.adoptTargetGroup(ref, input);
     }
     // Attached before anything else can fail: a reconcile that observes the group skips this step, so a
     // group left without its rule would stay unattached (see the class comment).
@@ -358,6 +412,19 @@ export class ElbRouter implements Router {
       .sort((a, b) => Number(a.Priority) - Number(b.Priority));
   }
 
+  /** The group of a recorded ARN; TargetGroupNotFound stays recognisable to the caller. */
+  private async targetGroupByArn(arn: string): Promise<TargetGroup | undefined> {
+    try {
+      const { TargetGroups } = await this.elb.send(
+        new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }),
+      );
+      return TargetGroups?.[0];
+    } catch (error) {
+      if (isAwsError(error, ...TARGET_GROUP_ABSENT)) throw error;
+      throw fromAws(error, `DescribeTargetGroups ${arn}`);
+    }
+  }
+
   private async findTargetGroup(ref: EnvironmentRef): Promise<TargetGroup | undefined> {
     try {
       const { TargetGroups } = await this.elb.send(
@@ -371,7 +438,10 @@ export class ElbRouter implements Router {
   }
 
   /** The existing group of this name, if its tags say it is this environment's; its health check made current. */
-  private async adoptTargetGroup(ref: EnvironmentRef, healthPath: string): Promise<string> {
+  private async adoptTargetGroup(
+    ref: EnvironmentRef,
+    input: { port: number; healthPath: string },
+  ): Promise<string> {
     const name = ref.names.targetGroup;
     const arn = (await this.findTargetGroup(ref))?.TargetGroupArn;
     // Deleted between the two calls: the next reconcile creates it.
@@ -387,11 +457,7 @@ export class ElbRouter implements Router {
         `target group name ${name} is taken by a target group that is not environment ${ref.id}'s`,
       );
     }
-    await aws(`ModifyTargetGroup ${name}`, () =>
-      this.elb.send(
-        new ModifyTargetGroupCommand({ TargetGroupArn: arn, HealthCheckPath: healthPath, ...HEALTH_CHECK }),
-      ),
-    );
+    await this.updateTargetGroup(ref, arn, input);
     return arn;
   }
 

@@ -143,6 +143,15 @@ export interface Runtime {
 
 export type TargetHealth = 'healthy' | 'unhealthy' | 'initial' | 'none';
 
+/**
+ * A target group's health check: the path it requests, and whether everything else about it (the port it
+ * checks, the status codes it accepts, its timings) is what the router itself would set.
+ */
+export interface HealthCheckState {
+  path: string;
+  standard: boolean;
+}
+
 /** The cookie a private preview's host rule requires (see access/credentials.ts). */
 export interface RuleAccess {
   cookieName: string;
@@ -162,11 +171,23 @@ export interface Router {
     warming?: boolean;
     health: TargetHealth;
     access?: RuleAccess;
+    /** The target group's health check as the load balancer has it (see `HealthCheckState`). */
+    healthCheck?: HealthCheckState;
   }>;
   ensureTargetGroup(
     ref: EnvironmentRef,
     input: { port: number; healthPath: string },
   ): Promise<{ targetGroupArn: string }>;
+  /**
+   * Makes the existing group's health check the one `input` asks for, with the router's own settings
+   * (port, matcher, timings): a changed `app.health` must reach the load balancer, or it fails every
+   * check of the new tasks. Idempotent.
+   */
+  updateTargetGroup(
+    ref: EnvironmentRef,
+    targetGroupArn: string,
+    input: { port: number; healthPath: string },
+  ): Promise<void>;
   /**
    * The host rule sending `ref.host` to the target group. Idempotent. With `access`, the rule forwards only
    * requests whose Cookie header carries `<cookieName>=<secret>` (on AWS a second condition, `http-header`

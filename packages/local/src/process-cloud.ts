@@ -6,6 +6,7 @@ import {
   type Activity,
   cookieAdmits,
   type EnvironmentRef,
+  type HealthCheckState,
   type Inventory,
   type OwnedResource,
   type Router,
@@ -103,9 +104,11 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
       ruleArn?: string;
       health: TargetHealth;
       access?: RuleAccess;
+      healthCheck?: HealthCheckState;
     }
   > {
     const service = this.services.get(ref.names.service);
+    const group = this.targetGroups.get(ref.names.targetGroup);
     const revisions = this.revisions.get(ref.names.family) ?? [];
     const task = service?.task;
     return {
@@ -117,10 +120,11 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
         revision: revisions.find((r) => r.arn === service.taskDefinitionArn)?.spec.revision,
       },
       revisions: revisions.length,
-      targetGroupArn: this.targetGroups.get(ref.names.targetGroup)?.arn,
+      targetGroupArn: group?.arn,
       ruleArn: this.rules.get(ref.host)?.arn,
       access: this.rules.get(ref.host)?.access,
       health: !task ? 'none' : task.healthy ? 'healthy' : 'initial',
+      healthCheck: group && { path: group.healthPath, standard: true },
     };
   }
 
@@ -190,6 +194,12 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     };
     this.targetGroups.set(ref.names.targetGroup, group);
     return { targetGroupArn: group.arn };
+  }
+
+  /** The path the next task's health checks request. */
+  async updateTargetGroup(ref: EnvironmentRef, _arn: string, input: { port: number; healthPath: string }) {
+    const group = this.targetGroups.get(ref.names.targetGroup);
+    if (group) group.healthPath = input.healthPath;
   }
 
   async ensureRule(ref: EnvironmentRef, targetGroupArn: string, access?: RuleAccess) {

@@ -1,4 +1,11 @@
-import type { RuleAccess, ServiceState, TargetHealth, TaskSpec, VolumeHandle } from '../ports.ts';
+import type {
+  HealthCheckState,
+  RuleAccess,
+  ServiceState,
+  TargetHealth,
+  TaskSpec,
+  VolumeHandle,
+} from '../ports.ts';
 import { volumesMissing } from '../volumes/task-volumes.ts';
 
 /** What the cloud should hold for an environment. */
@@ -26,10 +33,13 @@ export interface Observed {
   health: TargetHealth;
   /** The environment's volumes that exist (see Volumes). */
   volumes?: VolumeHandle[];
+  /** The target group's health check, when the router reports it. */
+  healthCheck?: HealthCheckState;
 }
 
 export type Step =
   | { kind: 'ensureTargetGroup' }
+  | { kind: 'updateTargetGroup' }
   | { kind: 'registerRevision' }
   | { kind: 'ensureService'; desiredCount: number }
   | { kind: 'scaleService'; desiredCount: number }
@@ -69,6 +79,10 @@ export function plan(target: Target, observed: Observed): Step[] {
       // and a sleeping environment's group is detached: ensureTargetGroup (re)attaches it before tasks start.
       if (!observed.targetGroupArn || (!observed.ruleArn && (!current || scaleUp)))
         steps.push({ kind: 'ensureTargetGroup' });
+      // A changed health check (`app.health`) reaches the group before the tasks it would judge start.
+      const check = observed.healthCheck;
+      if (observed.targetGroupArn && check && (check.path !== target.spec.healthPath || !check.standard))
+        steps.push({ kind: 'updateTargetGroup' });
       if (!current) {
         steps.push({ kind: 'registerRevision' }, { kind: 'ensureService', desiredCount: 1 });
       } else if (scaleUp) {

@@ -212,6 +212,7 @@ async function observe(
     health: router.health,
     ruleAccess: router.access,
     ...(volumes?.length ? { volumes } : {}),
+    healthCheck: router.healthCheck,
   };
 }
 
@@ -243,6 +244,14 @@ async function execute(
         resources.targetGroupArn = (
           await deps.router.ensureTargetGroup(ref, { port, healthPath })
         ).targetGroupArn;
+        break;
+      }
+      case 'updateTargetGroup': {
+        const { port, healthPath } = need(spec, 'a running target');
+        await deps.router.updateTargetGroup(ref, need(resources.targetGroupArn, 'a target group'), {
+          port,
+          healthPath,
+        });
         break;
       }
       case 'registerRevision':

@@ -47,24 +47,55 @@ export async function onServiceSteady(
   return 'reconcile';
 }
 
+/** The reason ECS gives for a task it could not place because Fargate (or Fargate Spot) has no room. */
+export const NO_FARGATE_CAPACITY = 'RESOURCE:FARGATE';
+
 /**
- * ECS could not place a task of the service. On Fargate Spot that is Spot having no room in the region's
- * zones right now: the environment moves to on-demand Fargate (a new deployment) until it next sleeps,
- * instead of waiting for Spot with its waking page spinning. On-demand failing too is left to ECS, which
- * keeps trying, and to the sweep, which keeps asking.
+ * ECS could not place a task of the service. For want of Fargate capacity (`RESOURCE:FARGATE`) on Spot,
+ * that is Spot having no room in the region's zones right now: the environment moves to on-demand Fargate
+ * (a new deployment) until it next sleeps, instead of waiting for Spot with its waking page spinning.
+ * On-demand without room is left to ECS, which keeps trying, and to the sweep, which keeps asking. Any
+ * other reason (a subnet without free addresses, an ENI limit, a platform version) is no capacity problem
+ * and will not pass by itself: the environment's commit fails with the reason ECS gave.
  */
 export async function onServicePlacementFailure(
   deps: TaskEventDeps,
   service: string,
-): Promise<'ignored' | 'reconcile'> {
+  reason: string,
+): Promise<'ignored' | 'reconcile' | 'failed'> {
   const found = await environmentOfService(deps, service);
+  if (!found) return 'ignored';
+  const now = deps.clock.now().toISOString();
+  if (reason !== NO_FARGATE_CAPACITY) {
+    const failure = `ECS could not place a task: ${reason}`;
+    const { written } = await updateEnvironment(deps.store, found.id, (env) =>
+      env?.desired.phase === 'running' && !currentFailure(env)
+        ? {
+            env: {
+              ...env,
+              observed: {
+                ...env.observed,
+                phase: 'failed',
+                since: now,
+                failure: { sha: env.desired.sha, reason: failure, at: now },
+              },
+              updatedAt: now,
+            },
+            result: undefined,
+          }
+        : { result: undefined },
+    );
+    if (!written) return 'ignored';
+    deps.log.warn('a task could not be placed', { id: found.id, reason });
+    await deps.bus.requestReconcile([found.id], 'failed');
+    return 'failed';
+  }
   const onSpot = (env: Environment) =>
     env.desired.phase === 'running' &&
     env.spotUnavailableAt === undefined &&
     env.config?.status === 'ok' &&
     env.config.value.spot;
-  if (!found || !onSpot(found)) return 'ignored';
-  const now = deps.clock.now().toISOString();
+  if (!onSpot(found)) return 'ignored';
   const { written } = await updateEnvironment(deps.store, found.id, (env) =>
     env && onSpot(env)
       ? { env: { ...env, spotUnavailableAt: now, updatedAt: now }, result: undefined }
