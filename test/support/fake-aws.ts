@@ -155,6 +155,30 @@ function awsError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
 
+/**
+ * What ELBv2 checks of a rule's conditions: at most 5 values and 5 wildcards (`*`, `?`) per rule, values of at
+ * most 128 characters, and an `http-header` condition names its header.
+ */
+function checkConditions(conditions: RuleCondition[]): void {
+  const values = conditions.flatMap(
+    (c) =>
+      c.HostHeaderConfig?.Values ??
+      c.HttpHeaderConfig?.Values ??
+      c.SourceIpConfig?.Values ??
+      c.PathPatternConfig?.Values ??
+      c.Values ??
+      [],
+  );
+  if (values.length > 5) throw awsError('ValidationError', 'A rule can only have five condition values');
+  const wildcards = values.join('').replace(/[^*?]/g, '').length;
+  if (wildcards > 5) throw awsError('ValidationError', 'A rule can only have five wildcards');
+  const long = values.find((value) => value.length > 128);
+  if (long) throw awsError('ValidationError', `Condition value '${long}' exceeds 128 characters`);
+  for (const condition of conditions)
+    if (condition.Field === 'http-header' && !condition.HttpHeaderConfig?.HttpHeaderName)
+      throw awsError('ValidationError', 'An http-header condition must name its header');
+}
+
 const meta = { $metadata: {} };
 const tagPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
@@ -859,6 +883,7 @@ export class FakeAws {
         throw new TooManyRulesException({ message: 'Too many rules', $metadata: {} });
       for (const action of input.Actions ?? [])
         if (action.TargetGroupArn) this.groupByArn(action.TargetGroupArn);
+      checkConditions(input.Conditions ?? []);
       const tags = this.elbTagsIn(input.Tags);
       const rule: FakeRule = {
         arn: `${this.config.listenerArn.replace(':listener/', ':listener-rule/')}/${hex(++this.serial)}`,
@@ -876,6 +901,7 @@ export class FakeAws {
       if (!rule) throw new RuleNotFoundException({ message: 'One or more rules not found', $metadata: {} });
       for (const action of input.Actions ?? [])
         if (action.TargetGroupArn) this.groupByArn(action.TargetGroupArn);
+      if (input.Conditions) checkConditions(input.Conditions);
       if (input.Conditions) rule.conditions = input.Conditions;
       if (input.Actions) rule.actions = input.Actions;
       return { Rules: [this.ruleOut(rule)] };

@@ -12,6 +12,7 @@ import { ElbRouter } from '@matinee/aws';
 import { type EnvironmentRef, environmentId, environmentRef, MatineeError } from '@matinee/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { fakeAws } from '../support/fake-aws.ts';
 
 /** The ELB router's cookie condition for private previews: the exact requests it sends. */
 const HOST = 'fix-login-pr42.preview.example.com';
@@ -146,5 +147,37 @@ describe('a private preview’s host rule', () => {
       await expect(router.ensureRule(REF, TG, access), JSON.stringify(access)).rejects.toThrow(MatineeError);
       expect(mock.commandCalls(ModifyRuleCommand)).toHaveLength(0);
     }
+  });
+});
+
+describe('the cookie condition on the stateful fake, which checks conditions as ELBv2 does', () => {
+  it('holds the live rule with its cookie, takes the rotated one, and refuses a sixth wildcard', async () => {
+    const aws = fakeAws();
+    const router = new ElbRouter({
+      elb: aws.clients.elb,
+      vpcId: aws.config.vpcId,
+      listenerArn: aws.config.listenerArn,
+    });
+    const { targetGroupArn } = await router.ensureTargetGroup(REF, { port: 3000, healthPath: '/' });
+
+    await router.ensureRule(REF, targetGroupArn, ACCESS);
+    expect([...aws.rules.values()].map((held) => held.conditions)).toEqual([[BY_HOST, cookie(SECRET)]]);
+    await router.ensureRule(REF, targetGroupArn, { ...ACCESS, secret: ROTATED });
+    expect([...aws.rules.values()].map((held) => held.conditions)).toEqual([[BY_HOST, cookie(ROTATED)]]);
+    expect((await router.describe(REF)).access).toEqual({ ...ACCESS, secret: ROTATED });
+
+    const [held] = aws.rules.keys();
+    await expect(
+      aws.clients.elb.send(
+        new ModifyRuleCommand({
+          RuleArn: held,
+          Conditions: [
+            { Field: 'host-header', HostHeaderConfig: { Values: ['*.preview.example.com'] } },
+            { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'Cookie', Values: ['*a*', '*b??'] } },
+          ],
+        }),
+      ),
+    ).rejects.toThrow(/five wildcards/);
+    expect([...aws.rules.values()].map((rule) => rule.conditions)).toEqual([[BY_HOST, cookie(ROTATED)]]);
   });
 });
