@@ -249,7 +249,6 @@ export async function motoStage(
     // Public unless the test is about access control: the lifecycle opens previews without their links.
     access: { mode: options.access ?? 'public' },
     maxAwake: options.maxAwake ?? 90,
-    access: { mode: 'public' },
   };
   return {
     endpoint,
