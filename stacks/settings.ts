@@ -2,7 +2,8 @@ import { accessModes } from '../packages/core/src/access/mode.ts';
 import { parseDuration } from '../packages/core/src/config/duration.ts';
 import { fargateMemory } from '../packages/core/src/config/fargate.ts';
 import { DEFAULT_PRICES, type FargatePrices } from '../packages/core/src/environment/cost.ts';
-import { assertStage } from '../packages/core/src/environment/naming.ts';
+import { assertStage, domainRoomProblem, MAX_DOMAIN } from '../packages/core/src/environment/naming.ts';
+import { MAX_AWAKE, MAX_AWAKE_REASON } from '../packages/core/src/limits/alb.ts';
 import {
   DEFAULT_WAKE_LIMITS,
   formatRateLimit,
@@ -61,7 +62,8 @@ export const VARIABLES = {
   MATINEE_IDLE: 'optional: default idle timeout before an environment sleeps, 60m unless set',
   MATINEE_SWEEP_SCHEDULE: 'optional: EventBridge schedule of the sweep, rate(5 minutes) unless set',
   MATINEE_RESYNC_SCHEDULE: 'optional: EventBridge schedule of the resync, rate(1 hour) unless set',
-  MATINEE_MAX_AWAKE: 'optional: environments awake at once (1–100, one ALB target group each), 90 unless set',
+  MATINEE_MAX_AWAKE:
+    'optional: environments awake at once (1–99: one ALB target group each, and the wake function has the 100th), 90 unless set',
   MATINEE_FARGATE_PRICES: `optional: Fargate $/hour for cost estimates as vcpu,gb,spotVcpu,spotGb; ${Object.values(DEFAULT_PRICES).join(',')} (us-east-1) unless set`,
   MATINEE_GITHUB_API_URL:
     'optional: GitHub Enterprise Server REST API, e.g. https://github.example.com/api/v3',
@@ -92,13 +94,13 @@ export class StageInputError extends Error {
 }
 
 const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A preview host is `<slug>.<domain>` with a slug of up to 63 characters, and a host is at most 253. */
-const MAX_DOMAIN = 253 - 64;
+/** A DNS name is at most 253 characters (a preview domain is held much shorter: see `domainRoomProblem`). */
+const MAX_NAME = 253;
 
 function domainName(value: string): string | undefined {
   const name = value.trim().toLowerCase().replace(/\.$/, '');
   const labels = name.split('.');
-  if (name.length > MAX_DOMAIN || labels.length < 2 || !labels.every((part) => label.test(part)))
+  if (name.length > MAX_NAME || labels.length < 2 || !labels.every((part) => label.test(part)))
     return undefined;
   return name;
 }
@@ -149,7 +151,9 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     );
   } else {
     const name = domainName(rawDomain);
-    if (name) domain = name;
+    const room = name && domainRoomProblem(name);
+    if (name && room) problems.push(`MATINEE_DOMAIN is too long: ${room}`);
+    else if (name) domain = name;
     else
       problems.push(
         `MATINEE_DOMAIN must be a DNS name of at least two labels (a-z, 0-9, -) and at most ${MAX_DOMAIN} characters, not ${JSON.stringify(rawDomain)}`,
@@ -233,8 +237,8 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
   const maxAwake = integer(
     'MATINEE_MAX_AWAKE',
     90,
-    (value) => Number.isInteger(value) && value >= 1 && value <= 100,
-    'a whole number from 1 to 100 (an ALB holds at most 100 target groups)',
+    (value) => Number.isInteger(value) && value >= 1 && value <= MAX_AWAKE,
+    `a whole number from 1 to ${MAX_AWAKE} (${MAX_AWAKE_REASON})`,
   );
 
   let prices = DEFAULT_PRICES;

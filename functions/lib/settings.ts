@@ -1,3 +1,4 @@
+import { domainRoomProblem, MAX_AWAKE, MAX_AWAKE_REASON } from '@matinee/core';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 
@@ -34,7 +35,14 @@ const rateLimit = z.object({
 export const stageSettingsSchema = z.object({
   stage: nonEmpty,
   /** Previews are `<slug>.<domain>`; the dashboard is the domain itself. */
-  domain: nonEmpty,
+  domain: nonEmpty.check(
+    // Every preview host must fit an ALB host rule: a domain that leaves no room for slugs is refused here,
+    // not by CreateRule once an environment is half made.
+    z.superRefine((domain, ctx) => {
+      const problem = domainRoomProblem(domain);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: domain });
+    }),
+  ),
   region: nonEmpty,
   cluster: z.object({ name: nonEmpty, arn: nonEmpty }),
   loadBalancer: z.object({
@@ -62,8 +70,8 @@ export const stageSettingsSchema = z.object({
   ),
   /** Who may open a preview (MATINEE_ACCESS); the load balancer's allow-list and scheme are not the functions' business. */
   access: z.object({ mode: z.enum(['public', 'link', 'github']) }),
-  /** Awake environments an ALB can hold (each holds a target group; the hard limit is 100 per ALB). */
-  maxAwake: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
+  /** Awake environments an ALB can hold: each holds a target group, and the wake function's is the 100th. */
+  maxAwake: z.number().check(z.int(), z.minimum(1), z.maximum(MAX_AWAKE, { error: MAX_AWAKE_REASON })),
   /** How often the public wake path may wake and retry (core's DEFAULT_WAKE_LIMITS when absent). */
   limits: z.optional(
     z.object({

@@ -155,7 +155,7 @@ describe('ARN patterns', () => {
       fc.property(stage, stage, branch, fc.integer({ min: 1, max: 99_999 }), (mine, other, head, number) => {
         const id = environmentId('acme/web', number);
         const p = stagePatterns(resources(mine));
-        for (const slug of slugCandidates(id, head, number)) {
+        for (const slug of slugCandidates(id, head, number, 'preview.example.com')) {
           const names = resourceNames(mine, id, slug);
           expect(
             matches(

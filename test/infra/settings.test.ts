@@ -81,9 +81,23 @@ describe('readStageInput', () => {
       expect(problems({ MATINEE_DOMAIN: bad }), bad).toEqual([
         expect.stringMatching(/^MATINEE_DOMAIN must be/),
       ]);
-    expect(problems({ MATINEE_DOMAIN: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.com` })).toEqual(
-      [expect.stringContaining('at most 189 characters')],
-    );
+    expect(
+      problems({
+        MATINEE_DOMAIN: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.com`,
+      }),
+    ).toEqual([expect.stringMatching(/^MATINEE_DOMAIN must be/)]);
+  });
+
+  it('refuses a domain that leaves preview hosts no room under the ALB rule limit of 128 characters, saying so', () => {
+    // <slug>.<domain> is at most 128 characters, and a slug needs 21 (pr<number>-<hash>).
+    const longest = `${'a'.repeat(60)}.${'b'.repeat(41)}.com`;
+    expect(longest).toHaveLength(106);
+    expect(problems({ MATINEE_DOMAIN: longest })).toEqual([]);
+    expect(problems({ MATINEE_DOMAIN: `a${longest}` })).toEqual([
+      expect.stringMatching(
+        /^MATINEE_DOMAIN is too long: .*at most 128 characters.*leaves 20 for the slug, which needs 21; use a domain of at most 106 characters/,
+      ),
+    ]);
   });
 
   it('tells every problem at once, each by its variable', () => {
@@ -184,7 +198,7 @@ describe('readStageInput', () => {
         MATINEE_IDLE: '1h30m',
         MATINEE_SWEEP_SCHEDULE: 'rate(1 minute)',
         MATINEE_RESYNC_SCHEDULE: 'cron(0 */2 * * ? *)',
-        MATINEE_MAX_AWAKE: '100',
+        MATINEE_MAX_AWAKE: '99',
         MATINEE_GITHUB_API_URL: 'https://github.acme.dev/api/v3/',
       },
       'p',
@@ -193,13 +207,17 @@ describe('readStageInput', () => {
       defaults: { idleSeconds: 5400 },
       sweepSchedule: 'rate(1 minute)',
       resyncSchedule: 'cron(0 */2 * * ? *)',
-      maxAwake: 100,
+      maxAwake: 99,
       githubApiUrl: 'https://github.acme.dev/api/v3',
     });
     const domain = { MATINEE_DOMAIN: 'preview.example.com' };
     expect(problems({ ...domain, MATINEE_IDLE: '30s' })).toEqual([expect.stringMatching(/^MATINEE_IDLE/)]);
     expect(problems({ ...domain, MATINEE_MAX_AWAKE: '0' })).toEqual([
       expect.stringMatching(/^MATINEE_MAX_AWAKE/),
+    ]);
+    // The wake function's target group is the ALB's 100th.
+    expect(problems({ ...domain, MATINEE_MAX_AWAKE: '100' })).toEqual([
+      expect.stringMatching(/^MATINEE_MAX_AWAKE .*1 to 99 .*wake function's own is one of them/),
     ]);
     expect(problems({ ...domain, MATINEE_RESYNC_SCHEDULE: 'hourly' })).toEqual([
       expect.stringMatching(/^MATINEE_RESYNC_SCHEDULE/),

@@ -43,7 +43,7 @@ let serial = 0;
 function fresh(overrides: Parameters<typeof anEnvironment>[0] = {}) {
   const number = 1000 + ++serial;
   const draft = anEnvironment({ id: environmentId(overrides.repo ?? 'acme/web', number), ...overrides });
-  return { draft, slugs: slugCandidates(draft.id, `branch-${number}`, number) };
+  return { draft, slugs: slugCandidates(draft.id, `branch-${number}`, number, 'preview.example.com') };
 }
 
 async function rawItem(key: { pk: string; sk: string }) {

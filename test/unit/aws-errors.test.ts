@@ -1,5 +1,5 @@
-import { fromAws } from '@matinee/aws';
-import { ConflictError, MatineeError, TransientError } from '@matinee/core';
+import { CapacityError, fromAws } from '@matinee/aws';
+import { ConflictError, MatineeError, TransientError, UserError } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 
 const sdkError = (name: string, httpStatusCode = 400) =>
@@ -10,7 +10,24 @@ describe('SDK errors at the adapter edge', () => {
     expect(fromAws(sdkError('ConditionalCheckFailedException'), 'PutItem')).toBeInstanceOf(ConflictError);
   });
 
-  it.each(['ThrottlingException', 'TooManyTargetGroupsException', 'TooManyRulesException'])(
+  it.each([
+    [
+      'TooManyUniqueTargetGroupsPerLoadBalancer',
+      /CreateRule: the load balancer already forwards to 100 target groups/,
+    ],
+    ['TooManyTargetGroups', /CreateTargetGroup: the account's limit of target groups in this region/],
+    ['TooManyTargetGroupsException', /the account's limit of target groups/],
+  ])('makes %s a capacity failure naming the limit, never a silent retry', (name, message) => {
+    const call = name.includes('Unique') ? 'CreateRule' : 'CreateTargetGroup';
+    const mapped = fromAws(sdkError(name), call);
+    expect(mapped).toBeInstanceOf(CapacityError);
+    expect(mapped).toBeInstanceOf(UserError);
+    expect(mapped).not.toBeInstanceOf(TransientError);
+    expect(mapped.message).toMatch(message);
+    expect(mapped.message).toContain(name);
+  });
+
+  it.each(['ThrottlingException', 'TooManyRulesException'])(
     'makes %s transient, so the reconcile is tried again',
     (name) => {
       const mapped = fromAws(sdkError(name), 'CreateTargetGroup');

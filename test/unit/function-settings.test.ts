@@ -23,6 +23,20 @@ describe('what a function reads from its SST links', () => {
     expect(() => readSettings(broken)).toThrow(/MatineeBus: .*MatineeSettings\.network\.subnets/);
   });
 
+  it('refuses a domain whose preview hosts would not fit an ALB rule, and more awake previews than an ALB holds', () => {
+    const domain = `${'a'.repeat(61)}.${'b'.repeat(41)}.com`;
+    const long = { ...links({}), MatineeSettings: { ...STAGE, domain } };
+    const full = { ...links({}), MatineeSettings: { ...STAGE, maxAwake: 100 } };
+
+    expect(() => readSettings(long)).toThrow(/MatineeSettings\.domain: .*at most 128 characters/);
+    expect(() => readSettings(full)).toThrow(
+      /MatineeSettings\.maxAwake: .*wake function's own is one of them/,
+    );
+    expect(readSettings({ ...links({}), MatineeSettings: { ...STAGE, maxAwake: 99 } }).stage.maxAwake).toBe(
+      99,
+    );
+  });
+
   it('treats a link that SST says is not linked (its Resource throws) as missing', () => {
     const linked = new Proxy(links({}), {
       get(target, name) {

@@ -1,7 +1,10 @@
 import {
   branchLabel,
+  domainRoomProblem,
   environmentId,
   hostFor,
+  MAX_DOMAIN,
+  MAX_HOST,
   MAX_TARGET_GROUP_NAME,
   resourceNames,
   slugCandidates,
@@ -48,7 +51,7 @@ const environments = fc.uniqueArray(
 function claimSlugs(envs: { repo: string; number: number; branch: string }[]): string[] {
   const taken = new Set<string>();
   return envs.map(({ repo, number, branch }) => {
-    const slug = slugCandidates(environmentId(repo, number), branch, number).find(
+    const slug = slugCandidates(environmentId(repo, number), branch, number, DOMAIN).find(
       (candidate) => !taken.has(hostFor(candidate, DOMAIN)),
     );
     if (!slug) throw new Error(`every host of ${repo}#${number} is taken`);
@@ -61,7 +64,7 @@ describe('environment naming', () => {
   it('makes every slug candidate a valid DNS label of at most 63 characters', () => {
     fc.assert(
       fc.property(repo, number, hostileBranch, (r, n, branch) => {
-        for (const slug of slugCandidates(environmentId(r, n), branch, n)) {
+        for (const slug of slugCandidates(environmentId(r, n), branch, n, DOMAIN)) {
           expect(slug).toMatch(dnsLabel);
           expect(slug).not.toContain('--');
         }
@@ -69,10 +72,38 @@ describe('environment naming', () => {
     );
   });
 
+  it('keeps every host within the 128 characters of an ALB host rule, whatever the domain settings accept', () => {
+    const domain = fc
+      .integer({ min: 4, max: MAX_DOMAIN })
+      .map((length) => `${'d'.repeat(Math.max(1, length - 4))}.com`.slice(-length));
+    fc.assert(
+      fc.property(repo, number, hostileBranch, domain, (r, n, branch, d) => {
+        for (const slug of slugCandidates(environmentId(r, n), branch, n, d)) {
+          expect(hostFor(slug, d).length).toBeLessThanOrEqual(MAX_HOST);
+          expect(slug).toMatch(dnsLabel);
+          expect(slug).toMatch(new RegExp(`(^|-)pr${n}(-[0-9a-f]{8})?$`));
+        }
+      }),
+    );
+    // The reproduced case: a 78-character domain gave a 132-character host.
+    const d78 = `${'x'.repeat(70)}.example`;
+    const [slug] = slugCandidates(environmentId('acme/web', 42), 'x'.repeat(200), 42, d78);
+    expect(hostFor(slug ?? '', d78)).toHaveLength(128);
+  });
+
+  it('refuses a domain that leaves a slug no room, with the reason', () => {
+    const d = `${'d'.repeat(MAX_DOMAIN - 3)}.com`;
+    expect(domainRoomProblem(d.slice(1))).toBeUndefined();
+    expect(domainRoomProblem(`d${d}`)).toMatch(
+      /at most 128 characters.*use a domain of at most 106 characters/,
+    );
+    expect(() => slugCandidates(environmentId('acme/web', 1), 'main', 1, `d${d}`)).toThrow(/128/);
+  });
+
   it('always carries the pull request number, so a slug is never empty', () => {
     fc.assert(
       fc.property(repo, number, hostileBranch, (r, n, branch) => {
-        const [plain] = slugCandidates(environmentId(r, n), branch, n);
+        const [plain] = slugCandidates(environmentId(r, n), branch, n, DOMAIN);
         expect(plain).toMatch(new RegExp(`(^|-)pr${n}$`));
       }),
     );
@@ -82,7 +113,7 @@ describe('environment naming', () => {
     fc.assert(
       fc.property(repo, number, hostileBranch, (r, n, branch) => {
         const id = environmentId(r, n);
-        expect(slugCandidates(id, branch, n)).toEqual(slugCandidates(id, branch, n));
+        expect(slugCandidates(id, branch, n, DOMAIN)).toEqual(slugCandidates(id, branch, n, DOMAIN));
       }),
     );
   });
@@ -90,8 +121,8 @@ describe('environment naming', () => {
   it('gives the same pull request number in two repositories different fallback slugs', () => {
     fc.assert(
       fc.property(number, hostileBranch, (n, branch) => {
-        const [, a] = slugCandidates(environmentId('acme/web', n), branch, n);
-        const [, b] = slugCandidates(environmentId('acme/api', n), branch, n);
+        const [, a] = slugCandidates(environmentId('acme/web', n), branch, n, DOMAIN);
+        const [, b] = slugCandidates(environmentId('acme/api', n), branch, n, DOMAIN);
         expect(a).not.toEqual(b);
       }),
     );
@@ -105,8 +136,8 @@ describe('environment naming', () => {
         hostileBranch,
         hostileBranch,
         (r, [a, b], branchA, branchB) => {
-          const [slugA] = slugCandidates(environmentId(r, a as number), branchA, a as number);
-          const [slugB] = slugCandidates(environmentId(r, b as number), branchB, b as number);
+          const [slugA] = slugCandidates(environmentId(r, a as number), branchA, a as number, DOMAIN);
+          const [slugB] = slugCandidates(environmentId(r, b as number), branchB, b as number, DOMAIN);
           expect(slugA).not.toEqual(slugB);
         },
       ),
@@ -171,7 +202,7 @@ describe('environment naming', () => {
   });
 
   it('reads like the branch when it can', () => {
-    expect(slugCandidates(environmentId('acme/web', 42), 'feature/Fix_Login', 42)[0]).toBe(
+    expect(slugCandidates(environmentId('acme/web', 42), 'feature/Fix_Login', 42, DOMAIN)[0]).toBe(
       'feature-fix-login-pr42',
     );
     expect(branchLabel('Crème-brûlée 🍮 v2.1')).toBe('creme-brulee-v2-1');
@@ -186,7 +217,7 @@ describe('environment naming', () => {
         fc.constantFrom('production', 'staging', 'pr-preview-9'),
         (r, n, branch, stage) => {
           const id = environmentId(r, n);
-          const [slug] = slugCandidates(id, branch, n);
+          const [slug] = slugCandidates(id, branch, n, DOMAIN);
           const names = resourceNames(stage, id, slug as string);
           expect(names.targetGroup.length).toBeLessThanOrEqual(MAX_TARGET_GROUP_NAME);
           expect(names.targetGroup).toMatch(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/);

@@ -231,6 +231,7 @@ export class ElbRouter implements Router {
       }
     }
     let targetGroupArn: string;
+    let created = false;
     try {
       // Idempotent on AWS: the same name with the same settings returns the existing group.
       const { TargetGroups } = await this.elb.send(
@@ -248,6 +249,7 @@ export class ElbRouter implements Router {
       const arn = TargetGroups?.[0]?.TargetGroupArn;
       if (!arn) throw new MatineeError(`CreateTargetGroup ${name} returned no target group`);
       targetGroupArn = arn;
+      created = true;
     } catch (error) {
       if (!isAwsError(error, 'DuplicateTargetGroupNameException', 'DuplicateTargetGroupName'))
         throw fromAws(error, `CreateTargetGroup ${name}`);
@@ -256,7 +258,15 @@ export class ElbRouter implements Router {
     }
     // Attached before anything else can fail: a reconcile that observes the group skips this step, so a
     // group left without its rule would stay unattached (see the class comment).
-    await this.ensureHostRule(ref, targetGroupArn, { mode: 'warming' });
+    try {
+      await this.ensureHostRule(ref, targetGroupArn, { mode: 'warming' });
+    } catch (error) {
+      // Refused for good (capacity, validation): the group made here goes again in this same step, so no
+      // tagged group is left that the environment does not record. A transient failure keeps it for the
+      // retry, which finds it by name.
+      if (created && !(error instanceof TransientError)) await this.deleteCreatedGroup(targetGroupArn);
+      throw error;
+    }
     await aws(`ModifyTargetGroupAttributes ${name}`, () =>
       this.elb.send(
         new ModifyTargetGroupAttributesCommand({
@@ -303,6 +313,15 @@ export class ElbRouter implements Router {
         });
       }
       throw fromAws(error, `DeleteTargetGroup ${ref.names.targetGroup}`);
+    }
+  }
+
+  /** Deletes a group this step made and could not attach; nothing forwards to it yet. */
+  private async deleteCreatedGroup(targetGroupArn: string): Promise<void> {
+    try {
+      await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: targetGroupArn }));
+    } catch (error) {
+      if (!isAwsError(error, ...TARGET_GROUP_ABSENT)) throw fromAws(error, 'DeleteTargetGroup');
     }
   }
 

@@ -109,6 +109,7 @@ export async function motoDeployment(
     moto,
     ecs,
     clients,
+    table,
     platform,
     clock,
     logger,

@@ -3,6 +3,12 @@ import type { EnvironmentId } from './environment.ts';
 
 export const MAX_DNS_LABEL = 63;
 export const MAX_TARGET_GROUP_NAME = 32;
+/** An ALB host-header condition value is at most this long, so every preview host must be. */
+export const MAX_HOST = 128;
+/** What a slug needs at least: `pr<number>-<hash>` for any pull request number of up to 10 digits. */
+export const MIN_SLUG_ROOM = `pr${'9'.repeat(10)}-${'0'.repeat(8)}`.length;
+/** The longest domain that leaves a slug `MIN_SLUG_ROOM` characters. */
+export const MAX_DOMAIN = MAX_HOST - 1 - MIN_SLUG_ROOM;
 
 export function shortHash(value: string, length = 8): string {
   return createHash('sha256').update(value).digest('hex').slice(0, length);
@@ -28,15 +34,30 @@ function fit(label: string, suffix: string, max: number): string {
   return head ? `${head}-${suffix}` : suffix;
 }
 
+/** How long a slug may be under `domain`: a DNS label, and short enough that `<slug>.<domain>` fits an ALB rule. */
+export function slugRoom(domain: string): number {
+  return Math.min(MAX_DNS_LABEL, MAX_HOST - 1 - domain.length);
+}
+
+/** Why previews cannot live under `domain` (their hosts would not fit an ALB rule), or undefined. */
+export function domainRoomProblem(domain: string): string | undefined {
+  if (slugRoom(domain) >= MIN_SLUG_ROOM) return undefined;
+  return `a preview's host is <slug>.<domain> and an ALB host rule takes at most ${MAX_HOST} characters: the ${domain.length}-character domain ${domain} leaves ${Math.max(0, slugRoom(domain))} for the slug, which needs ${MIN_SLUG_ROOM}; use a domain of at most ${MAX_DOMAIN} characters`;
+}
+
 /**
- * The DNS labels an environment may take, best first: `fix-login-pr42`, then the same with a hash of the
- * environment id (`fix-login-pr42-1a2b3c4d`) for when another repository's PR 42 has the first. The store
- * claims the first free one when the environment is created; the label never changes afterwards.
+ * The DNS labels an environment may take under `domain`, best first: `fix-login-pr42`, then the same with a
+ * hash of the environment id (`fix-login-pr42-1a2b3c4d`) for when another repository's PR 42 has the first.
+ * The branch part is shortened so that every host is at most 128 characters. The store claims the first
+ * free one when the environment is created; the label never changes afterwards.
  */
-export function slugCandidates(id: EnvironmentId, branch: string, number: number): string[] {
+export function slugCandidates(id: EnvironmentId, branch: string, number: number, domain: string): string[] {
+  const problem = domainRoomProblem(domain);
+  if (problem) throw new Error(problem);
+  const room = slugRoom(domain);
   const label = branchLabel(branch);
-  const plain = fit(label, `pr${number}`, MAX_DNS_LABEL);
-  const hashed = fit(label, `pr${number}-${shortHash(id)}`, MAX_DNS_LABEL);
+  const plain = fit(label, `pr${number}`, room);
+  const hashed = fit(label, `pr${number}-${shortHash(id)}`, room);
   return [plain, hashed];
 }
 

@@ -190,7 +190,7 @@ export async function teardown(
 ): Promise<Step[]> {
   const observed = await observe(deps, ref);
   const steps = plan({ phase: 'absent' }, observed);
-  await execute(deps, ref, { phase: 'absent' }, observed, steps);
+  await execute(deps, ref, { phase: 'absent' }, observed, steps, observedResources(observed));
   return steps;
 }
 
@@ -216,20 +216,28 @@ async function observe(
   };
 }
 
-/** Runs the steps in order, carrying ARNs from one step to the next; returns the resources that remain. */
+/** What `observe` found, as the environment records it. */
+function observedResources(observed: Observed): Resources {
+  return {
+    taskDefinitionArn: observed.service?.taskDefinitionArn,
+    serviceArn: observed.service?.serviceArn,
+    targetGroupArn: observed.targetGroupArn,
+    ruleArn: observed.ruleArn,
+  };
+}
+
+/**
+ * Runs the steps in order, carrying ARNs from one step to the next in `resources` (updated as each step
+ * succeeds, so a failing step leaves in it what the earlier ones made); returns the resources that remain.
+ */
 async function execute(
   deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log' | 'volumes'>,
   ref: EnvironmentRef,
   target: Target,
   observed: Observed,
   steps: Step[],
+  resources: Resources,
 ): Promise<Resources> {
-  const resources: Resources = {
-    taskDefinitionArn: observed.service?.taskDefinitionArn,
-    serviceArn: observed.service?.serviceArn,
-    targetGroupArn: observed.targetGroupArn,
-    ruleArn: observed.ruleArn,
-  };
   let spec = target.phase === 'running' ? target.spec : undefined;
   const need = <T>(value: T | undefined, what: string): T => {
     if (value === undefined && what === 'volumes') noVolumes();
@@ -388,9 +396,9 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       updatedAt: now,
     });
 
-  let resources: Resources;
+  let resources = observedResources(observed);
   try {
-    resources = await execute(deps, ref, target, observed, steps);
+    resources = await execute(deps, ref, target, observed, steps, resources);
   } catch (error) {
     if (error instanceof TransientError || error instanceof ConflictError) throw error;
     const message = error instanceof Error ? error.message : String(error);
@@ -401,6 +409,8 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       ...env,
       observed: {
         ...env.observed,
+        // What the steps before the failing one made is recorded, never left behind unknown.
+        resources,
         phase: userFacing ? 'failed' : env.observed.phase,
         failure: userFacing ? { sha: env.desired.sha, reason: message, at: now } : env.observed.failure,
         lastError: message,

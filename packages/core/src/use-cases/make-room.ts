@@ -1,5 +1,7 @@
 import { desire } from '../environment/desire.ts';
 import { countsAsAwake, type Environment } from '../environment/environment.ts';
+import { MatineeError } from '../errors.ts';
+import { MAX_AWAKE, MAX_AWAKE_REASON } from '../limits/alb.ts';
 import type { Bus, Clock, EnvironmentStore, Logger } from '../ports.ts';
 import { updateEnvironment } from './update.ts';
 
@@ -19,6 +21,10 @@ export async function makeRoom(
   woken: Environment,
 ): Promise<string[]> {
   if (!deps.capacity) return [];
+  if (deps.capacity > MAX_AWAKE)
+    throw new MatineeError(
+      `a capacity of ${deps.capacity} awake previews cannot be held: ${MAX_AWAKE_REASON}`,
+    );
   // Counted by the same rule as the index: a store may list more (items written before the rule, fakes).
   const others = (await deps.store.listAwake()).filter((env) => env.id !== woken.id && countsAsAwake(env));
   const excess = others.length + 1 - deps.capacity;

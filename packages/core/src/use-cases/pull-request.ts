@@ -134,7 +134,7 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
     try {
       await deps.store.create(
         newEnvironment(change, id, now),
-        slugCandidates(id, change.facts.branch, change.number),
+        slugCandidates(id, change.facts.branch, change.number, deps.settings.domain),
         deps.settings.domain,
       );
     } catch (error) {
