@@ -10,7 +10,7 @@ import { summarize } from './lib/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const HELLO = join(ROOT, 'examples/hello');
-const quiet = { info() {}, warn() {}, error() {} };
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 function get(port: number, host: string, path = '/'): Promise<number> {
   return new Promise((done) => {

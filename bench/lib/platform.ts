@@ -13,7 +13,7 @@ import { fakeAws } from '../../test/support/fake-aws.ts';
 import { FakeGithub } from '../../test/support/fake-github.ts';
 import { links } from '../../test/support/stage.ts';
 
-export const quiet = { info() {}, warn() {}, error() {} };
+export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** Counts DynamoDB items read (returned by GetItem, scanned by Query/Scan) through a client. */

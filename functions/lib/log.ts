@@ -10,5 +10,5 @@ export function jsonLogger(
 ): Logger {
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     write(JSON.stringify({ level, message, ...base, ...fields }));
-  return { info: line('info'), warn: line('warn'), error: line('error') };
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }

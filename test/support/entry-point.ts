@@ -26,11 +26,13 @@ export interface Running {
 }
 
 /**
- * Starts `tsx <entry> ...args` from the repository root with exactly `env` (plus PATH and HOME), as a new
+ * Starts `<entry> ...args` as package.json does, from the repository root with exactly `env` (plus PATH and HOME), as a new
  * user's shell would: a real process, real stdout, stderr and exit status.
  */
 export function startEntry(entry: string, args: string[], env: Record<string, string>): Running {
-  const child = spawn(TSX, [entry, ...args], {
+  // `npm start` runs Matinee as `node --import tsx` (no tsx process between npm and Matinee); the CLI via tsx.
+  const [command, ...before] = entry === MAIN ? [process.execPath, '--import', 'tsx'] : [TSX];
+  const child = spawn(command as string, [...before, entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     detached: true,

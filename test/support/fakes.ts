@@ -140,6 +140,9 @@ export class FakeSourceControl implements SourceControl {
 
 export class MemoryLogger implements Logger {
   readonly lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  debug(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'debug', message, fields });
+  }
   info(message: string, fields?: Record<string, unknown>) {
     this.lines.push({ level: 'info', message, fields });
   }

@@ -30,6 +30,7 @@ export * from './limits/client-key.ts';
 export * from './limits/memory-rate-limiter.ts';
 export * from './limits/rate-limit.ts';
 export type * from './ports.ts';
+export * from './reconcile/events.ts';
 export * from './reconcile/plan.ts';
 export * from './reconcile/reconcile.ts';
 export * from './use-cases/command.ts';

@@ -280,6 +280,8 @@ export interface RateLimiter {
 
 /** Structured log lines. Callers never pass secrets or raw request bodies. */
 export interface Logger {
+  /** What only someone debugging Matinee wants: AWS-shaped steps (ensureService, CreateService, …). */
+  debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;

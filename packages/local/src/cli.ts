@@ -128,6 +128,12 @@ export async function runCommand(
       body,
     });
     const { status, ...rest } = (answered ?? {}) as Record<string, unknown>;
+    // Accepted, but not done (a push to a closed pull request, a command it cannot obey): a refusal, exit 1.
+    if (status === 'refused') {
+      const why = typeof rest.reason === 'string' ? rest.reason : rest.reply;
+      const said = typeof why === 'string' ? why : JSON.stringify(rest);
+      throw new CliError(`Matinee refused it: ${said.replace(/\p{Cc}/gu, '?')}`);
+    }
     options.print(`${String(status)}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`);
   };
 

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@matinee/core';
+import { processStart } from './process-table.ts';
 
 /** What the lock file says about the Matinee that holds a data dir. */
 export interface LockHolder {
@@ -36,20 +36,7 @@ export interface DataDirLock {
 
 export const LOCK_FILE = 'matinee.lock';
 
-/** The start time of a live process, or undefined when the OS does not say (or it is gone). */
-export function processStart(pid: number): string | undefined {
-  if (process.platform === 'linux') {
-    try {
-      // Field 22 of /proc/<pid>/stat, counted after the command name, which may itself hold spaces and ')'.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    } catch {
-      return undefined;
-    }
-  }
-  const ps = spawnSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' });
-  return ps.status === 0 && ps.stdout.trim() ? ps.stdout.trim() : undefined;
-}
+export { processStart };
 
 function alive(pid: number): boolean {
   try {

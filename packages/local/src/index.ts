@@ -12,6 +12,7 @@ export * from './local-config-check.ts';
 export * from './local-settings.ts';
 export * from './local-source-control.ts';
 export * from './local-variables.ts';
+export * from './preview-registry.ts';
 export * from './process-cloud.ts';
 export * from './router.ts';
 export * from './start.ts';

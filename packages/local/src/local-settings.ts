@@ -9,6 +9,7 @@ import {
   type RateLimit,
   type WakeLimits,
 } from '@matinee/core';
+import { LOG_LEVELS, type LogLevel } from './console-logger.ts';
 
 /** What `npm start` can be told, read from the environment in this one place and validated. */
 export interface LocalSettings {
@@ -32,6 +33,8 @@ export interface LocalSettings {
    * the only visitor is the user; `link` and `github` are there to try them and to test them end to end.
    */
   access: AccessMode;
+  /** What the terminal shows: info (what happens to previews) unless MATINEE_LOG_LEVEL says otherwise. */
+  logLevel: LogLevel;
 }
 
 /**
@@ -84,6 +87,9 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
   } catch (error) {
     problems.push((error as Error).message);
   }
+  const logLevel = (env.MATINEE_LOG_LEVEL || 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    problems.push(`MATINEE_LOG_LEVEL=${env.MATINEE_LOG_LEVEL} is not one of ${LOG_LEVELS.join(', ')}`);
   const settings: LocalSettings = {
     access,
     port,
@@ -99,6 +105,7 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
       perPreview: limit('MATINEE_WAKES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.perPreview),
       retriesPerPreview: limit('MATINEE_RETRIES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.retriesPerPreview),
     },
+    logLevel: logLevel as LogLevel,
   };
   if (problems.length) throw new LocalSettingsError(`Cannot start Matinee:\n  ${problems.join('\n  ')}`);
   return settings;

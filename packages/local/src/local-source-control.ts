@@ -58,7 +58,8 @@ export class LocalSourceControl implements SourceControl {
 
   async publish(report: StatusReport): Promise<void> {
     this.reports.set(`${report.repo}#${report.number}`, report);
-    this.options.log.info(`${report.repo}#${report.number} is ${report.state}`, {
+    // What the pull request's comment would say; the event lines (`… ready in 1.4 s`) say it to a person.
+    this.options.log.debug(`${report.repo}#${report.number} is ${report.state}`, {
       url: report.url,
       sha: report.sha.slice(0, 7),
       ...(report.reason ? { reason: report.reason } : {}),

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { TaskSpec } from '@matinee/core';
+import type { ProcessIdentity } from './process-table.ts';
 
 /** A registered task definition, as local mode keeps it: in memory, gone when Matinee stops. */
 export interface Revision {
@@ -23,4 +24,7 @@ export interface Task {
   failure?: string;
   /** Its Docker containers, network owner first, when it runs as containers. */
   containers?: string[];
+  /** The app's and the seed's process as the OS knows them (pid and start time), for the data dir's record. */
+  identity?: ProcessIdentity;
+  seedIdentity?: ProcessIdentity;
 }

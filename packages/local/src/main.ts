@@ -1,5 +1,6 @@
 import { UserError } from '@matinee/core';
 import { ConsoleLogger } from './console-logger.ts';
+import { watchLaunchers } from './launcher-watch.ts';
 import { localConfigProblems } from './local-config-check.ts';
 import { LocalSettingsError, readLocalSettings } from './local-settings.ts';
 import { unknownVariableWarnings } from './local-variables.ts';
@@ -12,6 +13,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 try {
   for (const warning of unknownVariableWarnings(process.env)) log.warn(warning);
   const settings = readLocalSettings(process.env, process.cwd());
+  log.level = settings.logLevel;
   // Checked before serving: a config the core would refuse fails here, once, rather than on every preview.
   const problems = await localConfigProblems(settings.configPath, process.cwd());
   if (problems.length) {
@@ -51,6 +53,10 @@ try {
     }
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  // npm killed (SIGKILL, or SIGHUP, which npm does not pass on) must not leave Matinee running unwatched.
+  watchLaunchers((pid) => void stop(`what started Matinee (pid ${pid}) is gone`));
+  // Its terminal may be gone too: a failed write must not end Matinee before it has stopped its previews.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   // However Matinee ends (a crash included), its previews end with it: the last word is synchronous.
   process.on('exit', () => matinee.cloud.killAllNow());
 } catch (error) {

@@ -22,6 +22,7 @@ import { freePort, killGroup, killTaskNow, spawnAppProcess, spawnSeed } from './
 import { removeContainers, startContainers } from './docker-runtime.ts';
 import { watchHealth } from './health-check.ts';
 import type { Revision, Task } from './local-task.ts';
+import { identify, type RunningPreview } from './preview-registry.ts';
 import { RequestCount } from './request-count.ts';
 
 export interface ProcessCloudOptions {
@@ -49,6 +50,11 @@ export interface ProcessCloudOptions {
   docker?: boolean;
   /** Told when a task becomes healthy or stops on its own, as ECS task events are on AWS. */
   onTaskEvent?: (event: TaskEvent) => void;
+  /**
+   * Told every process group and container that runs, each time that changes: a task's until its process
+   * has exited (not merely until a stop began), so that whatever Matinee leaves behind is on record.
+   */
+  onPreviewsChanged?: (previews: RunningPreview[]) => void;
 }
 
 /** A task's id, as ECS's task ARN: unique across restarts, since the crashes it counts are stored. */
@@ -90,6 +96,8 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     { arn: string; targetGroupArn: string; tags: Record<string, string>; access?: RuleAccess }
   >();
   private readonly requests = new RequestCount();
+  /** Every task whose process has not exited yet, with its service's name: what `onPreviewsChanged` hears. */
+  private readonly live = new Map<Task, string>();
   private serial = 0;
 
   constructor(private readonly options: ProcessCloudOptions) {
@@ -293,6 +301,24 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
 
   // ── Processes ──────────────────────────────────────────────────────────────
 
+  private recordPreviews(): void {
+    this.options.onPreviewsChanged?.(
+      [...this.live].flatMap(([task, service]) =>
+        task.identity
+          ? [
+              {
+                service,
+                port: task.port,
+                group: task.identity,
+                seed: task.seed ? task.seedIdentity : undefined,
+                containers: task.containers,
+              },
+            ]
+          : [],
+      ),
+    );
+  }
+
   private async scale(service: Service, desiredCount: number): Promise<void> {
     service.desiredCount = desiredCount;
     if (desiredCount === 0) {
@@ -354,13 +380,25 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
-    const task: Task = { arn: taskId(service), child, port, healthy: false, stopping: false, containers };
+    const task: Task = {
+      arn: taskId(service),
+      child,
+      port,
+      healthy: false,
+      stopping: false,
+      containers,
+      identity: identify(child.pid),
+    };
     service.task = task;
+    this.live.set(task, service.name);
+    this.recordPreviews();
     child.on('exit', (code, signal) => {
       log.end();
       clearInterval(task.timer);
       // Whatever the app started in the background goes with it, as a task's containers do.
       killTaskNow(task, this.options.baseEnv);
+      this.live.delete(task);
+      this.recordPreviews();
       if (service.task === task) service.task = undefined;
       if (task.stopping || service.desiredCount === 0) return;
       // Stopped by Matinee for failed health checks: what ECS says when the ALB's checks fail.
@@ -439,9 +477,12 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
     child.on('exit', (code) => {
       log.end(`seed exited with code ${code}\n`);
       if (task.seed === child) task.seed = undefined;
+      this.recordPreviews();
     });
     child.on('error', () => {});
     task.seed = child;
+    task.seedIdentity = identify(child.pid);
+    this.recordPreviews();
   }
 
   private async stopTask(service: Service): Promise<void> {

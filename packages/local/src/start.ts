@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
@@ -23,8 +24,10 @@ import { InProcessBus } from './in-process-bus.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
 import { LocalVolumes } from './local-volumes.ts';
+import { PREVIEWS_FILE, stopLeftovers, writePreviewRecord } from './preview-registry.ts';
 import { ProcessCloud } from './process-cloud.ts';
 import { createRouter } from './router.ts';
+import { startWatchdog } from './watchdog.ts';
 import { ensureWebhookSecret } from './webhook-secret.ts';
 
 export interface LocalMatinee {
@@ -64,11 +67,21 @@ export async function startLocal(
   );
   let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
   try {
+    // A Matinee killed outright (and its watchdog with it) left its previews running: stopped before any
+    // starts again, so each awake preview runs once.
+    const leftovers = await stopLeftovers(local.dataDir, { env: local.appEnv });
+    if (leftovers.stopped.length)
+      log.warn(
+        `stopped what a Matinee that did not stop (pid ${leftovers.matinee?.pid ?? 'unknown'}) left running: ${leftovers.stopped
+          .map((p) => `${p.service} (pid ${p.group.pid}, port ${p.port})`)
+          .join(', ')}`,
+      );
     dynamo = await startEmbeddedDynamo(join(local.dataDir, 'db'));
   } catch (error) {
     lock.release();
     throw error;
   }
+  const watchdog = startWatchdog(local.appEnv);
   const settings: Settings = {
     stage: 'local',
     domain: 'localhost',
@@ -85,6 +98,10 @@ export async function startLocal(
     logDir: join(local.dataDir, 'logs'),
     defaultCwd: dirname(local.configPath),
     baseEnv: local.appEnv,
+    onPreviewsChanged: (previews) => {
+      writePreviewRecord(local.dataDir, previews);
+      watchdog.update(previews);
+    },
     onTaskEvent: (event) => {
       // Locally a task is RUNNING once it passes its health check: the service is steady, as ECS would say.
       const handled =
@@ -139,6 +156,7 @@ export async function startLocal(
       server.listen(local.port, '127.0.0.1', () => ready());
     });
   } catch (error) {
+    watchdog.close();
     await dynamo.close();
     lock.release();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
@@ -175,6 +193,9 @@ export async function startLocal(
       for (const timer of timers) clearInterval(timer);
       await bus.close();
       await cloud.shutdown();
+      // Every preview has exited: nothing for the watchdog or the next start to stop.
+      watchdog.close();
+      rmSync(join(local.dataDir, PREVIEWS_FILE), { force: true });
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       await dynamo.close();

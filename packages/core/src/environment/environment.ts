@@ -133,6 +133,11 @@ export interface Environment {
     since: string;
   };
   lastRequestAt?: string;
+  /**
+   * When the commit it serves became ready, set each time a new commit does (a push to an awake preview): the
+   * idle clock starts again from it, as from a request.
+   */
+  servingSince?: string;
   /** When desired last became `running`; the sweep never sleeps an environment woken within its idle window. */
   awakeSince?: string;
   /** Seconds spent awake before `awakeSince` (the current stretch is not in it yet). */

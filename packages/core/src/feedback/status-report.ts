@@ -10,7 +10,7 @@ import {
   forkLabel,
 } from '../environment/policy.ts';
 import { publicUrl, type Settings } from '../ports.ts';
-import { idleSeconds } from '../use-cases/idle.ts';
+import { idleSeconds, lastActive } from '../use-cases/idle.ts';
 
 /** What the pull request shows: the state in words a reviewer understands. */
 export type PublicState =
@@ -99,12 +99,7 @@ export function statusReport(
   const sleepsAt =
     state === 'ready'
       ? new Date(
-          Math.max(
-            Date.parse(env.lastRequestAt ?? env.awakeSince ?? env.updatedAt),
-            Date.parse(env.awakeSince ?? env.updatedAt),
-            Date.parse(env.keepAwakeUntil ?? '') || 0,
-          ) +
-            idleSeconds(env) * 1000,
+          Math.max(lastActive(env), env.awakeSince ? 0 : Date.parse(env.updatedAt)) + idleSeconds(env) * 1000,
         ).toISOString()
       : undefined;
   const awaiting = state === 'removed' || state === 'removing' ? undefined : commitAwaitingApproval(env);

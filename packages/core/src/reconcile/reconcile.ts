@@ -30,6 +30,7 @@ import { makeRoom } from '../use-cases/make-room.ts';
 import { afterReset, resetPending, resetSteps } from '../volumes/reset.ts';
 import { afterServing, seedDue, seedingSpec } from '../volumes/seed-once.ts';
 import { attachVolumes } from '../volumes/task-volumes.ts';
+import { lifecycleEvent } from './events.ts';
 import { isServing, type Observed, plan, type Step, type Target } from './plan.ts';
 
 export interface ReconcileDeps {
@@ -87,7 +88,7 @@ export async function reconcile(deps: ReconcileDeps, id: EnvironmentId): Promise
       return await reconcileOnce(deps, env);
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      deps.log.info('environment changed while reconciling; starting over', { id, attempt });
+      deps.log.debug('environment changed while reconciling; starting over', { id, attempt });
     }
   }
   throw new ConflictError(`environment ${id} kept changing during ${MAX_ATTEMPTS} reconcile attempts`);
@@ -245,7 +246,7 @@ async function execute(
     return value;
   };
   for (const step of steps) {
-    deps.log.info('reconcile step', { id: ref.id, step: step.kind });
+    deps.log.debug('reconcile step', { id: ref.id, step: step.kind });
     switch (step.kind) {
       case 'ensureTargetGroup': {
         const { port, healthPath } = need(spec, 'a running target');
@@ -419,6 +420,7 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       updatedAt: now,
     };
     const saved = await deps.store.save(failed);
+    logEvent(deps, read, saved);
     if (userFacing) return saved;
     throw error;
   }
@@ -454,12 +456,30 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       : env.config?.status === 'ok'
         ? afterServing(env, env.config.value, served ? target.spec : undefined, now)
         : env.volumes,
+    // A new commit ready (a push): the idle clock starts again, so a preview is not put to sleep just after it.
+    servingSince: served && target.spec.sha !== env.observed.sha ? now : env.servingSince,
     expiresAt:
       phase === 'deleted' ? new Date(Date.parse(now) + TOMBSTONE_DAYS * 86_400_000).toISOString() : undefined,
   };
   if (JSON.stringify(next) === JSON.stringify(read)) return read;
   const saved = await deps.store.save({ ...next, updatedAt: now });
+  logEvent(deps, read, saved);
   if (resetting && saved.desired.phase === 'running')
     await deps.bus.requestReconcile([saved.id], 'volumes emptied');
   return saved;
+}
+
+/** What a person reads of the change: `fix-login-pr42 ready in 1.4 s` (see events.ts). */
+function logEvent(
+  deps: Pick<ReconcileDeps, 'log' | 'settings'>,
+  before: Environment,
+  after: Environment,
+): void {
+  const event = lifecycleEvent(
+    before,
+    after,
+    new Date(after.updatedAt),
+    publicUrl(deps.settings, after.host),
+  );
+  if (event) deps.log[event.level](event.message, event.fields);
 }

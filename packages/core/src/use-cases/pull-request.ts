@@ -33,7 +33,12 @@ export interface RecordDeps {
 
 export type Outcome =
   | { status: 'recorded'; id: EnvironmentId; desired: Environment['desired']['phase'] }
-  | { status: 'ignored'; id?: EnvironmentId; reason: string };
+  | { status: 'ignored'; id?: EnvironmentId; reason: string }
+  /** Not done, and the sender should hear why: a push to a closed pull request. */
+  | { status: 'refused'; id: EnvironmentId; reason: string };
+
+/** What brings a closed pull request's environment back; anything else for it while closed is refused. */
+const REOPENING = new Set(['opened', 'reopened']);
 
 function newEnvironment(
   change: PullRequestChange,
@@ -143,16 +148,22 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
       return onPullRequest(deps, change);
     }
     await deps.bus.requestReconcile([id], `pull request ${change.action}`);
-    deps.log.info('environment created', { id, sha: change.facts.headSha });
+    deps.log.debug('environment created', { id, sha: change.facts.headSha });
     return { status: 'recorded', id, desired: 'running' };
   }
 
-  type Recorded = { reason: string; reconcile: boolean };
+  type Recorded = { reason: string; reconcile: boolean; refused?: boolean };
   const { result, written, env } = await updateEnvironment<Recorded>(deps.store, id, (current) => {
     if (!current) throw new ConflictError(`environment ${id} vanished while recording`);
     if (Date.parse(change.facts.updatedAt) < Date.parse(current.pr.updatedAt)) {
       const reason = `stale delivery: pull request updated ${change.facts.updatedAt}, recorded ${current.pr.updatedAt}`;
       return { result: { reason, reconcile: false } };
+    }
+    // A closed pull request comes back only by being reopened: a push (the CLI's, or a delivery claiming the
+    // pull request is open again without saying it was reopened) does not revive it behind its author's back.
+    if (!current.pr.open && change.facts.open && !REOPENING.has(change.action)) {
+      const reason = `${id} is closed: pull_request.${change.action} does not bring its preview back; reopen the pull request first`;
+      return { result: { reason, reconcile: false, refused: true } };
     }
     const desired = desiredAfter(current, change);
     const rotate = rotation(current, change);
@@ -178,6 +189,10 @@ export async function onPullRequest(deps: RecordDeps, change: PullRequestChange)
       result: { reason: desired.reason, reconcile: true },
     };
   });
+  if (result.refused) {
+    deps.log.warn(result.reason, { id, action: change.action });
+    return { status: 'refused', id, reason: result.reason };
+  }
   if (!written || !env) return { status: 'ignored', id, reason: result.reason };
   if (result.reconcile) await deps.bus.requestReconcile([id], result.reason);
   return { status: 'recorded', id, desired: env.desired.phase };

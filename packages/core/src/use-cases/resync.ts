@@ -132,7 +132,7 @@ export async function resync(deps: ResyncDeps, options: { dryRun: boolean }): Pr
       await teardown(deps, environmentRef(deps.settings, { id, slug, host: orphan.host }));
     }
   }
-  deps.log.info('resync done', {
+  deps.log.debug('resync done', {
     closed: report.closed.length,
     stuck: report.stuck.length,
     orphans: report.orphans.length,

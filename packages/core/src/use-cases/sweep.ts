@@ -3,7 +3,7 @@ import { desire } from '../environment/desire.ts';
 import type { Environment, EnvironmentId } from '../environment/environment.ts';
 import type { Activity, Bus, Clock, EnvironmentStore, Logger, RequestActivity, Settings } from '../ports.ts';
 import { environmentRef } from '../reconcile/reconcile.ts';
-import { idleSeconds } from './idle.ts';
+import { idleSeconds, lastActive } from './idle.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface SweepDeps {
@@ -52,8 +52,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const awake = await deps.store.listAwake();
   const nudged = await nudgeStalled(deps, awake, now);
   // Only candidates whose own last activity is older than their idle window need metrics.
-  const idleLongEnough = (env: Environment) =>
-    latest(env.awakeSince, env.lastRequestAt, env.keepAwakeUntil) <= now.getTime() - idleSeconds(env) * 1000;
+  const idleLongEnough = (env: Environment) => lastActive(env) <= now.getTime() - idleSeconds(env) * 1000;
   const candidates = awake.filter(idleLongEnough);
   if (!candidates.length) return { examined: awake.length, slept: [], nudged };
   // One activity query per distinct idle window (usually one): each environment is judged on its own window.
@@ -108,7 +107,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const order = new Map(idle.map((candidate, index) => [candidate.id, index]));
   slept.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   if (slept.length) {
-    deps.log.info('putting idle environments to sleep', { ids: slept });
+    deps.log.debug('putting idle environments to sleep', { ids: slept });
     await deps.bus.requestReconcile(slept, 'idle');
   }
   return { examined: awake.length, slept, nudged };

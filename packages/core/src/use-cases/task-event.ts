@@ -169,12 +169,15 @@ export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promis
     return { env: { ...env, observed, updatedAt: now }, result: undefined };
   });
   if (!written || !env) return 'ignored';
-  deps.log.warn('task of an environment stopped on its own', {
-    id: env.id,
-    reason,
-    crashes: env.observed.crashes?.count,
-  });
-  if (!currentFailure(env)) return 'crash';
+  const failure = currentFailure(env);
+  const crashes = env.observed.crashes?.count ?? 1;
+  deps.log.warn(
+    failure
+      ? `${env.slug} failed: ${failure.reason}`
+      : `${env.slug} stopped on its own (${crashes} of ${CRASHES_BEFORE_FAILED}), restarting: ${reason}`,
+    { id: env.id },
+  );
+  if (!failure) return 'crash';
   await deps.bus.requestReconcile([env.id], 'failed');
   return 'failed';
 }

@@ -148,7 +148,7 @@ export async function wake(deps: WakeDeps, host: string, client?: string): Promi
     return { kind: 'limited', env, retryAfterSeconds: result.limited };
   }
   if (result === 'woke') {
-    deps.log.info('waking environment', { id, host });
+    deps.log.info(`${env.slug} woken by a request`, { id, host });
     // Reconcile makes room at capacity before it attaches the target group, and notes it for this page.
     await deps.bus.requestReconcile([id], 'woken by a request');
     return wakeState(env, true);
