@@ -28,6 +28,7 @@ export * from './http/wake-response.ts';
 export * from './limits/client-key.ts';
 export * from './limits/memory-rate-limiter.ts';
 export * from './limits/rate-limit.ts';
+export * from './logs/log-tail.ts';
 export type * from './ports.ts';
 export * from './reconcile/plan.ts';
 export * from './reconcile/reconcile.ts';

@@ -83,6 +83,8 @@ export interface Failure {
   at: string;
   /** The workflow whose failed run caused it: a later successful run of it for `sha` clears the failure. */
   workflow?: string;
+  /** The id of the task whose stop made it fail, where one did: its output is what explains it. */
+  task?: string;
 }
 
 export interface WakeRecord {

@@ -1,5 +1,8 @@
 /** The pages people see instead of their app: waking, gone, failed, not deployed, unknown. */
 
+import type { AppLogTail } from '../logs/log-tail.ts';
+import type { LogLocation } from '../ports.ts';
+
 const escapes: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -25,6 +28,10 @@ code { font: .9em ui-monospace, monospace; }
 .bar { height: .5rem; border-radius: .25rem; background: color-mix(in srgb, var(--accent) 20%, transparent); overflow: hidden; margin: 1.25rem 0 .5rem; }
 .bar > div { height: 100%; width: 0; background: var(--accent); transition: width 1s linear; }
 .error { color: var(--bad); white-space: pre-wrap; }
+h2 { font-size: 1rem; margin: 1.25rem 0 .25rem; }
+.log { font: .8rem/1.4 ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 24rem; overflow: auto;
+  padding: .75rem; border-radius: .5rem; background: color-mix(in srgb, var(--fg) 6%, var(--bg)); }
+main:has(.log) { width: min(56rem, 100% - 2rem); }
 button { font: inherit; padding: .5rem 1rem; border-radius: .5rem; border: 1px solid var(--accent); background: var(--accent); color: white; cursor: pointer; }
 `;
 
@@ -117,12 +124,50 @@ export function notDeployedPage(context: PageContext, reason: string): string {
   return layout('This pull request is not deployed', context, `<p class="error">${escapeHtml(reason)}</p>`);
 }
 
-/** `reason` as the viewer may see it (see `publicReason`). */
-export function failedPage(context: PageContext, reason: string): string {
+/**
+ * What explains a failure beyond its reason, for allowed viewers only: the health check the app had to pass
+ * and the last lines it wrote (already cleaned, see cleanLogLines; escaped here).
+ */
+export interface FailureDiagnosis {
+  /** `GET /health on port 3000`, as configured. */
+  healthCheck?: string;
+  tail: AppLogTail;
+}
+
+function logLink(location: LogLocation | undefined): string {
+  if (location?.url && /^https:\/\//i.test(location.url))
+    return `<a href="${escapeHtml(location.url)}" rel="noreferrer">the whole log</a>`;
+  if (location?.path) return `<code>${escapeHtml(location.path)}</code>`;
+  return '';
+}
+
+function diagnosisHtml(diagnosis: FailureDiagnosis): string {
+  const { healthCheck, tail } = diagnosis;
+  const parts: string[] = [];
+  if (healthCheck) parts.push(`<p class="muted">Health check: <code>${escapeHtml(healthCheck)}</code></p>`);
+  const where = logLink(tail.location);
+  const heading = tail.lines.length
+    ? `The app’s last ${tail.lines.length === 1 ? 'line' : `${tail.lines.length} lines`} of output`
+    : `No output from the app${tail.unavailable ? `: ${escapeHtml(tail.unavailable)}` : ''}`;
+  parts.push(`<h2>${heading}</h2>`);
+  if (tail.lines.length)
+    parts.push(
+      `<pre class="log" tabindex="0">${tail.lines.map((line) => escapeHtml(line)).join('\n')}</pre>`,
+    );
+  if (where) parts.push(`<p class="muted">All of it: ${where}</p>`);
+  return parts.join('\n');
+}
+
+/**
+ * `reason` as the viewer may see it (see `publicReason`); the diagnosis only when given, which the caller
+ * does for an allowed viewer only: app output can name anything.
+ */
+export function failedPage(context: PageContext, reason: string, diagnosis?: FailureDiagnosis): string {
   return layout(
     'This preview failed to start',
     context,
     `<p class="error">${escapeHtml(reason)}</p>
+${diagnosis && context.viewer === 'allowed' ? diagnosisHtml(diagnosis) : ''}
 <form method="post" action="/__matinee/retry"><button type="submit">Try again</button></form>
 <p class="muted">A new push to the pull request also tries again.</p>`,
   );
