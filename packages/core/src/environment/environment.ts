@@ -141,6 +141,8 @@ export interface Environment {
   awakeSeconds?: number;
   /** Most recent first, at most a few: the waking page's estimate comes from these. */
   wakes: WakeRecord[];
+  /** How long the environment took to start the first time: the estimate until a wake has been timed. */
+  firstStartSeconds?: number;
   /** Completed GitHub Actions runs by `<sha> <workflow name>`: the image exists once the config's one succeeded. */
   builds?: Record<string, { conclusion: string; url?: string }>;
   /** `/matinee env` variables for this environment, on top of `.matinee.yml`. */

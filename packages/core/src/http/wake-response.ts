@@ -12,6 +12,7 @@ import {
   limitedPage,
   notDeployedPage,
   type PageContext,
+  progressText,
   refusedPage,
   STATUS_HEADER,
   unknownPage,
@@ -128,7 +129,7 @@ function statusOf(state: WakeOutcome, viewer: Viewer, now: Date): WakeStatus {
     ...base,
     elapsedSeconds,
     estimateSeconds: state.estimateSeconds,
-    message: `Usually takes about ${state.estimateSeconds} s · ${elapsedSeconds} s so far.${note}`,
+    message: `${progressText(elapsedSeconds, state.estimateSeconds)}.${note}`,
   };
 }
 
