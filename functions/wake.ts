@@ -3,8 +3,17 @@ import { checkDashboardAccess, hostOnly, respondToDashboard, respondToWake } fro
 import { albClientAddress } from './lib/client-address.ts';
 import { albEvent, albRequestPath } from './lib/events.ts';
 import { type AlbResult, albResult } from './lib/http.ts';
-import { type BasePart, basePart, linkedSettings, once, type WakePart, wakePart } from './lib/platform.ts';
+import {
+  type BasePart,
+  basePart,
+  linkedSettings,
+  logsPart,
+  once,
+  type WakePart,
+  wakePart,
+} from './lib/platform.ts';
 
+/** `logs` is the CloudWatch reader here (logsPart), so the failed page can show an app's last lines. */
 type Deps = BasePart & WakePart;
 
 /**
@@ -55,6 +64,6 @@ const deps = once(() => {
   const config = linkedSettings({ dashboardPassword: true });
   // One client for the store and the limits' counters: they live in the same table.
   const dynamo = documentClient({ region: config.stage.region });
-  return { ...basePart(config, { dynamo }), ...wakePart(config, { dynamo }) };
+  return { ...basePart(config, { dynamo }), ...wakePart(config, { dynamo }), ...logsPart(config) };
 });
 export const handler = (event: unknown) => serveDefaultRule(deps(), event);

@@ -88,6 +88,7 @@ export function functions(parts: {
     executionRoleArn: compute.executionRole.arn,
     taskRoleArn: compute.taskRole.arn,
     deadLetterQueueArn: deadLetters.arn,
+    previewLogGroupArn: compute.logGroup.arn,
   }).apply(functionPermissions);
   const permissions = (name: FunctionName) => statements.apply((all) => all[name]);
 

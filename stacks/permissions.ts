@@ -45,6 +45,8 @@ export interface StageResources {
   taskRoleArn: string;
   /** Where failed asynchronous invocations of the event-driven functions go. */
   deadLetterQueueArn: string;
+  /** The log group every preview container writes to (awslogs), without the trailing `:*`. */
+  previewLogGroupArn: string;
 }
 
 export const FUNCTION_NAMES = [
@@ -246,6 +248,11 @@ function reconcileCloud(r: StageResources): Statement[] {
   return [...ecsTeardown(r), ...ecsCreate(r), ...elbTeardown(r), ...elbCreate(r)];
 }
 
+/** Reading a preview's output for its failed page and the dashboard: this stage's preview log group only. */
+function previewLogs(r: StageResources): Statement[] {
+  return [{ actions: ['logs:GetLogEvents'], resources: [`${r.previewLogGroupArn}:log-stream:*`] }];
+}
+
 /**
  * Each function's statements. Entry points (webhook, wake, task events, sweep) only record and enqueue;
  * `reconcile` changes the cloud, and `resync` tears down orphans.
@@ -253,7 +260,7 @@ function reconcileCloud(r: StageResources): Statement[] {
 export function functionPermissions(r: StageResources): Record<FunctionName, Statement[]> {
   return {
     'github-webhook': [...table(r), ...bus(r)],
-    wake: [...table(r), ...bus(r)],
+    wake: [...table(r), ...bus(r), ...previewLogs(r)],
     // Every function holds the store and the bus; failed events land in the dead-letter queue.
     reconcile: [...table(r), ...bus(r), ...reconcileCloud(r), ...deadLetters(r)],
     'task-events': [...table(r), ...bus(r), ...deadLetters(r)],

@@ -1,4 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -6,6 +7,8 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   CloudWatchActivity,
+  CloudWatchLogLinks,
+  CloudWatchLogReader,
   DynamoEnvironmentStore,
   DynamoRateLimiter,
   documentClient,
@@ -53,6 +56,8 @@ export function basePart(
     clock: { now: () => new Date() },
     capacity: stage.maxAwake,
     prices: stage.prices,
+    // Links to the previews' output for the pull request comment: made without a call (see logsPart).
+    logs: new CloudWatchLogLinks({ region: stage.region, logGroup: stage.logGroup }),
     store: new DynamoEnvironmentStore({
       client: clients.dynamo ?? documentClient({ region: stage.region }),
       tableName: config.tableName,
@@ -104,6 +109,18 @@ export function cloudPart(
   };
 }
 export type CloudPart = ReturnType<typeof cloudPart>;
+
+/** Reading the previews' output (the failed page, the dashboard): GetLogEvents on the stage's log group. */
+export function logsPart(config: FunctionSettings, clients: { logs?: CloudWatchLogsClient } = {}) {
+  const { stage } = config;
+  return {
+    logs: new CloudWatchLogReader(clients.logs ?? new CloudWatchLogsClient({ region: stage.region }), {
+      region: stage.region,
+      logGroup: stage.logGroup,
+    }),
+  };
+}
+export type LogsPart = ReturnType<typeof logsPart>;
 
 export function activityPart(config: FunctionSettings, clients: { cloudwatch?: CloudWatchClient } = {}) {
   return {

@@ -31,6 +31,7 @@ const resources = (stage = 'production'): StageResources => ({
   executionRoleArn: 'arn:aws:iam::123456789012:role/MatineeTaskExecutionRole-1a2b3c4',
   taskRoleArn: 'arn:aws:iam::123456789012:role/MatineePreviewTaskRole-1a2b3c4',
   deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:MatineeDeadLetters-1a2b3c4',
+  previewLogGroupArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/matinee/production/previews',
 });
 
 const granted = (name: FunctionName) =>

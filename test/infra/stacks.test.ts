@@ -484,6 +484,7 @@ describe('IAM', () => {
       executionRoleArn: state('aws:iam/role:Role', 'MatineeTaskExecutionRole').arn,
       taskRoleArn: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
       deadLetterQueueArn: state('aws:sqs/queue:Queue', 'MatineeDeadLetters').arn,
+      previewLogGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineePreviewLogs').arn,
     });
     const asIam = (s: Statement) => ({
       Effect: 'Allow',

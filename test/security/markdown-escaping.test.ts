@@ -230,6 +230,8 @@ function report(
     costPerHour: 0.0074,
     costAt: text('costAt'),
     spot: true,
+    logs: { url: `https://${text('logs')}` },
+    dashboardUrl: `https://${text('dashboard')}/`,
     lastCommand: shape.command
       ? {
           user: text('command.user'),

@@ -6,6 +6,7 @@ const IAM_PREFIX: Record<string, string> = {
   'client-ecs': 'ecs',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-cloudwatch': 'cloudwatch',
+  'client-cloudwatch-logs': 'logs',
   'client-eventbridge': 'events',
   'client-resource-groups-tagging-api': 'tag',
 };

@@ -29,6 +29,7 @@ export * from './limits/alb.ts';
 export * from './limits/client-key.ts';
 export * from './limits/memory-rate-limiter.ts';
 export * from './limits/rate-limit.ts';
+export * from './logs/log-tail.ts';
 export type * from './ports.ts';
 export * from './reconcile/events.ts';
 export * from './reconcile/plan.ts';

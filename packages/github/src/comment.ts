@@ -20,6 +20,10 @@ const headline: Record<StatusReport['state'], string> = {
   removed: '🗑️ Removed',
 };
 
+/** What to do about a failure, in words: the reason above says why, the logs say more. */
+const NEXT_STEP_ON_FAILURE =
+  'read the reason above and the app output (Logs), push a fix, or comment `/matinee redeploy` to try this commit again (the preview page has a *Try again* button too).';
+
 function money(dollars: number): string {
   return `$${dollars.toFixed(2)}`;
 }
@@ -39,9 +43,21 @@ export function renderComment(report: StatusReport, options: CommentOptions = {}
     link(sha.slice(0, 7), `${web}/${report.repo}/pull/${report.number}/commits/${sha}`);
   const lines = [COMMENT_MARKER, `### ${headline[report.state]} · Matinee preview`, ''];
   const live = report.state !== 'removed' && report.state !== 'not-deployed';
+  // One row of links: the preview, its commit, its output, the dashboard, and when this was written.
+  const header: [string, string][] = [];
   // A private preview's link carries its token: shown without it, opened with it.
   if (live)
-    lines.push(`**${link(urlWithoutToken(report.url), report.url)}** · commit ${commit(report.sha)}`, '');
+    header.push(['Preview', link(urlWithoutToken(report.url), report.url)], ['Commit', commit(report.sha)]);
+  if (live && report.logs?.url) header.push(['Logs', link('app output', report.logs.url)]);
+  else if (live && report.logs?.path) header.push(['Logs', inline(report.logs.path)]);
+  if (report.dashboardUrl) header.push(['Dashboard', link('all previews', report.dashboardUrl)]);
+  header.push(['Updated', utc(report.costAt)]);
+  lines.push(
+    `| ${header.map(([name]) => name).join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    `| ${header.map(([, value]) => value).join(' | ')} |`,
+    '',
+  );
   if (report.approval) {
     const { sha, approved } = report.approval;
     const before = approved
@@ -54,6 +70,7 @@ export function renderComment(report: StatusReport, options: CommentOptions = {}
     );
   }
   if (report.reason) lines.push(fenced(report.reason), '');
+  if (report.state === 'failed') lines.push(`**Next:** ${NEXT_STEP_ON_FAILURE}`, '');
   const rows: [string, string][] = [];
   if (report.state === 'ready' && report.sleepsAt)
     rows.push(['Sleeps', `when unused, around ${utc(report.sleepsAt)}`]);
@@ -61,15 +78,17 @@ export function renderComment(report: StatusReport, options: CommentOptions = {}
   if (report.lastWakeSeconds !== undefined)
     rows.push(['Last wake', `${inline(String(report.lastWakeSeconds))} s`]);
   // The comment is edited only when the state changes, not as the cost grows: say when it was computed.
-  rows.push([
-    'Cost',
-    `≈ ${money(report.costSoFar)} so far, as of ${utc(report.costAt)} (Fargate${report.spot ? ' Spot' : ''}, $${report.costPerHour.toFixed(4)} per hour awake)`,
-  ]);
+  // Nothing to say while it rounds to nothing.
+  if (money(report.costSoFar) !== '$0.00')
+    rows.push([
+      'Cost',
+      `≈ ${money(report.costSoFar)} so far, as of ${utc(report.costAt)} (Fargate${report.spot ? ' Spot' : ''}, $${report.costPerHour.toFixed(4)} per hour awake)`,
+    ]);
   if (report.lastCommand) {
     const { text, user, reply } = report.lastCommand;
     rows.push(['Last command', `${inline(text)} by ${inline(`@${user}`)}: ${inline(reply)}`]);
   }
-  lines.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
+  if (rows.length) lines.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
   if (report.state !== 'removed') {
     lines.push('<details><summary>Commands</summary>', '', COMMAND_HELP, '', '</details>');
   }

@@ -6,9 +6,10 @@ export const CLI_USAGE = `usage: npm run matinee -- <command> [arguments]
   wake  <owner/repo> <pr>                  comment "/matinee wake" on it
   sleep <owner/repo> <pr>                  comment "/matinee sleep" on it
   ls    [--json]                           list environments (--json: the API's JSON, for scripts)
+  logs  <owner/repo> <pr>                  why it failed, if it did, and its app's last lines of output
   help                                     this text (also -h, --help)
 
-Each command sends the signed webhook GitHub would send to the Matinee started by \`npm start\` on
+open, push, close, wake and sleep send the signed webhook GitHub would send to the Matinee started by \`npm start\` on
 127.0.0.1:MATINEE_PORT (default 8080), signed with MATINEE_WEBHOOK_SECRET, by default the one
 \`npm start\` keeps in MATINEE_DATA_DIR.
 
@@ -44,6 +45,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   wake: { required: PR, optional: [], flags: [] },
   sleep: { required: PR, optional: [], flags: [] },
   ls: { required: [], optional: [], flags: ['--json'] },
+  logs: { required: PR, optional: [], flags: [] },
 };
 
 export type CommandLine =
@@ -51,7 +53,7 @@ export type CommandLine =
   | { command: 'open'; repo: string; number: number; branch: string; sha?: string }
   | { command: 'push'; repo: string; number: number; sha?: string }
   | { command: 'close'; repo: string; number: number; merged: boolean }
-  | { command: 'wake' | 'sleep'; repo: string; number: number }
+  | { command: 'wake' | 'sleep' | 'logs'; repo: string; number: number }
   | { command: 'ls'; json: boolean };
 
 function repoOf(text: string): string {
@@ -127,6 +129,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       return { command, repo: repoOf(first), number: numberOf(second), merged: flags.includes('--merged') };
     case 'wake':
     case 'sleep':
+    case 'logs':
       return { command, repo: repoOf(first), number: numberOf(second) };
     default:
       return { command: 'ls', json: flags.includes('--json') };

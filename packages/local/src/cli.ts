@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import { CLI_USAGE, CliError, type CommandLine, EXIT, parseCommandLine } from './cli-arguments.ts';
 import { environmentTable, isListedEnvironment, type ListedEnvironment } from './environment-table.ts';
+import { isEnvironmentLogs, logsText } from './logs-text.ts';
 
 export interface CliOptions {
   /** Where `npm start` listens, e.g. http://127.0.0.1:8080 */
@@ -186,6 +187,19 @@ export async function runCommand(
     case 'sleep': {
       const { repo, number } = command;
       await send('issue_comment', commentPayload(repo, number, `/matinee ${command.command}`));
+      return;
+    }
+    case 'logs': {
+      const { repo, number } = command;
+      const id = `${repo.toLowerCase()}#${number}`;
+      const { status, body } = await request(`/api/environments/${encodeURIComponent(id)}/logs`);
+      if (status === 404)
+        throw new CliError(
+          `${repo}#${number} is not known to this Matinee: npm run matinee -- ls lists them`,
+        );
+      if (status >= 400 || !isEnvironmentLogs(body))
+        throw new CliError(`Matinee did not give the output of ${repo}#${number} (${status})`);
+      for (const line of logsText(`${repo}#${number}`, body)) options.print(line);
       return;
     }
     case 'ls': {

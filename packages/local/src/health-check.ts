@@ -28,6 +28,8 @@ export function watchHealth(task: Task, options: HealthCheckOptions): void {
   const startedAt = Date.now();
   let failures = 0;
   let checking = false;
+  /** The last check's result in words, for the failure's reason. */
+  let last = 'never checked';
   const fail = (reason: string) => {
     task.healthy = false;
     clearTimeout(task.timer);
@@ -38,9 +40,16 @@ export function watchHealth(task: Task, options: HealthCheckOptions): void {
     checking = true;
     let passed = false;
     try {
-      passed = (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
-    } catch {
-      // not listening (yet)
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      passed = response.ok;
+      last = `answered HTTP ${response.status}`;
+      await response.body?.cancel();
+    } catch (error) {
+      // Not listening (yet), or too slow: what the failure will say.
+      last =
+        (error as Error).name === 'TimeoutError'
+          ? 'did not answer within 1 s'
+          : 'refused the connection (nothing listening on PORT?)';
     } finally {
       checking = false;
     }
@@ -52,9 +61,11 @@ export function watchHealth(task: Task, options: HealthCheckOptions): void {
         options.onHealthy();
       }
     } else if (task.healthy && ++failures >= unhealthyThreshold) {
-      return fail(`app failed ${failures} health checks in a row (${url})`);
+      return fail(`app failed ${failures} health checks in a row (${url}); last check: ${last}`);
     } else if (!task.healthy && Date.now() - startedAt > startTimeoutMs) {
-      return fail(`app did not pass its health check (${url}) within ${Math.round(startTimeoutMs / 1000)}s`);
+      return fail(
+        `app did not pass its health check (${url}) within ${Math.round(startTimeoutMs / 1000)}s; last check: ${last}`,
+      );
     }
     schedule();
   };

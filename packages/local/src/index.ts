@@ -7,6 +7,7 @@ export { dockerAvailable } from './docker-runtime.ts';
 export * from './dynamo-guard.ts';
 export * from './embedded-dynamo.ts';
 export * from './environment-table.ts';
+export * from './file-logs.ts';
 export * from './in-process-bus.ts';
 export * from './local-config-check.ts';
 export * from './local-settings.ts';

@@ -13,9 +13,9 @@ try {
   } else {
     for (const warning of unknownVariableWarnings(process.env)) process.stderr.write(`${warning}\n`);
     const settings = readLocalSettings(process.env, process.cwd());
-    // Every command but ls signs a webhook, with the secret `npm start` keeps in the data dir unless it is set.
+    // Every command but ls and logs signs a webhook, with the secret `npm start` keeps in the data dir unless set.
     const secret = settings.webhookSecret ?? readWebhookSecret(settings.dataDir);
-    if (!secret && command.command !== 'ls')
+    if (!secret && command.command !== 'ls' && command.command !== 'logs')
       throw new CliError(
         `no webhook secret in ${settings.dataDir}: start Matinee first (npm start), with the same MATINEE_DATA_DIR`,
         EXIT.unreachable,

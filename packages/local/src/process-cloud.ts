@@ -20,6 +20,7 @@ import {
 } from '@matinee/core';
 import { freePort, killGroup, killTaskNow, spawnAppProcess, spawnSeed } from './app-process.ts';
 import { removeContainers, startContainers } from './docker-runtime.ts';
+import { logFileName } from './file-logs.ts';
 import { watchHealth } from './health-check.ts';
 import type { Revision, Task } from './local-task.ts';
 import { identify, type RunningPreview } from './preview-registry.ts';
@@ -377,7 +378,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
         void this.startTask(service).catch(() => {});
     }
     const { child, port, containers } = launched;
-    const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.options.logDir, logFileName(service.name)), { flags: 'a' });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     const task: Task = {
@@ -410,7 +411,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
           : task.healthy
             ? 'EssentialContainerExited'
             : 'TaskFailedToStart',
-        task.failure ?? `app exited (${signal ?? `code ${code}`}); see ${service.name}.log`,
+        task.failure ?? `app exited (${signal ?? `code ${code}`}); see ${logFileName(service.name)}`,
       );
     });
     child.on('error', () => {}); // a missing command surfaces as exit code 127 from the shell
@@ -458,7 +459,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
         this.seed(service, task, revision);
       },
       onFailed: (reason) => {
-        task.failure = `${reason}; see ${service.name}.log`;
+        task.failure = `${reason}; see ${logFileName(service.name)}`;
         killGroup(task.child, 'SIGKILL');
       },
     });
@@ -468,7 +469,7 @@ export class ProcessCloud implements Runtime, Router, Activity, Inventory {
   private seed(service: Service, task: Task, revision: Revision): void {
     const seed = revision.spec.seed ?? [];
     if (!seed.length) return;
-    const log = createWriteStream(join(this.options.logDir, `${service.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.options.logDir, logFileName(service.name)), { flags: 'a' });
     const owner = task.containers?.[0];
     if (owner) task.containers?.push(`${owner}-seed`);
     const child = spawnSeed(revision.spec, seed, { port: task.port, owner }, this.options);

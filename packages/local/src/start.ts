@@ -20,6 +20,7 @@ import { ConsoleLogger } from './console-logger.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { dockerAvailable } from './docker-runtime.ts';
 import { startEmbeddedDynamo } from './embedded-dynamo.ts';
+import { FileLogs } from './file-logs.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
@@ -93,9 +94,11 @@ export async function startLocal(
   const source = new LocalSourceControl({ configPath: local.configPath, idle: local.idle, store, log });
   const clock = { now: () => new Date() };
   const docker = await dockerAvailable(local.appEnv);
+  const logDir = join(local.dataDir, 'logs');
+  const logs = new FileLogs(logDir);
   const cloud = new ProcessCloud({
     docker,
-    logDir: join(local.dataDir, 'logs'),
+    logDir,
     defaultCwd: dirname(local.configPath),
     baseEnv: local.appEnv,
     onPreviewsChanged: (previews) => {
@@ -132,6 +135,7 @@ export async function startLocal(
     inventory: {
       listOwned: async () => [...(await cloud.listOwned()), ...(await volumes.listOwned())],
     },
+    logs,
     limiter: new MemoryRateLimiter(clock),
     limits: local.limits,
   };

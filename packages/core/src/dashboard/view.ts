@@ -5,7 +5,18 @@ import type { FargatePrices } from '../environment/cost.ts';
 import { desire } from '../environment/desire.ts';
 import { countsAsAwake, type Environment, type EnvironmentId } from '../environment/environment.ts';
 import { type PublicState, statusReport } from '../feedback/status-report.ts';
-import type { Activity, Bus, Clock, EnvironmentStore, Settings } from '../ports.ts';
+import { type AppLogTail, appLogTail } from '../logs/log-tail.ts';
+import type {
+  Activity,
+  Bus,
+  Clock,
+  EnvironmentStore,
+  Logger,
+  LogLocator,
+  LogReader,
+  Settings,
+} from '../ports.ts';
+import { publicUrl } from '../ports.ts';
 import { environmentRef } from '../reconcile/reconcile.ts';
 import { applyCommand } from '../use-cases/command.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
@@ -40,6 +51,28 @@ export interface DashboardDeps {
    * them live; without it (AWS) it shows what the sweep last recorded.
    */
   activity?: Activity;
+  /** Where the apps' output is read from (the dashboard's log tails, `matinee logs`). */
+  logs?: LogLocator | LogReader;
+  log?: Logger;
+}
+
+/** `GET /api/environments/:id/logs`: why an environment is where it is, and what its app last wrote. */
+export interface EnvironmentLogs extends AppLogTail {
+  id: EnvironmentId;
+  state: PublicState;
+  reason?: string;
+}
+
+/** The last lines of an environment's app output, or undefined when there is no such environment. */
+export async function environmentLogs(
+  deps: DashboardDeps,
+  id: EnvironmentId,
+): Promise<EnvironmentLogs | undefined> {
+  const env = await deps.store.get(id);
+  if (!env) return undefined;
+  const view = environmentView(env, deps);
+  const tail = await appLogTail(deps, env);
+  return { id, state: view.state, reason: view.reason, ...tail };
 }
 
 /** The environments with their last request as the router saw it, where it saw a later one. */

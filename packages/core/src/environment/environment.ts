@@ -83,6 +83,8 @@ export interface Failure {
   at: string;
   /** The workflow whose failed run caused it: a later successful run of it for `sha` clears the failure. */
   workflow?: string;
+  /** The id of the task whose stop made it fail, where one did: its output is what explains it. */
+  task?: string;
 }
 
 export interface WakeRecord {
@@ -144,6 +146,8 @@ export interface Environment {
   awakeSeconds?: number;
   /** Most recent first, at most a few: the waking page's estimate comes from these. */
   wakes: WakeRecord[];
+  /** How long the environment took to start the first time: the estimate until a wake has been timed. */
+  firstStartSeconds?: number;
   /** Completed GitHub Actions runs by `<sha> <workflow name>`: the image exists once the config's one succeeded. */
   builds?: Record<string, { conclusion: string; url?: string }>;
   /** `/matinee env` variables for this environment, on top of `.matinee.yml`. */

@@ -33,6 +33,8 @@ function revisionOf(
 
 /** The container that runs `.matinee.yml`'s `seed` in each task. */
 export const SEED_CONTAINER = 'matinee-seed';
+/** The container that serves HTTP: its output is what explains a failure. */
+export const APP_CONTAINER = 'app';
 
 /**
  * The task to run for `env` at `sha` with `config`: templates filled, app first. `seed`: whether it runs the
@@ -69,7 +71,7 @@ export function taskSpec(
       volumes.filter((v) => v.container === container).map((v) => [volumeVariable(v.name), v.path]),
     );
   const app: ContainerSpec = {
-    name: 'app',
+    name: APP_CONTAINER,
     image: render(config.app.image, values),
     command: config.app.command,
     env: {

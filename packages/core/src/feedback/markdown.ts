@@ -86,12 +86,12 @@ export function fenced(text: string, { max = FENCED_MAX, maxLines = FENCED_MAX_L
 /**
  * A link to `href` reading `text` (through `inline`). Only http(s) addresses become links; anything else is
  * shown as text. The destination is written in angle brackets with everything but printable ASCII
- * percent-encoded, so it cannot end early or carry a title.
+ * percent-encoded (and `|`, so that a link can stand in a table cell), so it cannot end early or carry a title.
  */
 export function link(text: string, href: string): string {
   if (!/^https?:\/\//i.test(href)) return inline(text);
   const destination = Array.from(href.replace(LONE_SURROGATE, '\uFFFD'))
-    .map((char) => (/^[!-~]$/.test(char) && !/[<>\\`]/.test(char) ? char : encodeURIComponent(char)))
+    .map((char) => (/^[!-~]$/.test(char) && !/[<>\\`|]/.test(char) ? char : encodeURIComponent(char)))
     .join('');
   return `[${inline(text)}](<${destination}>)`;
 }

@@ -1,6 +1,6 @@
 import type { FargatePrices } from '../environment/cost.ts';
 import type { Environment, EnvironmentId } from '../environment/environment.ts';
-import type { Clock, EnvironmentStore, Logger, Settings, SourceControl } from '../ports.ts';
+import type { Clock, EnvironmentStore, Logger, LogLocator, Settings, SourceControl } from '../ports.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
 import { statusReport } from './status-report.ts';
 
@@ -11,6 +11,8 @@ export interface FeedbackDeps {
   log: Logger;
   prices?: FargatePrices;
   settings?: Settings;
+  /** For the link to the app's output in the comment. */
+  logs?: LogLocator;
 }
 
 /**

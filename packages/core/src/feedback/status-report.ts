@@ -9,7 +9,8 @@ import {
   commitAwaitingApproval,
   forkLabel,
 } from '../environment/policy.ts';
-import { publicUrl, type Settings } from '../ports.ts';
+import { logLocation } from '../logs/log-tail.ts';
+import { type LogLocation, type LogLocator, publicUrl, type Settings } from '../ports.ts';
 import { idleSeconds, lastActive } from '../use-cases/idle.ts';
 
 /** What the pull request shows: the state in words a reviewer understands. */
@@ -53,6 +54,10 @@ export interface StatusReport {
   costAt: string;
   spot: boolean;
   lastCommand?: Environment['lastCommand'];
+  /** Where the app's output is (a console link on AWS, a file locally), while there is an app. */
+  logs?: LogLocation;
+  /** The stage's dashboard. */
+  dashboardUrl?: string;
   /** Changes exactly when something worth publishing changes (not the running cost). */
   key: string;
 }
@@ -84,7 +89,7 @@ function publicState(env: Environment): PublicState {
 export function statusReport(
   env: Environment,
   now: Date,
-  options: { prices?: FargatePrices; settings?: Settings } = {},
+  options: { prices?: FargatePrices; settings?: Settings; logs?: LogLocator } = {},
 ): StatusReport | undefined {
   const prices = options.prices ?? DEFAULT_PRICES;
   const enabling = env.pr.fork ? env.policy : env.config;
@@ -127,6 +132,11 @@ export function statusReport(
     costAt: now.toISOString(),
     spot,
     lastCommand: env.lastCommand,
+    logs:
+      options.settings && state !== 'removed' && state !== 'not-deployed'
+        ? logLocation({ logs: options.logs, settings: options.settings }, env)
+        : undefined,
+    dashboardUrl: options.settings && `${publicUrl(options.settings, options.settings.domain)}/`,
   };
   const key = JSON.stringify([
     state,

@@ -4,6 +4,7 @@ import {
   type DashboardDeps,
   dashboardAction,
   dashboardActions,
+  environmentLogs,
   getEnvironmentView,
   listEnvironmentViews,
 } from '../dashboard/view.ts';
@@ -21,7 +22,7 @@ function json(status: number, value: unknown): HttpResponse {
 
 /**
  * The dashboard and its JSON API, the same in both modes: `GET /`, `GET /api/environments`,
- * `GET /api/environments/:id`, `POST /api/environments/:id/<action>`, and
+ * `GET /api/environments/:id`, `GET /api/environments/:id/logs`, `POST /api/environments/:id/<action>`, and
  * `POST /api/environments/:id/share?hours=24` (a time-limited link to a private preview). Undefined for any other path, which
  * the caller answers itself. Who may call it is the caller's to decide (see dashboard-access.ts).
  */
@@ -55,6 +56,10 @@ export async function respondToDashboard(
   if (method === 'POST' && one[2] === 'share') {
     const shared = await shareLink(deps, id, url.searchParams.get('hours'));
     return json(shared.status, 'url' in shared ? { url: shared.url, expiresAt: shared.expiresAt } : shared);
+  }
+  if (method === 'GET' && one[2] === 'logs') {
+    const logs = await environmentLogs(deps, id);
+    return logs ? json(200, logs) : json(404, { message: 'no such environment' });
   }
   if (method === 'POST' && one[2]) {
     if (!(dashboardActions as readonly string[]).includes(one[2]))

@@ -1,15 +1,18 @@
 import type { Environment } from '../environment/environment.ts';
-import type { Settings } from '../ports.ts';
+import { appLogTail } from '../logs/log-tail.ts';
+import type { LogLocator, LogReader, Settings } from '../ports.ts';
 import { retryFromLink } from '../use-cases/retry.ts';
 import { type WakeDeps, type WakeOutcome, wake, wakeState } from '../use-cases/wake.ts';
 import { checkPreviewAccess, gateResponse } from './access-gate.ts';
 import { checkSameOriginAction } from './dashboard-access.ts';
 import {
+  type FailureDiagnosis,
   failedPage,
   gonePage,
   limitedPage,
   notDeployedPage,
   type PageContext,
+  progressText,
   refusedPage,
   STATUS_HEADER,
   unknownPage,
@@ -47,9 +50,24 @@ export interface HttpResponse {
 
 /**
  * The wake path only records and asks for a reconcile, like every entry point: it never calls the cloud.
- * `settings.access` is the stage's access mode (`public` when unset): see `checkPreviewAccess`.
+ * `settings.access` is the stage's access mode (`public` when unset): see `checkPreviewAccess`. With `logs`
+ * (and the stage in `settings`), a failed preview's page shows an allowed viewer its app's last lines.
  */
-export type WakeHttpDeps = WakeDeps & { settings?: Pick<Settings, 'access'> };
+export type WakeHttpDeps = WakeDeps & {
+  settings?: Partial<Pick<Settings, 'access' | 'stage'>>;
+  logs?: LogLocator | LogReader;
+};
+
+/** The health check and the last output of a failed environment, for an allowed viewer's failed page. */
+async function diagnose(deps: WakeHttpDeps, env: Environment): Promise<FailureDiagnosis | undefined> {
+  const stage = deps.settings?.stage;
+  if (!stage) return undefined;
+  const app = env.config?.status === 'ok' ? env.config.value.app : undefined;
+  return {
+    healthCheck: app && `GET ${app.health} on port ${app.port}`,
+    tail: await appLogTail({ logs: deps.logs, settings: { stage }, log: deps.log }, env),
+  };
+}
 
 const ROUTING = 'Started; routing requests to it…';
 
@@ -111,7 +129,7 @@ function statusOf(state: WakeOutcome, viewer: Viewer, now: Date): WakeStatus {
     ...base,
     elapsedSeconds,
     estimateSeconds: state.estimateSeconds,
-    message: `Usually takes about ${state.estimateSeconds} s · ${elapsedSeconds} s so far.${note}`,
+    message: `${progressText(elapsedSeconds, state.estimateSeconds)}.${note}`,
   };
 }
 
@@ -227,8 +245,11 @@ export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest
       return browser ? html(410, gonePage(page, status.message)) : json(410, status);
     case 'skipped':
       return browser ? html(404, notDeployedPage(page, status.message)) : json(404, status);
-    case 'failed':
-      return browser ? html(502, failedPage(page, status.message)) : json(502, status);
+    case 'failed': {
+      if (!browser) return json(502, status);
+      const diagnosis = viewer === 'allowed' ? await diagnose(deps, state.env) : undefined;
+      return html(502, failedPage(page, status.message, diagnosis));
+    }
     case 'limited':
       return tooMany(page, 'wake', state.retryAfterSeconds, browser, status);
     case 'ready':

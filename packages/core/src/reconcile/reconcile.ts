@@ -430,6 +430,14 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   const wakes = env.wakes.map((wake, index) =>
     index === 0 && served && !wake.readyAt ? { ...wake, readyAt: now } : wake,
   );
+  // The waking page's estimate until a wake has been timed: how long the first start took, from when it
+  // began starting (not from the pull request's opening, which may have waited for a build).
+  const firstStartedAt = env.observed.phase === 'starting' ? env.observed.since : env.desired.since;
+  const firstStartSeconds =
+    env.firstStartSeconds ??
+    (served && env.observed.phase !== 'ready'
+      ? Math.max(0, Math.round((Date.parse(now) - Date.parse(firstStartedAt)) / 1000))
+      : undefined);
   const next: Environment = {
     ...env,
     desired: { ...env.desired, configDigest: env.config?.status === 'ok' ? env.config.digest : undefined },
@@ -451,6 +459,7 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
       since: phase === env.observed.phase ? env.observed.since : now,
     },
     wakes,
+    ...(firstStartSeconds !== undefined && { firstStartSeconds }),
     volumes: resetting
       ? afterReset(env)
       : env.config?.status === 'ok'

@@ -18,6 +18,11 @@ export interface TaskEvent {
   stoppedReason?: string;
 }
 
+/** A task's id, the last part of its ARN (`…:task/<cluster>/<id>`): its log streams are named after it. */
+export function taskIdOf(taskArn: string): string | undefined {
+  return /([A-Za-z0-9_-]+)$/.exec(taskArn)?.[1];
+}
+
 export interface TaskEventDeps {
   store: EnvironmentStore;
   bus: Bus;
@@ -162,7 +167,8 @@ export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promis
       lastError: reason,
     };
     if (count >= CRASHES_BEFORE_FAILED) {
-      observed.failure = { sha, reason: `stopped ${count} times: ${reason}`, at: now };
+      const task = taskIdOf(event.taskArn);
+      observed.failure = { sha, reason: `stopped ${count} times: ${reason}`, at: now, ...(task && { task }) };
       observed.phase = 'failed';
       observed.since = now;
     }

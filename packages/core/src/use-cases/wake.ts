@@ -46,13 +46,19 @@ export type WakeState =
 /** What a request for a host did: as `WakeState`, or refused because it would wake too often. */
 export type WakeOutcome = WakeState | { kind: 'limited'; env: Environment; retryAfterSeconds: number };
 
-/** Median of this environment's past wake durations; a default before the first one. */
-export function wakeEstimateSeconds(env: Pick<Environment, 'wakes'>): number {
+/**
+ * Median of this environment's past wake durations; before the first, how long its first start took (an
+ * app that starts in half a second is not said to take a minute); a default before even that.
+ */
+export function wakeEstimateSeconds(env: Pick<Environment, 'wakes' | 'firstStartSeconds'>): number {
   const durations = env.wakes
     .filter((wake) => wake.readyAt)
     .map((wake) => (Date.parse(wake.readyAt as string) - Date.parse(wake.startedAt)) / 1000)
     .sort((a, b) => a - b);
-  if (!durations.length) return DEFAULT_ESTIMATE_SECONDS;
+  if (!durations.length)
+    return env.firstStartSeconds === undefined
+      ? DEFAULT_ESTIMATE_SECONDS
+      : Math.max(1, env.firstStartSeconds);
   return Math.round(durations[Math.floor(durations.length / 2)] as number);
 }
 
