@@ -1,4 +1,4 @@
-import type { Logger } from '@matinee/core';
+import { type Logger, printable } from '@matinee/core';
 
 /** Log lines for a person at a terminal: time, level, message, then the fields as key=value. */
 export class ConsoleLogger implements Logger {
@@ -18,9 +18,14 @@ export class ConsoleLogger implements Logger {
 
   private line(level: string, message: string, fields: Record<string, unknown> = {}): void {
     const time = new Date().toISOString().slice(11, 19);
+    // Messages and fields quote pull requests, webhooks, errors and apps: shown as one line of visible
+    // text, so that none of it can drive the terminal (escape sequences) or forge a line of its own.
     const rest = Object.entries(fields)
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .map(
+        ([key, value]) =>
+          `${key}=${printable(typeof value === 'string' ? value : String(JSON.stringify(value)))}`,
+      )
       .join(' ');
-    this.write(`${time} ${level.padEnd(5)} ${message}${rest ? `  ${rest}` : ''}`);
+    this.write(`${time} ${level.padEnd(5)} ${printable(message)}${rest ? `  ${rest}` : ''}`);
   }
 }
