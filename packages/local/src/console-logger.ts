@@ -1,4 +1,4 @@
-import type { Logger } from '@matinee/core';
+import { type Logger, printable } from '@matinee/core';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,10 +33,15 @@ export class ConsoleLogger implements Logger {
   private line(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
     if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.level)) return;
     const time = new Date().toISOString().slice(11, 19);
+    // Messages and fields quote pull requests, webhooks, errors and apps: shown as one line of visible
+    // text, so that none of it can drive the terminal (escape sequences) or forge a line of its own.
     const rest = Object.entries(fields)
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .map(
+        ([key, value]) =>
+          `${key}=${printable(typeof value === 'string' ? value : String(JSON.stringify(value)))}`,
+      )
       .join(' ');
-    this.write(`${time} ${level.padEnd(5)} ${message}${rest ? `  ${rest}` : ''}`);
+    this.write(`${time} ${level.padEnd(5)} ${printable(message)}${rest ? `  ${rest}` : ''}`);
   }
 }

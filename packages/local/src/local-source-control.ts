@@ -7,6 +7,7 @@ import type {
   SourceControl,
   StatusReport,
 } from '@matinee/core';
+import { urlWithoutToken } from '@matinee/core';
 import { parseDocument } from 'yaml';
 
 export interface LocalSourceControlOptions {
@@ -60,7 +61,8 @@ export class LocalSourceControl implements SourceControl {
     this.reports.set(`${report.repo}#${report.number}`, report);
     // What the pull request's comment would say; the event lines (`… ready in 1.4 s`) say it to a person.
     this.options.log.debug(`${report.repo}#${report.number} is ${report.state}`, {
-      url: report.url,
+      // A private repository's link carries its secret: never in a log (the dashboard and `matinee ls` have it).
+      url: urlWithoutToken(report.url),
       sha: report.sha.slice(0, 7),
       ...(report.reason ? { reason: report.reason } : {}),
     });

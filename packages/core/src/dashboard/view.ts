@@ -16,7 +16,6 @@ import type {
   LogReader,
   Settings,
 } from '../ports.ts';
-import { publicUrl } from '../ports.ts';
 import { environmentRef } from '../reconcile/reconcile.ts';
 import { applyCommand } from '../use-cases/command.ts';
 import { updateEnvironment } from '../use-cases/update.ts';

@@ -35,7 +35,14 @@ export async function respondToDashboard(
   if (method === 'GET' && url.pathname === '/') {
     return {
       status: 200,
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        // Never inside another site's frame: a decoy over it would have the user's clicks press its buttons,
+        // and those clicks come from the dashboard's own origin, which the same-origin check lets through.
+        'content-security-policy': "frame-ancestors 'none'",
+        'x-frame-options': 'DENY',
+      },
       body: dashboardPage({ title: request.title }),
     };
   }
