@@ -3,6 +3,7 @@ import { type AccessDecision, decideAccess, type PreviewState } from '../access/
 import type { Environment } from '../environment/environment.ts';
 import type { Settings } from '../ports.ts';
 import { wakeState } from '../use-cases/wake.ts';
+import { noFraming } from './no-framing.ts';
 import { escapeHtml, layout, type PageContext } from './pages.ts';
 
 export interface AccessGateRequest {
@@ -89,7 +90,12 @@ export function gateResponse(
   return browser
     ? {
         status: 401,
-        headers: { 'content-type': 'text/html; charset=utf-8', 'referrer-policy': 'no-referrer', ...noStore },
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'referrer-policy': 'no-referrer',
+          ...noStore,
+          ...noFraming,
+        },
         body: privatePage({ host, viewer: 'public' }, decision.signIn ? signInUrl : undefined),
       }
     : {

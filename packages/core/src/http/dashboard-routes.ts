@@ -10,6 +10,7 @@ import {
 } from '../dashboard/view.ts';
 import type { EnvironmentId } from '../environment/environment.ts';
 import { dashboardPage } from './dashboard-page.ts';
+import { noFraming } from './no-framing.ts';
 import type { HttpResponse } from './wake-response.ts';
 
 function json(status: number, value: unknown): HttpResponse {
@@ -40,8 +41,7 @@ export async function respondToDashboard(
         'cache-control': 'no-store',
         // Never inside another site's frame: a decoy over it would have the user's clicks press its buttons,
         // and those clicks come from the dashboard's own origin, which the same-origin check lets through.
-        'content-security-policy': "frame-ancestors 'none'",
-        'x-frame-options': 'DENY',
+        ...noFraming,
       },
       body: dashboardPage({ title: request.title }),
     };

@@ -5,6 +5,7 @@ import { retryFromLink } from '../use-cases/retry.ts';
 import { type WakeDeps, type WakeOutcome, wake, wakeState } from '../use-cases/wake.ts';
 import { checkPreviewAccess, gateResponse } from './access-gate.ts';
 import { checkSameOriginAction } from './dashboard-access.ts';
+import { noFraming } from './no-framing.ts';
 import {
   type FailureDiagnosis,
   failedPage,
@@ -138,7 +139,11 @@ function wantsHtml(accept: string | undefined): boolean {
 }
 
 function html(status: number, body: string, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { 'content-type': 'text/html; charset=utf-8', ...noStore, ...headers }, body };
+  return {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...noStore, ...noFraming, ...headers },
+    body,
+  };
 }
 
 function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
