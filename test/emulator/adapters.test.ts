@@ -55,9 +55,9 @@ describe.skipIf(!inject('motoEndpoint'))('the adapters on moto', () => {
     const moto = await motoStage(inject('motoEndpoint'));
     const other = await motoStage(inject('motoEndpoint'));
     const bus = new EventBridgeBus({ eventbridge: moto.admin.eventbridge, busName: moto.busName });
-    const ids = [environmentId('acme/web', 1), environmentId('acme/web', 2)];
+    const ids = [environmentId('acme/web', 1), environmentId('acme/web', 2)] as const;
 
-    await bus.requestReconcile([ids[0] ?? '', ids[1] ?? '', ids[0] ?? ''], 'pushed');
+    await bus.requestReconcile([ids[0], ids[1], ids[0]], 'pushed');
 
     const delivered = (await moto.reconcileQueue.drain()) as {
       source: string;
