@@ -2,6 +2,7 @@ import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
@@ -126,12 +127,14 @@ describe('a private preview’s host rule', () => {
   it('is reported by describe with its cookie, so reconcile sees a rotation', async () => {
     const { mock, router } = setup([rule([BY_HOST, cookie(SECRET)])]);
     mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
 
     const described = await router.describe({ ...REF, known: { targetGroupArn: TG } });
 
     expect(described).toMatchObject({ ruleArn: RULE, access: ACCESS });
     const plain = setup([rule([BY_HOST])]);
     plain.mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    plain.mock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
     expect((await plain.router.describe({ ...REF, known: { targetGroupArn: TG } })).access).toBeUndefined();
   });
 
