@@ -47,4 +47,25 @@ describe("local mode's terminal log", () => {
     expect(lines.join('\n')).toContain('http://pr-7.localhost:8080');
     expect(lines.join('\n')).not.toContain(secret);
   });
+
+  it('shows hostile text as text: no escape sequence reaches the terminal, no line is forged', async () => {
+    const { lines, logger } = capture();
+    const source = new LocalSourceControl({
+      configPath: '/nonexistent/.matinee.yml',
+      store: {} as EnvironmentStore,
+      log: logger,
+    });
+    const hostile =
+      'bad key \u001b]52;c;Y3VybCBldmlsLmV4YW1wbGV8c2g=\u0007\u001b[2K\r\n12:00:00 info  all good';
+
+    await source.publish(report({ state: 'failed', reason: hostile }));
+    logger.warn(`message \u001b]0;title\u0007 end\nforged`, { error: hostile });
+
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+      expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(line).toContain('all good');
+    }
+  });
 });
