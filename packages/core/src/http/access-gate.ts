@@ -3,7 +3,7 @@ import { type AccessDecision, decideAccess, type PreviewState } from '../access/
 import type { Environment } from '../environment/environment.ts';
 import type { Settings } from '../ports.ts';
 import { wakeState } from '../use-cases/wake.ts';
-import { noFraming } from './no-framing.ts';
+import { noFraming, noStore } from './page-headers.ts';
 import { escapeHtml, layout, type PageContext } from './pages.ts';
 
 export interface AccessGateRequest {
@@ -63,8 +63,6 @@ preview.</p>
 <p class="muted">A link that stopped working was replaced (<code>/matinee rotate-link</code>): ask for the new one.</p>`,
   );
 }
-
-const noStore = { 'cache-control': 'no-store, max-age=0' };
 
 /** The answer to a request the policy did not allow: 401, or the redirect that sets the cookie. */
 export function gateResponse(

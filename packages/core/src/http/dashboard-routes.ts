@@ -10,7 +10,7 @@ import {
 } from '../dashboard/view.ts';
 import type { EnvironmentId } from '../environment/environment.ts';
 import { dashboardPage } from './dashboard-page.ts';
-import { noFraming } from './no-framing.ts';
+import { noFraming } from './page-headers.ts';
 import type { HttpResponse } from './wake-response.ts';
 
 function json(status: number, value: unknown): HttpResponse {

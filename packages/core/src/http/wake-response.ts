@@ -5,7 +5,7 @@ import { retryFromLink } from '../use-cases/retry.ts';
 import { type WakeDeps, type WakeOutcome, wake, wakeState } from '../use-cases/wake.ts';
 import { checkPreviewAccess, gateResponse } from './access-gate.ts';
 import { checkSameOriginAction } from './dashboard-access.ts';
-import { noFraming } from './no-framing.ts';
+import { noFraming, noStore } from './page-headers.ts';
 import {
   type FailureDiagnosis,
   failedPage,
@@ -80,8 +80,6 @@ export interface WakeStatus {
   estimateSeconds: number;
   message: string;
 }
-
-const noStore = { 'cache-control': 'no-store, max-age=0' };
 
 export function hostOnly(host: string): string {
   return host.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
