@@ -5,6 +5,7 @@ export * from './cloudwatch-log-links.ts';
 export * from './cloudwatch-log-reader.ts';
 export * from './document-client.ts';
 export * from './dynamo-rate-limiter.ts';
+export * from './dynamo-sign-in-codes.ts';
 export * from './dynamo-store.ts';
 export * from './ecs-runtime.ts';
 export * from './elb-router.ts';
