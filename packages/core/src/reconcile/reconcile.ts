@@ -191,6 +191,10 @@ export async function teardown(
 ): Promise<Step[]> {
   const observed = await observe(deps, ref);
   const steps = plan({ phase: 'absent' }, observed);
+  // An orphan may be data alone (its volumes' handles gone, a directory left): removed all the same, as
+  // removing what is absent is done.
+  if (deps.volumes && !steps.some((step) => step.kind === 'removeVolumes'))
+    steps.push({ kind: 'removeVolumes' });
   await execute(deps, ref, { phase: 'absent' }, observed, steps, observedResources(observed));
   return steps;
 }
