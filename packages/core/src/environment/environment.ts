@@ -33,11 +33,13 @@ export const desiredPhases = ['running', 'sleeping', 'deleted'] as const;
 export type DesiredPhase = (typeof desiredPhases)[number];
 
 /**
- * What reconcile last saw. `skipped` is an open pull request that policy keeps from deploying
+ * What reconcile last saw. `building`: held until `.matinee.yml` `build:` images of the desired commit are
+ * built (see `Environment.build`). `skipped` is an open pull request that policy keeps from deploying
  * (skipped branch, draft, fork without the label, missing or invalid `.matinee.yml`).
  */
 export const observedPhases = [
   'pending',
+  'building',
   'starting',
   'ready',
   'sleeping',
@@ -85,6 +87,24 @@ export interface Failure {
   workflow?: string;
   /** The id of the task whose stop made it fail, where one did: its output is what explains it. */
   task?: string;
+}
+
+/** One image build of an environment's commit (see ImageBuilder). */
+export interface BuildRecord {
+  sha: string;
+  /** 1 for the commit's first build, one more for each retry after a failed one. */
+  attempt: number;
+  /** The builder's id: what `status` and `stop` take. */
+  id: string;
+  state: 'queued' | 'building' | 'succeeded' | 'failed';
+  startedAt: string;
+  /** When it last changed state. */
+  since: string;
+  /** Where the whole build log is read (a console link on AWS); shown in the comment while building. */
+  logUrl?: string;
+  /** failed: the builder's reason and the last lines of the log, cleaned (see log-tail.ts), not yet escaped. */
+  reason?: string;
+  logTail?: string[];
 }
 
 export interface WakeRecord {
@@ -150,6 +170,12 @@ export interface Environment {
   firstStartSeconds?: number;
   /** Completed GitHub Actions runs by `<sha> <workflow name>`: the image exists once the config's one succeeded. */
   builds?: Record<string, { conclusion: string; url?: string }>;
+  /**
+   * The image build (`.matinee.yml` `build:`) of the desired commit, or of the last commit built. Kept after
+   * it succeeds: waking, redeploying or retrying a task of the same commit uses its images, never rebuilds.
+   * A push to another commit stops a build still queued or building and starts one for the new commit.
+   */
+  build?: BuildRecord;
   /** `/matinee env` variables for this environment, on top of `.matinee.yml`. */
   overrides?: Record<string, string>;
   /** `/matinee keep-awake`: the sweep leaves the environment awake until then. */
@@ -233,7 +259,11 @@ export function countsAsAwake(env: Environment): boolean {
   const { serviceArn, targetGroupArn, ruleArn } = env.observed.resources;
   const holdsNothing = !serviceArn && !targetGroupArn && !ruleArn;
   // `pending` with a reason is reconcile's "held until the image exists"; without one, a reconcile is due.
-  return !(env.observed.phase === 'pending' && env.observed.reason !== undefined && holdsNothing);
+  // `building` holds nothing until the images exist either.
+  const held =
+    env.observed.phase === 'building' ||
+    (env.observed.phase === 'pending' && env.observed.reason !== undefined);
+  return !(held && holdsNothing);
 }
 
 // zod/mini (tree-shakable, a fraction of classic zod in every bundle) ships no messages: English, as classic zod sets it.

@@ -18,6 +18,7 @@ import type {
   Clock,
   EnvironmentRef,
   EnvironmentStore,
+  ImageBuilder,
   Logger,
   Router,
   Runtime,
@@ -47,6 +48,8 @@ export interface ReconcileDeps {
   capacity?: number;
   /** Where `.matinee.yml` volumes live; without it, a config with volumes fails to deploy. */
   volumes?: Volumes;
+  /** Builds `.matinee.yml` `build:` images; without it, a config with `build:` fails to deploy. */
+  builder?: ImageBuilder;
 }
 
 import { WRITERS } from '../environment/permissions.ts';
