@@ -37,6 +37,7 @@ button.danger { color: var(--bad); border-color: var(--bad); }
 input { font: inherit; color: var(--fg); background: var(--field); border: 1px solid var(--control); border-radius: .4rem;
   padding: .3rem .5rem; max-width: 100%; }
 .reason { white-space: pre-wrap; font-size: .85rem; color: var(--muted); margin-top: .25rem; }
+#message:empty { margin: 0; }
 #share { border: 1px solid var(--control); border-radius: .5rem; padding: .75rem 1rem; margin-bottom: 1rem; }
 #share p { margin: .25rem 0 .5rem; }
 #share-url { width: 100%; font: .85rem ui-monospace, monospace; margin: .25rem 0; }
@@ -44,10 +45,10 @@ input { font: inherit; color: var(--fg); background: var(--field); border: 1px s
 @media (max-width: 48rem) {
   header, main { padding: .75rem 1rem; }
   thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
-  table, tbody, tr, td { display: block; }
+  table, caption, tbody, tr, td { display: block; }
   tr { border-bottom: 1px solid var(--line); padding: .5rem 0; }
-  td { border: 0; padding: .2rem 0; display: grid; grid-template-columns: 7.5rem 1fr; gap: .5rem; }
-  td::before { content: attr(data-label); color: var(--muted); font-size: .85rem; }
+  td { border: 0; padding: .2rem 0 .2rem 7rem; position: relative; min-height: 1.9rem; }
+  td::before { content: attr(data-label); position: absolute; left: 0; width: 6.5rem; color: var(--muted); font-size: .85rem; }
 }
 `;
 
