@@ -1,5 +1,11 @@
 import { documentClient } from '@matinee/aws';
-import { checkDashboardAccess, hostOnly, respondToDashboard, respondToWake } from '@matinee/core';
+import {
+  checkDashboardAccess,
+  hostOnly,
+  respondToDashboard,
+  respondToSignIn,
+  respondToWake,
+} from '@matinee/core';
 import { albClientAddress } from './lib/client-address.ts';
 import { albEvent, albRequestPath } from './lib/events.ts';
 import { type AlbResult, albResult } from './lib/http.ts';
@@ -9,12 +15,14 @@ import {
   linkedSettings,
   logsPart,
   once,
+  type SignInPart,
+  signInPart,
   type WakePart,
   wakePart,
 } from './lib/platform.ts';
 
 /** `logs` is the CloudWatch reader here (logsPart), so the failed page can show an app's last lines. */
-type Deps = BasePart & WakePart;
+type Deps = BasePart & WakePart & SignInPart;
 
 /**
  * The ALB's default rule: every request whose host has no rule, i.e. sleeping, starting, failed, closed
@@ -29,6 +37,15 @@ export async function serveDefaultRule(platform: Deps, event: unknown): Promise<
   const path = albRequestPath(request);
 
   if (host === platform.settings.domain) {
+    // Sign in with GitHub (`github` mode): reviewers have no dashboard password, so before it.
+    const signIn =
+      platform.signInRoutes &&
+      (await respondToSignIn(platform.signInRoutes, {
+        method: request.httpMethod,
+        path,
+        cookie: request.headers.cookie,
+      }));
+    if (signIn) return albResult(signIn);
     const access = checkDashboardAccess(
       { method: request.httpMethod, headers: request.headers, origin: `https://${host}` },
       platform.config.dashboardPassword ?? '',
@@ -61,9 +78,16 @@ export async function serveDefaultRule(platform: Deps, event: unknown): Promise<
 }
 
 const deps = once(() => {
-  const config = linkedSettings({ dashboardPassword: true });
-  // One client for the store and the limits' counters: they live in the same table.
+  // The OAuth client is read only on a `github` stage (and required there).
+  const config = linkedSettings({ dashboardPassword: true, oauth: true });
+  // One client for the store, the limits' counters and the sign-in codes: they live in the same table.
   const dynamo = documentClient({ region: config.stage.region });
-  return { ...basePart(config, { dynamo }), ...wakePart(config, { dynamo }), ...logsPart(config) };
+  const base = basePart(config, { dynamo });
+  return {
+    ...base,
+    ...wakePart(config, { dynamo }),
+    ...logsPart(config),
+    ...signInPart(config, base, { dynamo }),
+  };
 });
 export const handler = (event: unknown) => serveDefaultRule(deps(), event);

@@ -13,6 +13,7 @@ import {
   CloudWatchLogReader,
   DynamoEnvironmentStore,
   DynamoRateLimiter,
+  DynamoSignInCodes,
   documentClient,
   EcsRuntime,
   EfsVolumes,
@@ -21,8 +22,15 @@ import {
   LambdaVolumeJanitor,
   TaggingInventory,
 } from '@matinee/aws';
-import type { Inventory, Logger, Settings } from '@matinee/core';
-import { GithubSourceControl } from '@matinee/github';
+import {
+  type Inventory,
+  type Logger,
+  type PreviewSignIn,
+  type Settings,
+  type SignInDeps,
+  stateKey,
+} from '@matinee/core';
+import { GithubOAuth, GithubSourceControl } from '@matinee/github';
 import { Resource } from 'sst';
 import { jsonLogger } from './log.ts';
 import { type FunctionSettings, readSettings, type SecretNeeds } from './settings.ts';
@@ -181,6 +189,28 @@ export function inventoryPart(
   };
 }
 export type InventoryPart = ReturnType<typeof inventoryPart>;
+
+/**
+ * `github` mode's sign-in (only when the stage is in it, and so has its OAuth client): the one-time codes in
+ * the table, the state key derived from the client secret, and GitHub's OAuth at the stage's GitHub.
+ */
+export function signInPart(
+  config: FunctionSettings,
+  base: Pick<BasePart, 'store' | 'settings' | 'clock' | 'log'>,
+  clients: { dynamo?: DynamoDBDocumentClient } = {},
+): { signIn?: PreviewSignIn; signInRoutes?: SignInDeps } {
+  if (!config.oauth) return {};
+  const signIn: PreviewSignIn = {
+    key: stateKey(config.oauth.clientSecret),
+    codes: new DynamoSignInCodes({
+      client: clients.dynamo ?? documentClient({ region: config.stage.region }),
+      tableName: config.tableName,
+    }),
+  };
+  const github = new GithubOAuth({ ...config.oauth, apiUrl: config.stage.githubApiUrl });
+  return { signIn, signInRoutes: { ...signIn, ...base, github } };
+}
+export type SignInPart = ReturnType<typeof signInPart>;
 
 export function githubPart(config: FunctionSettings) {
   if (!config.github) throw new Error('this function is not linked to the GitHub secrets');

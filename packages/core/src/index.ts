@@ -25,6 +25,7 @@ export * from './http/dashboard-page.ts';
 export * from './http/dashboard-routes.ts';
 export * from './http/pages.ts';
 export * from './http/public-reason.ts';
+export * from './http/sign-in-routes.ts';
 export * from './http/wake-response.ts';
 export * from './limits/alb.ts';
 export * from './limits/client-key.ts';

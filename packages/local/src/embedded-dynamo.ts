@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { createTable, DynamoEnvironmentStore, documentClient } from '@matinee/aws';
+import { createTable, DynamoEnvironmentStore, DynamoSignInCodes, documentClient } from '@matinee/aws';
 import dynalite from 'dynalite';
 import { guardRequests, runCredentials } from './dynamo-guard.ts';
 
@@ -92,6 +92,8 @@ export async function startEmbeddedDynamo(dir: string) {
     /** For tests, which check that it answers nobody else. */
     socketPath,
     store: new DynamoEnvironmentStore({ client, tableName: LOCAL_TABLE }),
+    /** `github` mode's one-time sign-in codes, in the same table as on AWS. */
+    signInCodes: new DynamoSignInCodes({ client, tableName: LOCAL_TABLE }),
     async close() {
       client.destroy();
       agent.destroy();

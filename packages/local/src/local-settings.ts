@@ -35,6 +35,11 @@ export interface LocalSettings {
   access: AccessMode;
   /** What the terminal shows: info (what happens to previews) unless MATINEE_LOG_LEVEL says otherwise. */
   logLevel: LogLevel;
+  /**
+   * `github` mode's sign-in: an OAuth client (a GitHub App's, with `http://localhost:<port>/__matinee/github/callback`
+   * registered, or a test double's) and where GitHub is. Required with MATINEE_ACCESS=github.
+   */
+  github?: { clientId: string; clientSecret: string; oauthUrl?: string; apiUrl?: string };
 }
 
 /**
@@ -51,6 +56,40 @@ export function appBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 export class LocalSettingsError extends Error {}
+
+function url(env: NodeJS.ProcessEnv, name: string, problems: string[]): string | undefined {
+  const text = env[name];
+  if (!text) return undefined;
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) {
+    problems.push(`${name}=${text} is not an http(s) URL`);
+    return undefined;
+  }
+  return text;
+}
+
+/**
+ * The OAuth client of `github` mode, read once and taken out of `env` like the webhook secret: nothing this
+ * process starts inherits the client secret.
+ */
+function githubSignIn(
+  env: NodeJS.ProcessEnv,
+  access: AccessMode,
+  problems: string[],
+): LocalSettings['github'] {
+  const clientId = env.MATINEE_GITHUB_CLIENT_ID || '';
+  const clientSecret = env.MATINEE_GITHUB_CLIENT_SECRET || '';
+  delete env.MATINEE_GITHUB_CLIENT_SECRET;
+  const oauthUrl = url(env, 'MATINEE_GITHUB_OAUTH_URL', problems);
+  const apiUrl = url(env, 'MATINEE_GITHUB_API_URL', problems);
+  if (access !== 'github') return undefined;
+  if (!clientId || !clientSecret) {
+    problems.push(
+      'MATINEE_ACCESS=github signs people in with an OAuth client: set MATINEE_GITHUB_CLIENT_ID and MATINEE_GITHUB_CLIENT_SECRET',
+    );
+    return undefined;
+  }
+  return { clientId, clientSecret, oauthUrl, apiUrl };
+}
 
 /**
  * Reads `MATINEE_*` variables; every problem is named with the variable it comes from. MATINEE_WEBHOOK_SECRET
@@ -87,6 +126,7 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
   } catch (error) {
     problems.push((error as Error).message);
   }
+  const github = githubSignIn(env, access, problems);
   const logLevel = (env.MATINEE_LOG_LEVEL || 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     problems.push(`MATINEE_LOG_LEVEL=${env.MATINEE_LOG_LEVEL} is not one of ${LOG_LEVELS.join(', ')}`);
@@ -106,6 +146,7 @@ export function readLocalSettings(env: NodeJS.ProcessEnv, cwd: string): LocalSet
       retriesPerPreview: limit('MATINEE_RETRIES_PER_PREVIEW', DEFAULT_WAKE_LIMITS.retriesPerPreview),
     },
     logLevel: logLevel as LogLevel,
+    github,
   };
   if (problems.length) throw new LocalSettingsError(`Cannot start Matinee:\n  ${problems.join('\n  ')}`);
   return settings;

@@ -15,7 +15,9 @@ import {
   hostOnly,
   respondToDashboard,
   respondToLostRequest,
+  respondToSignIn,
   respondToWake,
+  type SignInDeps,
   type WakeHttpDeps,
   type WakeHttpRequest,
 } from '@matinee/core';
@@ -26,6 +28,8 @@ export interface RouterDeps {
   cloud: ProcessCloud;
   wake: WakeHttpDeps;
   dashboard: DashboardDeps;
+  /** `github` mode's sign-in routes on `localhost` (absent in other modes). */
+  signIn?: SignInDeps;
   /** `POST /webhooks/github`: the same receiver as the Lambda, given lowercase headers and the raw body. */
   webhook: (headers: Record<string, string | undefined>, body: string) => Promise<HttpResponse>;
   /** Largest webhook body accepted (GitHub caps payloads at 25 MB). */
@@ -80,6 +84,15 @@ async function control(deps: RouterDeps, request: IncomingMessage): Promise<Http
       return json(403, { message: 'webhooks come from GitHub, not from web pages' });
     return deps.webhook(headersOf(request), await readBody(request, deps.maxBodyBytes ?? 25 * 1024 * 1024));
   }
+  // GitHub's redirect back is a cross-site navigation: answered before the same-origin rule for actions.
+  const signIn =
+    deps.signIn &&
+    (await respondToSignIn(deps.signIn, {
+      method,
+      path: request.url ?? '/',
+      cookie: request.headers.cookie,
+    }));
+  if (signIn) return signIn;
   const access = checkSameOriginAction({
     method,
     headers: headersOf(request),

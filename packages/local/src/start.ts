@@ -8,14 +8,17 @@ import {
   obeyPendingCommands,
   onServiceSteady,
   onTaskEvent,
+  type PreviewSignIn,
   publishFeedback,
   reconcile,
   resync,
   type Settings,
+  type SignInDeps,
+  stateKey,
   sweep,
   UserError,
 } from '@matinee/core';
-import { createWebhookReceiver } from '@matinee/github';
+import { createWebhookReceiver, GithubOAuth } from '@matinee/github';
 import { ConsoleLogger } from './console-logger.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { dockerAvailable } from './docker-runtime.ts';
@@ -91,6 +94,11 @@ export async function startLocal(
     access: local.access,
   };
   const store = dynamo.store;
+  // `github` mode: the same sign-in as the wake function's, against GitHub or MATINEE_GITHUB_OAUTH_URL's double.
+  const previewSignIn: PreviewSignIn | undefined = local.github && {
+    key: stateKey(local.github.clientSecret),
+    codes: dynamo.signInCodes,
+  };
   const source = new LocalSourceControl({ configPath: local.configPath, idle: local.idle, store, log });
   const clock = { now: () => new Date() };
   const docker = await dockerAvailable(local.appEnv);
@@ -138,13 +146,24 @@ export async function startLocal(
     logs,
     limiter: new MemoryRateLimiter(clock),
     limits: local.limits,
+    signIn: previewSignIn,
   };
   const receive = createWebhookReceiver(local.webhookSecret ?? ensureWebhookSecret(local.dataDir));
 
+  const signIn: SignInDeps | undefined = previewSignIn &&
+    local.github && {
+      ...previewSignIn,
+      store,
+      settings,
+      clock,
+      log,
+      github: new GithubOAuth(local.github),
+    };
   const server = createRouter({
     cloud,
     wake: deps,
     dashboard: deps,
+    signIn,
     webhook: async (headers, body) => {
       const response = await receive(deps, { headers, body });
       return {

@@ -1,3 +1,6 @@
+import { tokenValues } from '../access/credentials.ts';
+import type { AccessDecision } from '../access/policy.ts';
+import { SIGN_IN_PATHS } from '../access/sign-in-policy.ts';
 import type { Environment } from '../environment/environment.ts';
 import { appLogTail } from '../logs/log-tail.ts';
 import type { LogLocator, LogReader, Settings } from '../ports.ts';
@@ -21,6 +24,7 @@ import {
   wakingPage,
 } from './pages.ts';
 import { environmentIdentifiers, publicReason } from './public-reason.ts';
+import { finishSignIn, type PreviewSignIn, signInUrl } from './sign-in-routes.ts';
 
 export const STATUS_PATH = '/__matinee/status';
 export const RETRY_PATH = '/__matinee/retry';
@@ -53,10 +57,12 @@ export interface HttpResponse {
  * The wake path only records and asks for a reconcile, like every entry point: it never calls the cloud.
  * `settings.access` is the stage's access mode (`public` when unset): see `checkPreviewAccess`. With `logs`
  * (and the stage in `settings`), a failed preview's page shows an allowed viewer its app's last lines.
+ * With `signIn` (and the stage's domain in `settings`), `github` mode sends browsers to sign in with GitHub.
  */
 export type WakeHttpDeps = WakeDeps & {
-  settings?: Partial<Pick<Settings, 'access' | 'stage'>>;
+  settings?: Partial<Pick<Settings, 'access' | 'stage' | 'domain' | 'scheme' | 'port'>>;
   logs?: LogLocator | LogReader;
+  signIn?: PreviewSignIn;
 };
 
 /** The health check and the last output of a failed environment, for an allowed viewer's failed page. */
@@ -205,6 +211,32 @@ async function retry(
 }
 
 /**
+ * A request the access policy did not allow. In `github` mode a browser asking for a page without any token
+ * is sent to sign in (nothing is woken first); a refused token gets the 401 page, with the sign-in offered.
+ */
+function refuse(
+  deps: WakeHttpDeps,
+  decision: Exclude<AccessDecision, { kind: 'allow' }>,
+  host: string,
+  request: WakeHttpRequest,
+  now: Date,
+): HttpResponse {
+  const browser = wantsHtml(request.accept);
+  const { settings, signIn } = deps;
+  const url =
+    decision.kind === 'deny' && decision.signIn && signIn && settings?.domain
+      ? signInUrl(signIn, { ...settings, domain: settings.domain }, host, request.path, now)
+      : undefined;
+  if (url && browser && request.method === 'GET' && tokenValues(request.path).length === 0)
+    return {
+      status: 302,
+      headers: { location: url, 'referrer-policy': 'no-referrer', ...noStore },
+      body: '',
+    };
+  return gateResponse(decision, host, browser, url);
+}
+
+/**
  * Answers a request that reached Matinee instead of an environment: the ALB's default rule on AWS, the
  * local router when the environment is not awake. Browsers get pages; other clients JSON with the right
  * status (503 + Retry-After while waking, 429 + Retry-After over the wake limits, 410 when gone, 404 when
@@ -218,13 +250,20 @@ export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest
   const env = await deps.store.getByHost(host);
   let viewer: Viewer = 'public';
   if (env) {
+    if (pathname === SIGN_IN_PATHS.finish && deps.signIn)
+      return finishSignIn(deps.signIn, deps.settings ?? {}, env, {
+        host,
+        path: request.path,
+        https: request.origin.startsWith('https:'),
+        now,
+      });
     const decision = checkPreviewAccess(
       deps.settings,
       env,
       { path: request.path, cookie: request.headers?.cookie, origin: request.origin },
       now,
     );
-    if (decision.kind !== 'allow') return gateResponse(decision, host, wantsHtml(request.accept));
+    if (decision.kind !== 'allow') return refuse(deps, decision, host, request, now);
     viewer = decision.viewer;
   }
   if (pathname === STATUS_PATH) {
