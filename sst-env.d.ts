@@ -100,6 +100,10 @@ declare module "sst" {
       }
       "stage": string
       "type": "sst.sst.Linkable"
+      "volumes": {
+        "fileSystemId": string
+        "janitorFunction": string
+      }
     }
     "MatineeSweep": {
       "name": string
@@ -110,6 +114,10 @@ declare module "sst" {
       "type": "sst.aws.Dynamo"
     }
     "MatineeTaskEvents": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
+    "MatineeVolumeJanitor": {
       "name": string
       "type": "sst.aws.Function"
     }

@@ -17,6 +17,7 @@ export default $config({
     const { awsContext, cluster } = await import('./stacks/cluster.ts');
     const { data } = await import('./stacks/data.ts');
     const { functions } = await import('./stacks/functions.ts');
+    const { volumes } = await import('./stacks/volumes.ts');
     const { outputs } = await import('./stacks/outputs.ts');
 
     const input = readStageInput(process.env, $app.stage);
@@ -25,7 +26,8 @@ export default $config({
     const front = edge(input, net);
     const compute = cluster(input, context);
     const store = data(input.stage);
-    const control = functions({ input, context, net, front, compute, store });
+    const disks = volumes({ input, context, net, compute });
+    const control = functions({ input, context, net, front, compute, store, disks });
     return outputs(input, front, control);
   },
 });

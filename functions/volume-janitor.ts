@@ -1,7 +1,4 @@
-import { FileJanitor, janitorRequest } from '@matinee/aws';
-
-/** Where the stage's directory (`/<stage>` on the file system) is mounted: stacks/volumes.ts. */
-export const JANITOR_MOUNT = '/mnt/volumes';
+import { FileJanitor, JANITOR_MOUNT, janitorRequest } from '@matinee/aws';
 
 const janitor = new FileJanitor(JANITOR_MOUNT);
 

@@ -6,6 +6,7 @@ import { attachWake, type Edge } from './edge.ts';
 import type { Network } from './network.ts';
 import { type FunctionName, functionPermissions } from './permissions.ts';
 import type { StageInput } from './settings.ts';
+import type { StageVolumes } from './volumes.ts';
 
 /** A value whose leaves may be Pulumi inputs, as a linkable's properties are (a union leaf is one input). */
 type DeepInput<T> = [T] extends [readonly unknown[]]
@@ -37,8 +38,9 @@ export function functions(parts: {
   front: Edge;
   compute: Cluster;
   store: Data;
+  disks: StageVolumes;
 }): Functions {
-  const { input, context, net, front, compute, store } = parts;
+  const { input, context, net, front, compute, store, disks } = parts;
 
   const oauth = oauthClient();
   const settingsProperties: DeepInput<StageSettings> = {
@@ -55,6 +57,9 @@ export function functions(parts: {
     },
     roles: { executionRoleArn: compute.executionRole.arn, taskRoleArn: compute.taskRole.arn },
     logGroup: compute.logGroup.name,
+    volumes: $util
+      .all([disks.fileSystem.id, disks.janitor.name])
+      .apply(([fileSystemId, janitorFunction]) => ({ fileSystemId, janitorFunction })),
     githubApiUrl: input.githubApiUrl,
     access: { mode: input.access.mode },
     maxAwake: input.maxAwake,
@@ -89,6 +94,8 @@ export function functions(parts: {
     taskRoleArn: compute.taskRole.arn,
     deadLetterQueueArn: deadLetters.arn,
     previewLogGroupArn: compute.logGroup.arn,
+    fileSystemArn: disks.fileSystem.arn,
+    janitorFunctionArn: disks.janitor.arn,
   }).apply(functionPermissions);
   const permissions = (name: FunctionName) => statements.apply((all) => all[name]);
 

@@ -47,6 +47,10 @@ export interface StageResources {
   deadLetterQueueArn: string;
   /** The log group every preview container writes to (awslogs), without the trailing `:*`. */
   previewLogGroupArn: string;
+  /** The stage's EFS file system, whose access points are the previews' volumes (stacks/volumes.ts). */
+  fileSystemArn: string;
+  /** The function that deletes volume data, invoked synchronously. */
+  janitorFunctionArn: string;
 }
 
 export const FUNCTION_NAMES = [
@@ -243,9 +247,113 @@ function elbCreate(r: StageResources): Statement[] {
   ];
 }
 
-/** Everything `reconcile(env)` may do: the runtime and the router, both ways. */
+/**
+ * Volumes: finding an environment's access points (DescribeAccessPoints is scoped to the file system) and
+ * deleting them, only this stage's; the janitor deletes their data first.
+ */
+function volumesTeardown(r: StageResources): Statement[] {
+  const accessPoints = accessPointPattern(r);
+  return [
+    { actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [r.fileSystemArn] },
+    {
+      actions: ['elasticfilesystem:DeleteAccessPoint'],
+      resources: [accessPoints],
+      conditions: [stageTag('ResourceTag', r.stage)],
+    },
+    { actions: ['lambda:InvokeFunction'], resources: [r.janitorFunctionArn] },
+  ];
+}
+
+/** Volumes: an environment's access points, made in this stage's file system and tagged with the stage. */
+function volumesCreate(r: StageResources): Statement[] {
+  return [
+    {
+      actions: ['elasticfilesystem:CreateAccessPoint'],
+      resources: [r.fileSystemArn],
+      conditions: [stageTag('RequestTag', r.stage)],
+    },
+    {
+      // Tags given to CreateAccessPoint; never tagging existing ones.
+      actions: ['elasticfilesystem:TagResource'],
+      resources: [accessPointPattern(r)],
+      conditions: [
+        { test: 'StringEquals', variable: 'elasticfilesystem:CreateAction', values: ['CreateAccessPoint'] },
+        stageTag('RequestTag', r.stage),
+      ],
+    },
+  ];
+}
+
+const accessPointPattern = (r: StageResources) =>
+  `arn:${r.partition}:elasticfilesystem:${r.region}:${r.account}:access-point/*`;
+
+/** Everything `reconcile(env)` may do: the runtime, the router and the volumes, both ways. */
 function reconcileCloud(r: StageResources): Statement[] {
-  return [...ecsTeardown(r), ...ecsCreate(r), ...elbTeardown(r), ...elbCreate(r)];
+  return [
+    ...ecsTeardown(r),
+    ...ecsCreate(r),
+    ...elbTeardown(r),
+    ...elbCreate(r),
+    ...volumesTeardown(r),
+    ...volumesCreate(r),
+  ];
+}
+
+/** What the janitor's mount needs: its own access point of the stage's file system, as root. */
+export interface JanitorResources {
+  partition: string;
+  region: string;
+  account: string;
+  fileSystemArn: string;
+  accessPointArn: string;
+}
+
+/**
+ * The janitor function's policy: mounting the file system read-write as root, through its access point only
+ * (the stage's directory), never the file system's root. Its VPC networking comes from SST
+ * (AWSLambdaVPCAccessExecutionRole).
+ */
+export function janitorPermissions(r: JanitorResources): Statement[] {
+  return [
+    {
+      actions: [
+        'elasticfilesystem:ClientMount',
+        'elasticfilesystem:ClientWrite',
+        'elasticfilesystem:ClientRootAccess',
+      ],
+      resources: [r.fileSystemArn],
+      conditions: [
+        { test: 'StringEquals', variable: 'elasticfilesystem:AccessPointArn', values: [r.accessPointArn] },
+      ],
+    },
+  ];
+}
+
+/**
+ * The previews' task role: mounting and writing their volumes, through an access point only (each one's root
+ * is a volume's directory, and its POSIX user is the volume's owner, never root: no ClientRootAccess). The
+ * role is the stage's, so it cannot tell one environment's access points from another's: see README,
+ * "Volumes on AWS".
+ */
+export function previewVolumePermissions(r: {
+  partition: string;
+  region: string;
+  account: string;
+  fileSystemArn: string;
+}): Statement[] {
+  return [
+    {
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      resources: [r.fileSystemArn],
+      conditions: [
+        {
+          test: 'StringLike',
+          variable: 'elasticfilesystem:AccessPointArn',
+          values: [`arn:${r.partition}:elasticfilesystem:${r.region}:${r.account}:access-point/fsap-*`],
+        },
+      ],
+    },
+  ];
 }
 
 /** Reading a preview's output for its failed page and the dashboard: this stage's preview log group only. */
@@ -271,6 +379,7 @@ export function functionPermissions(r: StageResources): Record<FunctionName, Sta
       { actions: ['tag:GetResources'], resources: ['*'] },
       ...ecsTeardown(r),
       ...elbTeardown(r),
+      ...volumesTeardown(r),
     ],
   };
 }

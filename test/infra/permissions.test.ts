@@ -32,6 +32,9 @@ const resources = (stage = 'production'): StageResources => ({
   taskRoleArn: 'arn:aws:iam::123456789012:role/MatineePreviewTaskRole-1a2b3c4',
   deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:MatineeDeadLetters-1a2b3c4',
   previewLogGroupArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/matinee/production/previews',
+  fileSystemArn: 'arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123456789abcdef0',
+  janitorFunctionArn:
+    'arn:aws:lambda:eu-west-1:123456789012:function:matinee-production-MatineeVolumeJanitorFunction-1a2b3c4',
 });
 
 const granted = (name: FunctionName) =>

@@ -354,7 +354,8 @@ describe('the network', () => {
       '::/0',
     ]);
     expect(state('aws:lb/loadBalancer:LoadBalancer', 'MatineeLoadBalancer').internal).toBe(false);
-    expect(ingress).toHaveLength(5);
+    // And NFS into the volumes' group, from the tasks and the janitor (see 'the volumes').
+    expect(ingress).toHaveLength(7);
     const egress = ofType(d, 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => r.inputs);
     expect(egress.filter((rule) => rule.securityGroupId === alb.id)).toEqual([
       expect.objectContaining({ referencedSecurityGroupId: tasks.id }),
@@ -365,8 +366,17 @@ describe('the network', () => {
     const tasks = one(d, 'aws:ec2/securityGroup:SecurityGroup', 'MatineeTaskSecurityGroup');
     expect(tasks.inputs.egress ?? []).toEqual([]);
     const egress = ofType(d, 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => r.inputs);
+    const nfs = one(d, 'aws:ec2/securityGroup:SecurityGroup', 'MatineeVolumesSecurityGroup');
     expect(egress.filter((rule) => rule.securityGroupId === tasks.id)).toEqual([
       { securityGroupId: tasks.id, ipProtocol: '-1', cidrIpv4: '0.0.0.0/0' },
+      // Their volumes, whatever MATINEE_PREVIEW_EGRESS says.
+      {
+        securityGroupId: tasks.id,
+        referencedSecurityGroupId: nfs.id,
+        ipProtocol: 'tcp',
+        fromPort: 2049,
+        toPort: 2049,
+      },
     ]);
   });
 });
@@ -374,7 +384,7 @@ describe('the network', () => {
 describe('the functions', () => {
   it('run the handlers in functions/ on Node.js 22 on arm64', () => {
     expect(d.builds.map((b) => b.handler).sort()).toEqual(
-      FUNCTION_NAMES.map((n) => `functions/${n}.handler`).sort(),
+      [...FUNCTION_NAMES, 'volume-janitor'].map((n) => `functions/${n}.handler`).sort(),
     );
     for (const build of d.builds) {
       expect(build).toMatchObject({ runtime: 'nodejs22.x', architecture: 'arm64' });
@@ -407,7 +417,8 @@ describe('the functions', () => {
   });
 
   it('get stage settings that satisfy the contract in functions/lib/settings.ts', () => {
-    for (const build of d.builds) {
+    // The janitor reads nothing but its event: it is linked to nothing (see 'the volumes').
+    for (const build of d.builds.filter((b) => b.functionID !== 'MatineeVolumeJanitor')) {
       const linked = build.links[LINKS.settings];
       expect(stageSettingsSchema.parse(linked)).toMatchObject({
         stage: 'production',
@@ -485,6 +496,8 @@ describe('IAM', () => {
       taskRoleArn: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
       deadLetterQueueArn: state('aws:sqs/queue:Queue', 'MatineeDeadLetters').arn,
       previewLogGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineePreviewLogs').arn,
+      fileSystemArn: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
+      janitorFunctionArn: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
     });
     const asIam = (s: Statement) => ({
       Effect: 'Allow',

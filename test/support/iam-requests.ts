@@ -24,6 +24,8 @@ export const IMPLIED: Record<string, string[]> = {
   'ecs:CreateService': ['ecs:TagResource'],
   'elasticloadbalancing:CreateTargetGroup': ['elasticloadbalancing:AddTags'],
   'elasticloadbalancing:CreateRule': ['elasticloadbalancing:AddTags'],
+  // EFS asks for TagResource when CreateAccessPoint carries tags.
+  'elasticfilesystem:CreateAccessPoint': ['elasticfilesystem:TagResource'],
 };
 
 /** Where calls went that name no ARN of their own (DynamoDB tables, event buses). */

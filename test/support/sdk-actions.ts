@@ -4,6 +4,8 @@ import { build } from 'esbuild';
 const IAM_PREFIX: Record<string, string> = {
   'client-dynamodb': 'dynamodb',
   'client-ecs': 'ecs',
+  'client-efs': 'elasticfilesystem',
+  'client-lambda': 'lambda',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-cloudwatch': 'cloudwatch',
   'client-cloudwatch-logs': 'logs',

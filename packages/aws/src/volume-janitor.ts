@@ -44,6 +44,9 @@ export const janitorRequest = z.discriminatedUnion('action', [
 ]);
 export type JanitorRequest = z.output<typeof janitorRequest>;
 
+/** Where the janitor function has the stage's directory (`/<stage>` on the file system) mounted. */
+export const JANITOR_MOUNT = '/mnt/volumes';
+
 /** Written beside an environment's volumes; not a DNS label, so never taken for a volume. */
 export const OWNER_FILE = '.matinee-owner.json';
 

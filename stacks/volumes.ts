@@ -1,0 +1,153 @@
+import { JANITOR_MOUNT } from '../packages/aws/src/volume-janitor.ts';
+import type { AwsContext, Cluster } from './cluster.ts';
+import type { Network } from './network.ts';
+import { janitorPermissions, previewVolumePermissions, type Statement } from './permissions.ts';
+import type { StageInput } from './settings.ts';
+
+export interface StageVolumes {
+  fileSystem: aws.efs.FileSystem;
+  /** Deletes volume data (an access point's deletion keeps its files): packages/aws/src/volume-janitor.ts. */
+  janitor: sst.aws.Function;
+}
+
+/** The janitor's view of the file system: the stage's directory, as root (it deletes any volume's files). */
+const JANITOR_OWNER = { uid: 0, gid: 0 };
+
+/**
+ * `.matinee.yml` volumes: one encrypted EFS file system for the stage, kept or removed with it as the table
+ * is (kept for `production`), reachable on NFS (2049) from the preview tasks and from the janitor only, with
+ * a mount target in each of the stage's subnets (one subnet per zone: EFS takes one mount target per zone).
+ * Each environment volume is an access point the control plane makes (packages/aws/src/efs-volumes.ts).
+ */
+export function volumes(parts: {
+  input: StageInput;
+  context: AwsContext;
+  net: Network;
+  compute: Cluster;
+}): StageVolumes {
+  const { input, context, net, compute } = parts;
+  const retain = input.stage === 'production';
+  const fileSystem = new aws.efs.FileSystem(
+    'MatineeVolumes',
+    {
+      encrypted: true,
+      // Elastic throughput: billed per use, nothing to provision for a handful of sleeping previews.
+      throughputMode: 'elastic',
+      tags: { Name: `matinee-${input.stage}-volumes`, 'matinee:stage': input.stage },
+    },
+    { retainOnDelete: retain },
+  );
+
+  const nfs = new aws.ec2.SecurityGroup('MatineeVolumesSecurityGroup', {
+    vpcId: net.vpcId,
+    description: `Matinee ${input.stage}: preview volumes (EFS), NFS from preview tasks and the janitor only`,
+    tags: { Name: `matinee-${input.stage}-volumes` },
+  });
+  const janitorGroup = new aws.ec2.SecurityGroup('MatineeJanitorSecurityGroup', {
+    vpcId: net.vpcId,
+    description: `Matinee ${input.stage}: the volume janitor, which reaches the volumes and nothing else`,
+    tags: { Name: `matinee-${input.stage}-janitor` },
+  });
+  const clients = [
+    ['Tasks', net.taskSecurityGroupId],
+    ['Janitor', janitorGroup.id],
+  ] as const;
+  for (const [who, group] of clients) {
+    new aws.vpc.SecurityGroupIngressRule(`MatineeVolumesFrom${who}`, {
+      securityGroupId: nfs.id,
+      referencedSecurityGroupId: group,
+      ipProtocol: 'tcp',
+      fromPort: 2049,
+      toPort: 2049,
+    });
+    // Whatever MATINEE_PREVIEW_EGRESS allows, a preview reaches its volumes.
+    new aws.vpc.SecurityGroupEgressRule(`Matinee${who}ToVolumes`, {
+      securityGroupId: group,
+      referencedSecurityGroupId: nfs.id,
+      ipProtocol: 'tcp',
+      fromPort: 2049,
+      toPort: 2049,
+    });
+  }
+
+  const mountTargets = $util.output(net.subnets).apply((subnets) =>
+    subnets.map(
+      (subnetId, index) =>
+        new aws.efs.MountTarget(`MatineeVolumesMount${index}`, {
+          fileSystemId: fileSystem.id,
+          subnetId,
+          securityGroups: [nfs.id],
+        }),
+    ),
+  );
+
+  // The previews mount their volumes through their access points, as the volumes' owners (never root).
+  const resolved = $resolve({
+    partition: context.partition,
+    region: context.region,
+    account: context.account,
+    fileSystemArn: fileSystem.arn,
+  });
+  new aws.iam.RolePolicy('MatineePreviewVolumes', {
+    role: compute.taskRole.id,
+    policy: resolved.apply((r) => policyJson(previewVolumePermissions(r))),
+  });
+
+  // The janitor's access point: `/<stage>`, under which every volume of the stage lives.
+  const janitorPoint = new aws.efs.AccessPoint('MatineeJanitorAccessPoint', {
+    fileSystemId: fileSystem.id,
+    posixUser: JANITOR_OWNER,
+    rootDirectory: {
+      path: `/${input.stage}`,
+      creationInfo: { ownerUid: JANITOR_OWNER.uid, ownerGid: JANITOR_OWNER.gid, permissions: '0755' },
+    },
+    tags: { Name: `matinee-${input.stage}-janitor`, 'matinee:stage': input.stage },
+  });
+
+  const janitor = new sst.aws.Function(
+    'MatineeVolumeJanitor',
+    {
+      runtime: 'nodejs22.x',
+      architecture: 'arm64',
+      memory: '512 MB',
+      logging: { retention: '1 month' },
+      description: "Deletes preview volumes' data: called by reconcile and resync, waited for",
+      handler: 'functions/volume-janitor.handler',
+      // A volume of many small files takes a while to delete over NFS; a timed-out call is started again.
+      timeout: '15 minutes',
+      vpc: { privateSubnets: net.subnets, securityGroups: [janitorGroup.id] },
+      volume: { efs: janitorPoint.arn, path: JANITOR_MOUNT },
+      permissions: $resolve({
+        partition: context.partition,
+        region: context.region,
+        account: context.account,
+        fileSystemArn: fileSystem.arn,
+        accessPointArn: janitorPoint.arn,
+      }).apply(janitorPermissions),
+    },
+    // Lambda mounts the file system when the function is created: the mount targets must exist first.
+    { dependsOn: mountTargets.apply((targets) => targets) as unknown as $util.Input<$util.Resource[]> },
+  );
+
+  return { fileSystem, janitor };
+}
+
+/** IAM JSON for `statements` (what sst.aws.Function renders from `permissions`, for a plain role policy). */
+function policyJson(statements: Statement[]): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: statements.map((s) => ({
+      Effect: 'Allow',
+      Action: s.actions,
+      Resource: s.resources,
+      ...(s.conditions?.length
+        ? {
+            Condition: s.conditions.reduce<Record<string, Record<string, string[]>>>((all, c) => {
+              all[c.test] = { ...all[c.test], [c.variable]: c.values };
+              return all;
+            }, {}),
+          }
+        : {}),
+    })),
+  });
+}
