@@ -4,8 +4,12 @@
  * policy besides CloudWatch Logs.
  *
  * Scoping, action by action, follows the Service Authorization Reference:
- * - Stage resources by name: task definition families and services are `matinee-<stage>-<slug>`, target
- *   groups `mt-<slug>-<hash>` (packages/core/src/environment/naming.ts), rules live under this stage's listener.
+ * - Stage resources by name: task definition families are `matinee-<stage>_<slug>` (no stage or slug holds
+ *   `_`, so no other stage's family matches `matinee-<stage>_*`; families are account-wide), services
+ *   `matinee-<stage>-<slug>` in this stage's own cluster, target groups `mt-<slug>-<hash>`
+ *   (packages/core/src/environment/naming.ts), rules live under this stage's listener. Revisions of the
+ *   legacy family `matinee-<stage>-<slug>` (what every family was before, and what stage `a`'s `b-x` and stage
+ *   `a-b`'s `x` share) may only be deleted, and only with this stage's tag; nothing registers into it.
  * - Tags where the resource surely carries them: `aws:RequestTag/matinee:stage` on every create (the adapters
  *   always tag), `aws:ResourceTag/matinee:stage` on target groups (their names are shared by every stage in the
  *   account) and on deleting inactive task definitions. Not on services, rules or target groups that may be
@@ -13,7 +17,10 @@
  *   treat as "already done".
  * - `"*"` resources only where the action has no resource-level permission: ecs:DeregisterTaskDefinition,
  *   ecs:DescribeTaskDefinition, ecs:ListTaskDefinitions, ecs:ListTasks (limited by ecs:cluster instead),
- *   elasticloadbalancing:Describe*, cloudwatch:GetMetricData, tag:GetResources.
+ *   elasticloadbalancing:Describe*, cloudwatch:GetMetricData, tag:GetResources. DeregisterTaskDefinition
+ *   cannot be held to the stage by IAM at all; the runtime deregisters only revisions of the environment's own
+ *   family, or of the legacy family when their tags name this stage and environment
+ *   (packages/aws/src/ecs-task-definitions.ts).
  * Never a `*` in an action.
  */
 
@@ -70,7 +77,9 @@ export function stagePatterns(r: StageResources) {
   const ecs = `arn:${r.partition}:ecs:${r.region}:${r.account}`;
   const elb = `arn:${r.partition}:elasticloadbalancing:${r.region}:${r.account}`;
   return {
-    taskDefinitions: `${ecs}:task-definition/matinee-${r.stage}-*`,
+    taskDefinitions: `${ecs}:task-definition/matinee-${r.stage}_*`,
+    /** Before families took `_`: shared with stages whose name extends this one's (`<stage>-…`). */
+    legacyTaskDefinitions: `${ecs}:task-definition/matinee-${r.stage}-*`,
     services: `${ecs}:service/${r.clusterName}/matinee-${r.stage}-*`,
     tasks: `${ecs}:task/${r.clusterName}/*`,
     targetGroups: `${elb}:targetgroup/mt-*`,
@@ -122,8 +131,9 @@ function ecsTeardown(r: StageResources): Statement[] {
       resources: ['*'],
     },
     {
+      // The legacy family's revisions are told apart from another stage's by this tag alone.
       actions: ['ecs:DeleteTaskDefinitions'],
-      resources: [p.taskDefinitions],
+      resources: [p.taskDefinitions, p.legacyTaskDefinitions],
       conditions: [stageTag('ResourceTag', r.stage)],
     },
     {

@@ -194,8 +194,9 @@ describe('every AWS request a life makes', () => {
   });
 
   it("is denied on another stage's resources, unless AWS cannot scope the action", async () => {
-    // The hardest neighbour: a stage whose name extends this one's, so its task definition families
-    // (account-wide, not per cluster) start with this stage's prefix; only their tags tell them apart.
+    // The hardest neighbour: a stage whose name extends this one's. Its task definition families
+    // (account-wide, not per cluster) are `matinee-test-x_…`, outside this stage's `matinee-test_*`; its
+    // services `matinee-test-x-…` are in its own cluster.
     const OTHER = `${STAGE.stage}-x`;
     const other = relocate(requests, [
       [mine.listenerArn, theirs.listenerArn],
@@ -210,6 +211,7 @@ describe('every AWS request a life makes', () => {
       [mine.executionRole, theirs.executionRole],
       [mine.taskRole, theirs.taskRole],
       [`matinee-${STAGE.stage}-`, `matinee-${OTHER}-`],
+      [`matinee-${STAGE.stage}_`, `matinee-${OTHER}_`],
     ]).map((request) => ({
       ...request,
       // Their resources carry their stage's tag, and so would their creates.

@@ -179,18 +179,55 @@ describe('ARN patterns', () => {
               `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${names.targetGroup}/73e2d6bc24d8a067`,
             ),
           ).toBe(true);
-          // Another stage's services, by name, unless its name extends this one (its tags tell them apart).
-          const theirs = resourceNames(other, id, slug).service;
-          if (!theirs.startsWith(`matinee-${mine}-`))
+          // Another stage's task definitions (account-wide), always; its services only by their cluster.
+          const theirs = resourceNames(other, id, slug);
+          if (other !== mine)
+            expect(
+              matches(
+                p.taskDefinitions,
+                `arn:aws:ecs:eu-west-1:123456789012:task-definition/${theirs.family}:3`,
+              ),
+            ).toBe(false);
+          // The legacy family is covered (deleting its revisions), and is what stages used to share.
+          expect(
+            matches(
+              p.legacyTaskDefinitions,
+              `arn:aws:ecs:eu-west-1:123456789012:task-definition/${names.legacyFamily}:3`,
+            ),
+          ).toBe(true);
+          if (!theirs.service.startsWith(`matinee-${mine}-`))
             expect(
               matches(
                 p.services,
-                `arn:aws:ecs:eu-west-1:123456789012:service/MatineeCluster-1a2b3c4/${theirs}`,
+                `arn:aws:ecs:eu-west-1:123456789012:service/MatineeCluster-1a2b3c4/${theirs.service}`,
               ),
             ).toBe(false);
+          expect(
+            matches(
+              p.services,
+              `arn:aws:ecs:eu-west-1:123456789012:service/OtherCluster-1a2b3c4/${theirs.service}`,
+            ),
+          ).toBe(false);
         }
       }),
     );
+  });
+
+  it('let nothing register into, or tag, a legacy family; deleting its revisions needs the stage tag', () => {
+    const r = resources();
+    const p = stagePatterns(r);
+    const statements = Object.values(functionPermissions(r)).flat();
+    const on = (pattern: string) => statements.filter((s) => s.resources.includes(pattern));
+    expect(on(p.legacyTaskDefinitions).flatMap((s) => s.actions)).toEqual([
+      'ecs:DeleteTaskDefinitions',
+      'ecs:DeleteTaskDefinitions',
+    ]);
+    for (const statement of on(p.legacyTaskDefinitions))
+      expect(statement.conditions).toContainEqual({
+        test: 'StringEquals',
+        variable: `aws:ResourceTag/${TAG_STAGE}`,
+        values: ['production'],
+      });
   });
 
   it("cover the listener's rules and nothing of another listener", () => {

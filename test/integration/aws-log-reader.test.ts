@@ -42,7 +42,7 @@ beforeAll(async () => {
     },
     60_000,
   );
-  const stream = `${NAMES.family}/app/f00d`;
+  const stream = `${NAMES.service}/app/f00d`;
   await logs.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: stream }));
   const start = Date.now() - 60_000;
   await logs.send(

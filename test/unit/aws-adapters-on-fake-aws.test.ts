@@ -146,6 +146,9 @@ describe('the adapters through a life on (fake) AWS', () => {
       deleteTargetGroup: ['ELB:DescribeTargetGroups', 'ELB:DescribeRules', 'ELB:DeleteTargetGroup'],
       deregisterRevisions: [
         'ECS:ListTaskDefinitions',
+        // The legacy family (`matinee-<stage>-<slug>`), active and inactive: none of it here.
+        'ECS:ListTaskDefinitions',
+        'ECS:ListTaskDefinitions',
         'ECS:DeregisterTaskDefinition',
         'ECS:ListTaskDefinitions',
         'ECS:DeleteTaskDefinitions',

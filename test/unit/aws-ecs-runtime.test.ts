@@ -30,11 +30,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { SHA_A } from '../support/environments.ts';
 
-const FAMILY = 'matinee-test-fix-login-pr42';
+const FAMILY = 'matinee-test_fix-login-pr42';
+/** The service's name, and the family every environment had before families took `_`. */
+const SERVICE = 'matinee-test-fix-login-pr42';
 const CLUSTER = 'arn:aws:ecs:eu-west-1:123456789012:cluster/matinee-test';
 const TD = (n: number, family = FAMILY) =>
   `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:${n}`;
-const SERVICE_ARN = `arn:aws:ecs:eu-west-1:123456789012:service/matinee-test/${FAMILY}`;
+const SERVICE_ARN = `arn:aws:ecs:eu-west-1:123456789012:service/matinee-test/${SERVICE}`;
 const TG =
   'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/mt-fix-login-pr42-1a2b3c4d/0123456789abcdef';
 
@@ -152,7 +154,7 @@ describe('EcsRuntime.registerRevision', () => {
       options: {
         'awslogs-group': '/matinee/test/previews',
         'awslogs-region': 'eu-west-1',
-        'awslogs-stream-prefix': FAMILY,
+        'awslogs-stream-prefix': SERVICE,
       },
     };
     expect(mock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input).toEqual({
@@ -244,7 +246,7 @@ describe('EcsRuntime.ensureService', () => {
     expect(await runtime.ensureService(ref(), input(spec))).toEqual({ serviceArn: SERVICE_ARN });
     expect(mock.commandCalls(CreateServiceCommand)[0]?.args[0].input).toEqual({
       ...shape('FARGATE_SPOT'),
-      serviceName: FAMILY,
+      serviceName: SERVICE,
       enableECSManagedTags: true,
       propagateTags: 'SERVICE',
       tags: TAGS,
@@ -271,7 +273,7 @@ describe('EcsRuntime.ensureService', () => {
 
     expect(mock.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual({
       ...shape('FARGATE_SPOT'),
-      service: FAMILY,
+      service: SERVICE,
       forceNewDeployment: true,
     });
     expect(mock.commandCalls(CreateServiceCommand)).toHaveLength(0);
@@ -350,7 +352,7 @@ describe('EcsRuntime.describe', () => {
     expect(await runtime.describe(ref())).toEqual({ revisions: 2 });
     expect(mock.commandCalls(DescribeServicesCommand)[0]?.args[0].input).toEqual({
       cluster: CLUSTER,
-      services: [FAMILY],
+      services: [SERVICE],
     });
     expect(mock.commandCalls(ListTaskDefinitionsCommand).map((call) => call.args[0].input)).toEqual([
       { familyPrefix: FAMILY, status: 'ACTIVE', nextToken: undefined },
@@ -371,7 +373,7 @@ describe('EcsRuntime.describe', () => {
     const { mock, runtime } = setup();
     mock
       .on(DescribeServicesCommand)
-      .resolves({ services: [{ serviceName: FAMILY, serviceArn: SERVICE_ARN, status: 'DRAINING' }] });
+      .resolves({ services: [{ serviceName: SERVICE, serviceArn: SERVICE_ARN, status: 'DRAINING' }] });
     mock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
 
     expect(await runtime.describe(ref())).toEqual({ revisions: 0 });
@@ -382,7 +384,7 @@ describe('EcsRuntime.describe', () => {
     mock.on(DescribeServicesCommand).resolves({
       services: [
         {
-          serviceName: FAMILY,
+          serviceName: SERVICE,
           serviceArn: SERVICE_ARN,
           status: 'ACTIVE',
           desiredCount: 1,
@@ -427,7 +429,7 @@ describe('EcsRuntime.describe', () => {
     mock.on(DescribeServicesCommand).resolves({
       services: [
         {
-          serviceName: FAMILY,
+          serviceName: SERVICE,
           serviceArn: SERVICE_ARN,
           status: 'ACTIVE',
           desiredCount: 1,
@@ -455,7 +457,7 @@ describe('EcsRuntime.describe', () => {
     expect(service?.revision).toBeUndefined();
     expect(mock.commandCalls(ListTasksCommand)[0]?.args[0].input).toEqual({
       cluster: CLUSTER,
-      serviceName: FAMILY,
+      serviceName: SERVICE,
       desiredStatus: 'STOPPED',
     });
     expect(mock.commandCalls(DescribeTasksCommand)[0]?.args[0].input).toEqual({
@@ -482,7 +484,7 @@ describe('EcsRuntime scaling and removal', () => {
 
     expect(mock.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual({
       cluster: CLUSTER,
-      service: FAMILY,
+      service: SERVICE,
       desiredCount: 0,
     });
   });
@@ -509,7 +511,7 @@ describe('EcsRuntime scaling and removal', () => {
 
     expect(mock.commandCalls(DeleteServiceCommand)[0]?.args[0].input).toEqual({
       cluster: CLUSTER,
-      service: FAMILY,
+      service: SERVICE,
       force: true,
     });
   });

@@ -26,7 +26,7 @@ class RecordedLogs implements LogReader {
     private readonly failure?: Error,
   ) {}
   locate(ref: LogRef) {
-    return { url: `https://logs.example.com/${ref.names.family}/${ref.task ?? 'latest'}` };
+    return { url: `https://logs.example.com/${ref.names.service}/${ref.task ?? 'latest'}` };
   }
   async tail(ref: LogRef, lines: number) {
     this.asked.push(ref);

@@ -221,10 +221,30 @@ describe('environment naming', () => {
           const names = resourceNames(stage, id, slug as string);
           expect(names.targetGroup.length).toBeLessThanOrEqual(MAX_TARGET_GROUP_NAME);
           expect(names.targetGroup).toMatch(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/);
-          expect(names.family).toMatch(/^[a-z0-9-]{1,255}$/);
+          expect(names.family).toMatch(/^[a-z0-9_-]{1,255}$/);
           expect(names.targetGroup).not.toEqual(resourceNames(`${stage}x`, id, slug as string).targetGroup);
         },
       ),
+    );
+  });
+
+  it("gives two stages' environments distinct task definition families, even when stage names hold hyphens", () => {
+    // Families are account-wide. Before `_` separated stage from slug, stage `a-b`'s `x` and stage `a`'s
+    // `b-x` were both `matinee-a-b-x`.
+    const id = environmentId('acme/web', 7);
+    expect(resourceNames('a-b', id, 'x').family).not.toBe(resourceNames('a', id, 'b-x').family);
+    expect(resourceNames('a', id, 'b-x').legacyFamily).toBe(resourceNames('a-b', id, 'x').legacyFamily);
+    const stages = fc.stringMatching(/^[a-z][a-z0-9-]{0,23}$/);
+    fc.assert(
+      fc.property(stages, stages, repo, number, hostileBranch, (mine, other, r, n, branch) => {
+        fc.pre(mine !== other);
+        const theirId = environmentId(r, n);
+        for (const slug of slugCandidates(theirId, branch, n, DOMAIN)) {
+          // What IAM holds a stage to: its families start `matinee-<stage>_`, and no other stage's does.
+          expect(resourceNames(other, theirId, slug).family.startsWith(`matinee-${mine}_`)).toBe(false);
+          expect(resourceNames(mine, theirId, slug).family.startsWith(`matinee-${mine}_`)).toBe(true);
+        }
+      }),
     );
   });
 

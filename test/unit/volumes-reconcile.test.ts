@@ -12,7 +12,7 @@ import { facts } from '../support/environments.ts';
 import { harness } from '../support/harness.ts';
 
 const ID = environmentId('acme/web', 42);
-const FAMILY = 'matinee-test-fix-login-pr42';
+const FAMILY = 'matinee-test_fix-login-pr42';
 const CONFIG = `${WEB_CONFIG}seed: npm run seed\n`.replace(
   '      POSTGRES_PASSWORD: postgres\n',
   '      POSTGRES_PASSWORD: postgres\n    volumes: [{ name: pgdata, path: /var/lib/postgresql/data, uid: 999 }]\n',

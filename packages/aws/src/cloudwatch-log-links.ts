@@ -13,10 +13,10 @@ function consolePart(text: string): string {
 
 /**
  * The awslogs stream of the app container of one task: `<stream prefix>/<container>/<task id>`, the prefix
- * being the environment's task definition family (see EcsRuntime's log configuration).
+ * being the environment's service name (see EcsRuntime's log configuration).
  */
 export function appLogStream(ref: LogRef & { task: string }): string {
-  return `${ref.names.family}/${APP_CONTAINER}/${ref.task}`;
+  return `${ref.names.service}/${APP_CONTAINER}/${ref.task}`;
 }
 
 /**
@@ -35,6 +35,6 @@ export class CloudWatchLogLinks implements LogLocator {
       return {
         url: `${console}${group}/log-events/${consolePart(appLogStream({ ...ref, task: ref.task }))}`,
       };
-    return { url: `${console}${group}$3FlogStreamNameFilter$3D${consolePart(`${ref.names.family}/`)}` };
+    return { url: `${console}${group}$3FlogStreamNameFilter$3D${consolePart(`${ref.names.service}/`)}` };
   }
 }

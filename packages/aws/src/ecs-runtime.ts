@@ -3,17 +3,12 @@ import {
   CreateServiceCommand,
   type CreateServiceCommandInput,
   DeleteServiceCommand,
-  DeleteTaskDefinitionsCommand,
-  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   type ECSClient,
-  ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   type Service,
-  type TaskDefinitionStatus,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
@@ -25,7 +20,8 @@ import {
   type TaskSpec,
   TransientError,
 } from '@matinee/core';
-import { ecsTags, TAG_REVISION, tagRecord } from './aws-tags.ts';
+import { awsTags, ecsTags, TAG_REVISION } from './aws-tags.ts';
+import { TaskDefinitions } from './ecs-task-definitions.ts';
 import { efsVolumes, mountPoints } from './efs-task-volumes.ts';
 import { aws, fromAws, isAwsError } from './errors.ts';
 
@@ -63,13 +59,6 @@ type ServiceShape = Pick<
 >;
 
 const SERVICE_ABSENT = ['ServiceNotFoundException', 'ServiceNotActiveException'];
-/** DeleteTaskDefinitions takes at most this many ARNs per call. */
-const DELETE_BATCH = 10;
-
-/** `arn:…:task-definition/<family>:<n>` → family; the list filter is by prefix, so results are checked. */
-function familyOf(taskDefinitionArn: string): string | undefined {
-  return /:task-definition\/(.+):\d+$/.exec(taskDefinitionArn)?.[1];
-}
 
 /** The container that serves HTTP: the one with a port (the app is first by convention). */
 function appContainer(spec: TaskSpec): ContainerSpec {
@@ -84,11 +73,11 @@ function appContainer(spec: TaskSpec): ContainerSpec {
  */
 export class EcsRuntime implements Runtime {
   private readonly options: EcsRuntimeOptions;
-  /** Task definition ARNs are immutable, and so is the revision tag Matinee gave them: remembered per ARN. */
-  private readonly revisionByArn = new Map<string, string | undefined>();
+  private readonly taskDefinitions: TaskDefinitions;
 
   constructor(options: EcsRuntimeOptions) {
     this.options = options;
+    this.taskDefinitions = new TaskDefinitions(options.ecs);
   }
 
   private get ecs(): ECSClient {
@@ -100,9 +89,7 @@ export class EcsRuntime implements Runtime {
     if (!service?.serviceArn) {
       // Deregistered revisions keep their tags until deleted. Counting them when nothing else is left
       // lets a teardown cut short between deregistering and deleting be finished by the next one.
-      const active = await this.listRevisions(ref.names.family, 'ACTIVE');
-      const left = active.length > 0 ? active : await this.listRevisions(ref.names.family, 'INACTIVE');
-      return { revisions: left.length };
+      return { revisions: await this.taskDefinitions.countLeft(ref) };
     }
     // The primary deployment is the revision being rolled out; tasks of the one it replaces do not count.
     const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
@@ -110,7 +97,7 @@ export class EcsRuntime implements Runtime {
     const desiredCount = service.desiredCount ?? 0;
     const runningCount = primary?.runningCount ?? service.runningCount ?? 0;
     const [revision, lastStoppedReason] = await Promise.all([
-      this.revisionOf(taskDefinitionArn),
+      this.taskDefinitions.revisionOf(taskDefinitionArn),
       // Only worth two calls when tasks are missing; a service at its count has nothing to explain.
       runningCount < desiredCount ? this.lastStoppedReason(ref) : undefined,
     ]);
@@ -132,7 +119,7 @@ export class EcsRuntime implements Runtime {
   async registerRevision(ref: EnvironmentRef, spec: TaskSpec): Promise<{ taskDefinitionArn: string }> {
     const family = ref.names.family;
     // A reconcile cut short after registering finds its revision as the family's latest.
-    const latest = await this.latestRevision(family);
+    const latest = await this.taskDefinitions.latest(family);
     if (latest && latest.revision === spec.revision) return { taskDefinitionArn: latest.arn };
 
     const app = appContainer(spec);
@@ -148,7 +135,7 @@ export class EcsRuntime implements Runtime {
           executionRoleArn: this.options.executionRoleArn,
           taskRoleArn: this.options.taskRoleArn,
           containerDefinitions: spec.containers.map((container) => ({
-            ...this.containerDefinition(family, container, container === app ? spec.port : undefined),
+            ...this.containerDefinition(ref, container, container === app ? spec.port : undefined),
             mountPoints: mountPoints(spec, container.name),
           })),
           volumes: efsVolumes(spec, this.options.fileSystemId),
@@ -158,7 +145,7 @@ export class EcsRuntime implements Runtime {
     );
     const arn = taskDefinition?.taskDefinitionArn;
     if (!arn) throw new MatineeError(`RegisterTaskDefinition ${family} returned no task definition`);
-    this.revisionByArn.set(arn, spec.revision);
+    this.taskDefinitions.registered(arn, awsTags({ ...ref.tags, [TAG_REVISION]: spec.revision }));
     return { taskDefinitionArn: arn };
   }
 
@@ -205,27 +192,14 @@ export class EcsRuntime implements Runtime {
   }
 
   async deregisterRevisions(ref: EnvironmentRef): Promise<void> {
-    const family = ref.names.family;
-    const deregistered = await this.listRevisions(family, 'ACTIVE');
-    for (const arn of deregistered) await this.deregister(arn);
-    // Deregistered revisions stay (and stay tagged) until deleted. The ones just deregistered are named
-    // directly (a listing may not show them as inactive yet); leftovers of an interrupted run go too.
-    const listed = await this.listRevisions(family, 'INACTIVE');
-    const inactive = [...new Set([...deregistered, ...listed])];
-    for (let start = 0; start < inactive.length; start += DELETE_BATCH) {
-      const batch = inactive.slice(start, start + DELETE_BATCH);
-      try {
-        await this.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: batch }));
-      } catch (error) {
-        // Deleting is tidiness, not correctness: a region or endpoint without the call keeps them inactive.
-        if (isAwsError(error, 'InvalidParameterException', 'ClientException', 'UnsupportedFeatureException'))
-          return;
-        throw fromAws(error, `DeleteTaskDefinitions ${family}`);
-      }
-    }
+    await this.taskDefinitions.removeAll(ref);
   }
 
-  private containerDefinition(family: string, container: ContainerSpec, port?: number): ContainerDefinition {
+  private containerDefinition(
+    ref: EnvironmentRef,
+    container: ContainerSpec,
+    port?: number,
+  ): ContainerDefinition {
     return {
       name: container.name,
       image: container.image,
@@ -244,7 +218,8 @@ export class EcsRuntime implements Runtime {
         options: {
           'awslogs-group': this.options.logGroup,
           'awslogs-region': this.options.region,
-          'awslogs-stream-prefix': family,
+          // The service's name, not the family: the same for tasks of a legacy-family revision.
+          'awslogs-stream-prefix': ref.names.service,
         },
       },
     };
@@ -344,18 +319,8 @@ export class EcsRuntime implements Runtime {
         .map((deployment) => deployment.taskDefinition)
         .filter((td): td is string => Boolean(td) && td !== shape.taskDefinition),
     );
-    for (const td of superseded) await this.deregister(td);
+    await this.taskDefinitions.retire(ref, superseded);
     return arn;
-  }
-
-  /** Deregisters one revision; one already inactive (a concurrent run got there first) is done. */
-  private async deregister(taskDefinitionArn: string): Promise<void> {
-    try {
-      await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
-    } catch (error) {
-      if (isAwsError(error, 'ClientException') && /inactive/i.test(String((error as Error).message))) return;
-      throw fromAws(error, `DeregisterTaskDefinition ${taskDefinitionArn}`);
-    }
   }
 
   private arnOf(service: Service | undefined, call: string, ref: EnvironmentRef): string {
@@ -373,55 +338,6 @@ export class EcsRuntime implements Runtime {
     return services?.find(
       (service) => service.serviceName === ref.names.service && service.status === 'ACTIVE',
     );
-  }
-
-  /** Revisions of exactly this family in `status`, every page. */
-  private async listRevisions(family: string, status: TaskDefinitionStatus): Promise<string[]> {
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await aws(`ListTaskDefinitions ${family} ${status}`, () =>
-        this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken })),
-      );
-      arns.push(...(page.taskDefinitionArns ?? []).filter((arn) => familyOf(arn) === family));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return arns;
-  }
-
-  /** The family's latest ACTIVE revision and its Matinee revision tag, or undefined when it has none. */
-  private async latestRevision(family: string): Promise<{ arn: string; revision?: string } | undefined> {
-    try {
-      const { taskDefinition, tags } = await this.ecs.send(
-        new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }),
-      );
-      const arn = taskDefinition?.taskDefinitionArn;
-      if (!arn || taskDefinition?.status !== 'ACTIVE') return undefined;
-      const revision = tagRecord(tags)[TAG_REVISION];
-      this.revisionByArn.set(arn, revision);
-      return { arn, revision };
-    } catch (error) {
-      // ECS answers a family without active revisions with a ClientException ("Unable to describe").
-      if (isAwsError(error, 'ClientException')) return undefined;
-      throw fromAws(error, `DescribeTaskDefinition ${family}`);
-    }
-  }
-
-  private async revisionOf(taskDefinitionArn: string): Promise<string | undefined> {
-    if (!taskDefinitionArn) return undefined;
-    if (this.revisionByArn.has(taskDefinitionArn)) return this.revisionByArn.get(taskDefinitionArn);
-    try {
-      const { tags } = await this.ecs.send(
-        new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn, include: ['TAGS'] }),
-      );
-      const revision = tagRecord(tags)[TAG_REVISION];
-      this.revisionByArn.set(taskDefinitionArn, revision);
-      return revision;
-    } catch (error) {
-      // A service running a task definition Matinee cannot read has no Matinee revision.
-      if (isAwsError(error, 'ClientException')) return undefined;
-      throw fromAws(error, `DescribeTaskDefinition ${taskDefinitionArn}`);
-    }
   }
 
   /** Why the most recently stopped task of the service stopped (ECS keeps stopped tasks about an hour). */

@@ -22,14 +22,15 @@ function safe(name: string, what: string): string {
 
 /**
  * Volumes on one machine: `<root>/<environment>/<volume>` directories (root: `<data dir>/volumes`), where
- * `<environment>` is the environment's task family. They outlive Matinee's restarts; closing the pull
+ * `<environment>` is the environment's service name (the family's name before it took `_`, so directories
+ * made then are still found). They outlive Matinee's restarts; closing the pull
  * request removes them. Every name is checked before it becomes a path, so none escapes `root`.
  */
 export class LocalVolumes implements Volumes, Inventory {
   constructor(private readonly root: string) {}
 
   private environmentDir(ref: EnvironmentRef): string {
-    return join(this.root, safe(ref.names.family, 'environment'));
+    return join(this.root, safe(ref.names.service, 'environment'));
   }
 
   /** Where volume `name` of `ref` lives. */

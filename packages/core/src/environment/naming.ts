@@ -66,14 +66,32 @@ export function hostFor(slug: string, domain: string): string {
 }
 
 export interface ResourceNames {
-  /** ECS task definition family and service name (letters, digits, hyphens; ≤ 255). */
+  /**
+   * ECS task definition family: `matinee-<stage>_<slug>`. Families are account-wide, and `_` is in neither a
+   * stage (`assertStage`) nor a slug, so no two stages' families meet (`matinee-a-b-x` was stage `a-b`'s
+   * `x` and stage `a`'s `b-x`), and IAM can hold a stage to `matinee-<stage>_*`. ≤ 255 of [A-Za-z0-9_-].
+   */
   family: string;
+  /**
+   * The family every environment had before (`matinee-<stage>-<slug>`, ambiguous between stages): revisions
+   * registered then still run in live services. The runtime retires them as they are replaced and tears them
+   * down with the environment, each only after its tags show it is this environment's.
+   */
+  legacyFamily: string;
+  /**
+   * ECS service name, `matinee-<stage>-<slug>` as it always was: a service name is unique only in its cluster
+   * and every stage has its own, so it needs no separator (and live services keep theirs). Also the awslogs
+   * stream prefix, the same for tasks of either family.
+   */
   service: string;
   /** ELBv2 target group name: ≤ 32 characters, no leading or trailing hyphen, unique per account and region. */
   targetGroup: string;
 }
 
 const stagePattern = /^[a-z][a-z0-9-]{0,23}$/;
+
+/** Between stage and slug in a task definition family: in neither (see `ResourceNames.family`). */
+export const FAMILY_SEPARATOR = '_';
 
 export function assertStage(stage: string): string {
   if (!stagePattern.test(stage)) {
@@ -87,10 +105,11 @@ export function assertStage(stage: string): string {
 /** Names of an environment's AWS resources. Stage and id go into a hash so stages never collide. */
 export function resourceNames(stage: string, id: EnvironmentId, slug: string): ResourceNames {
   assertStage(stage);
-  const family = `matinee-${stage}-${slug}`;
+  const service = `matinee-${stage}-${slug}`;
   return {
-    family,
-    service: family,
+    family: `matinee-${stage}${FAMILY_SEPARATOR}${slug}`,
+    legacyFamily: service,
+    service,
     targetGroup: fit(`mt-${slug}`, shortHash(`${stage}|${id}`), MAX_TARGET_GROUP_NAME),
   };
 }
