@@ -106,24 +106,45 @@ export const buildSchema = z.strictObject({
 
 export type BuildConfig = z.output<typeof buildSchema>;
 
-/**
- * The problem of a container that has both `image:` and `build:`, or neither: its image comes from exactly
- * one of them.
- */
-export function imageSourceProblem(
-  where: (string | number)[],
-  container: { image?: string; build?: BuildConfig },
-): { path: (string | number)[]; message: string } | undefined {
-  if (container.image !== undefined && container.build !== undefined)
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The problem of a container (as written, not yet validated) with both `image:` and `build:`, or neither. */
+function imageSourceProblem(
+  where: string[],
+  container: unknown,
+): { path: string[]; message: string } | undefined {
+  if (!isObject(container)) return undefined;
+  const image = container.image !== undefined;
+  const build = container.build !== undefined;
+  if (image && build)
     return {
       path: where,
       message:
         'has both `image` and `build`: use `image` for an image your CI pushes, or `build` for Matinee to build it, not both',
     };
-  if (container.image === undefined && container.build === undefined)
+  if (!image && !build)
     return {
       path: where,
       message: 'needs `image` (an image your CI pushes) or `build` (Matinee builds it from a Dockerfile)',
     };
   return undefined;
 }
+
+/**
+ * Each container's image comes from exactly one of `image:` and `build:`. A check of the whole file that
+ * runs even when other parts of it are invalid (it reads the file defensively), so that this problem is
+ * named beside theirs.
+ */
+export const imageSources = z.superRefine<unknown>(
+  (config, ctx) => {
+    if (!isObject(config)) return;
+    const sidecars = isObject(config.sidecars) ? Object.entries(config.sidecars) : [];
+    const problems = [
+      imageSourceProblem(['app'], config.app),
+      ...sidecars.map(([name, sidecar]) => imageSourceProblem(['sidecars', name], sidecar)),
+    ];
+    for (const problem of problems) if (problem) ctx.addIssue({ code: 'custom', input: config, ...problem });
+  },
+  { when: () => true },
+);

@@ -3,7 +3,7 @@ import { parseDocument } from 'yaml';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { accessModes } from '../access/mode.ts';
-import { buildSchema, imageSourceProblem } from './build.ts';
+import { buildSchema, imageSources } from './build.ts';
 import { parseDuration } from './duration.ts';
 import { fargateMemory } from './fargate.ts';
 import { CONFIG_FILE } from './file-name.ts';
@@ -133,14 +133,8 @@ export const configSchema = z
         })),
       ];
       for (const problem of volumeProblems(containers)) ctx.addIssue({ code: 'custom', ...problem });
-      const images = [
-        imageSourceProblem(['app'], config.app),
-        ...Object.entries(config.sidecars).map(([name, sidecar]) =>
-          imageSourceProblem(['sidecars', name], sidecar),
-        ),
-      ];
-      for (const problem of images) if (problem) ctx.addIssue({ code: 'custom', ...problem });
     }),
+    imageSources,
   );
 
 export type MatineeConfig = z.output<typeof configSchema>;
