@@ -16,6 +16,7 @@ export default $config({
     const { edge } = await import('./stacks/edge.ts');
     const { awsContext, cluster } = await import('./stacks/cluster.ts');
     const { data } = await import('./stacks/data.ts');
+    const { build } = await import('./stacks/build.ts');
     const { functions } = await import('./stacks/functions.ts');
     const { outputs } = await import('./stacks/outputs.ts');
 
@@ -25,7 +26,8 @@ export default $config({
     const front = edge(input, net);
     const compute = cluster(input, context);
     const store = data(input.stage);
-    const control = functions({ input, context, net, front, compute, store });
+    const builds = build(input, context);
+    const control = functions({ input, context, net, front, compute, store, builds });
     return outputs(input, front, control);
   },
 });
