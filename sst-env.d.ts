@@ -51,6 +51,13 @@ declare module "sst" {
       "access": {
         "mode": string
       }
+      "build": {
+        "bucket": string
+        "logGroup": string
+        "project": string
+        "repository": string
+        "repositoryUrl": string
+      }
       "cluster": {
         "arn": string
         "name": string

@@ -16,6 +16,7 @@ export default $config({
     const { edge } = await import('./stacks/edge.ts');
     const { awsContext, cluster } = await import('./stacks/cluster.ts');
     const { data } = await import('./stacks/data.ts');
+    const { build } = await import('./stacks/build.ts');
     const { functions } = await import('./stacks/functions.ts');
     const { volumes } = await import('./stacks/volumes.ts');
     const { outputs } = await import('./stacks/outputs.ts');
@@ -27,7 +28,8 @@ export default $config({
     const compute = cluster(input, context);
     const store = data(input.stage);
     const disks = volumes({ input, context, net, compute });
-    const control = functions({ input, context, net, front, compute, store, disks });
+    const builds = build(input, context);
+    const control = functions({ input, context, net, front, compute, store, disks, builds });
     return outputs(input, front, control);
   },
 });

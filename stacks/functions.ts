@@ -1,5 +1,6 @@
 import { LINKS, type StageSettings } from '../functions/lib/settings.ts';
 import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '../packages/aws/src/reconcile-requested.ts';
+import type { Build } from './build.ts';
 import type { AwsContext, Cluster } from './cluster.ts';
 import type { Data } from './data.ts';
 import { attachWake, type Edge } from './edge.ts';
@@ -39,8 +40,9 @@ export function functions(parts: {
   compute: Cluster;
   store: Data;
   disks: StageVolumes;
+  builds: Build;
 }): Functions {
-  const { input, context, net, front, compute, store, disks } = parts;
+  const { input, context, net, front, compute, store, disks, builds } = parts;
 
   const oauth = oauthClient();
   const settingsProperties: DeepInput<StageSettings> = {
@@ -67,6 +69,13 @@ export function functions(parts: {
     limits: input.limits,
     // For repositories whose .matinee.yml sets no size or idle timeout.
     defaults: input.defaults,
+    build: $util.output({
+      project: builds.project.name,
+      bucket: builds.bucket.bucket,
+      repository: builds.repository.name,
+      repositoryUrl: builds.repository.repositoryUrl,
+      logGroup: builds.logGroup.name,
+    }),
   };
   const settings = new sst.Linkable(LINKS.settings, { properties: settingsProperties });
 
@@ -212,10 +221,23 @@ export function functions(parts: {
       }),
     ),
   });
+  // A build of this stage's project started, finished, failed or was stopped: its environment's reconcile reads
+  // where it stands (task-events asks for that reconcile, as for a stopped task).
+  const buildRule = new aws.cloudwatch.EventRule('MatineeBuildStateChanged', {
+    description: "CodeBuild Build State Change of this stage's project → task-events",
+    eventPattern: builds.project.name.apply((project) =>
+      JSON.stringify({
+        source: ['aws.codebuild'],
+        'detail-type': ['CodeBuild Build State Change'],
+        detail: { 'project-name': [project] },
+      }),
+    ),
+  });
   for (const [name, rule, fn, eventBusName] of [
     ['MatineeReconcile', reconcileRule, reconcile, bus.name],
     ['MatineeTaskEvents', taskRule, taskEvents, undefined],
     ['MatineeServiceSteady', steadyRule, taskEvents, undefined],
+    ['MatineeBuildEvents', buildRule, taskEvents, undefined],
   ] as const) {
     const permission = new aws.lambda.Permission(`${name}InvokedByRule`, {
       action: 'lambda:InvokeFunction',
@@ -248,7 +270,7 @@ export function functions(parts: {
             {
               test: 'ArnEquals',
               variable: 'aws:SourceArn',
-              values: [reconcileRule.arn, taskRule.arn, steadyRule.arn],
+              values: [reconcileRule.arn, taskRule.arn, steadyRule.arn, buildRule.arn],
             },
           ],
         },

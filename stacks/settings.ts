@@ -48,7 +48,19 @@ export interface StageInput {
   ecrRepositories: EcrRepository[];
   /** Where preview tasks may connect (stacks/preview-egress.ts). */
   previewEgress: PreviewEgress;
+  /** Building images from source (`.matinee.yml` `build:`): the CodeBuild compute type. */
+  build: { computeType: BuildComputeType };
 }
+
+/** CodeBuild's Linux compute types (BUILD_GENERAL1_2XLARGE needs the Linux standard images, which this is). */
+export const BUILD_COMPUTE_TYPES = [
+  'BUILD_GENERAL1_SMALL',
+  'BUILD_GENERAL1_MEDIUM',
+  'BUILD_GENERAL1_LARGE',
+  'BUILD_GENERAL1_XLARGE',
+  'BUILD_GENERAL1_2XLARGE',
+] as const;
+export type BuildComputeType = (typeof BUILD_COMPUTE_TYPES)[number];
 
 /** The variables read, with what each means; the error message and the docs list them. */
 export const VARIABLES = {
@@ -77,6 +89,7 @@ export const VARIABLES = {
   MATINEE_ACCESS: `optional: who may open a preview, one of ${accessModes.join(', ')}; link unless set`,
   MATINEE_ALLOW_CIDRS:
     'optional: comma-separated address ranges (203.0.113.0/24, 2001:db8::/32) the load balancer admits, previews and dashboard alike; any address unless set',
+  MATINEE_BUILD_COMPUTE: `optional: the CodeBuild compute type images are built on (.matinee.yml build:), one of ${BUILD_COMPUTE_TYPES.join(', ')}; BUILD_GENERAL1_SMALL unless set`,
   MATINEE_INTERNAL:
     'optional: true puts the load balancer in MATINEE_SUBNET_IDS, private subnets of MATINEE_VPC_ID, reachable only from networks connected to that VPC; false unless set',
 } as const;
@@ -287,6 +300,13 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
   );
   problems.push(...access.problems);
 
+  const computeType = get('MATINEE_BUILD_COMPUTE') ?? 'BUILD_GENERAL1_SMALL';
+  const buildCompute = BUILD_COMPUTE_TYPES.find((type) => type === computeType.toUpperCase());
+  if (!buildCompute)
+    problems.push(
+      `MATINEE_BUILD_COMPUTE must be one of ${BUILD_COMPUTE_TYPES.join(', ')}, not ${JSON.stringify(computeType)}`,
+    );
+
   if (problems.length) throw new StageInputError(problems);
   return {
     stage,
@@ -303,5 +323,6 @@ export function readStageInput(env: Record<string, string | undefined>, stage: s
     ecrRepositories: ecr.repositories,
     previewEgress: egress.egress,
     access: access.access,
+    build: { computeType: buildCompute ?? 'BUILD_GENERAL1_SMALL' },
   };
 }

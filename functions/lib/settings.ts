@@ -82,6 +82,19 @@ export const stageSettingsSchema = z.object({
       retriesPerPreview: rateLimit,
     }),
   ),
+  /**
+   * Building images from source (`.matinee.yml` `build:`): the CodeBuild project, the bucket sources go in,
+   * the stage's ECR repository (`matinee-<stage>`, and its URL images are tagged under) and the build log group.
+   */
+  build: z.optional(
+    z.object({
+      project: nonEmpty,
+      bucket: nonEmpty,
+      repository: nonEmpty,
+      repositoryUrl: nonEmpty,
+      logGroup: nonEmpty,
+    }),
+  ),
   /** Fargate's prices per hour, for cost estimates (the defaults in core's cost.ts when absent). */
   prices: z.optional(
     z.object({

@@ -30,7 +30,18 @@ describe('readStageInput', () => {
       limits: DEFAULT_WAKE_LIMITS,
       ecrRepositories: [],
       previewEgress: 'all',
+      build: { computeType: 'BUILD_GENERAL1_SMALL' },
     });
+  });
+
+  it('takes a CodeBuild compute type for builds, or an error naming the variable and the choices', () => {
+    const domain = { MATINEE_DOMAIN: 'preview.example.com' };
+    expect(readStageInput({ ...domain, MATINEE_BUILD_COMPUTE: 'BUILD_GENERAL1_LARGE' }, 'p').build).toEqual({
+      computeType: 'BUILD_GENERAL1_LARGE',
+    });
+    expect(() => readStageInput({ ...domain, MATINEE_BUILD_COMPUTE: 'BUILD_LAMBDA_1GB' }, 'p')).toThrow(
+      /MATINEE_BUILD_COMPUTE must be one of BUILD_GENERAL1_SMALL, BUILD_GENERAL1_MEDIUM, .*not "BUILD_LAMBDA_1GB"/,
+    );
   });
 
   it('takes the wake limits as a count per duration, or an error naming the variable', () => {

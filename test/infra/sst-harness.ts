@@ -122,6 +122,19 @@ function created(type: string, name: string, inputs: Props): Props {
       };
     case 'aws:iam/role:Role':
       return { name: physical, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+    case 'aws:ecr/repository:Repository':
+      return {
+        name: physical,
+        arn: arn('ecr', `repository/${physical}`),
+        repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${physical}`,
+        registryId: ACCOUNT,
+      };
+    case 'aws:s3/bucket:Bucket': {
+      const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? `${name.toLowerCase()}-`}${id.slice(0, 12)}`;
+      return { bucket, id: bucket, arn: `arn:aws:s3:::${bucket}` };
+    }
+    case 'aws:codebuild/project:Project':
+      return { name: physical, arn: arn('codebuild', `project/${physical}`) };
     case 'aws:cloudwatch/logGroup:LogGroup':
       return { name: physical, arn: arn('logs', `log-group:${physical}`) };
     case 'aws:lambda/function:Function': {
@@ -150,11 +163,12 @@ function created(type: string, name: string, inputs: Props): Props {
   }
 }
 
-function physicalId(type: string, name: string): string {
+function physicalId(type: string, name: string, inputs: Props): string {
   const id = hash(`${type}|${name}`, 17);
   if (type === 'aws:ec2/vpc:Vpc') return `vpc-${id}`;
   if (type === 'aws:ec2/subnet:Subnet') return `subnet-${id}`;
   if (type.startsWith('aws:ec2/') && type.endsWith('ecurityGroup')) return `sg-${id}`;
+  if (type === 'aws:s3/bucket:Bucket') return created(type, name, inputs).bucket;
   return `${name}-id`;
 }
 
@@ -295,7 +309,7 @@ export async function deploy(options: {
         const state = args.custom
           ? { ...created(args.type, args.name, inputs), ...args.inputs }
           : args.inputs;
-        const id = args.custom ? physicalId(args.type, args.name) : undefined;
+        const id = args.custom ? physicalId(args.type, args.name, inputs) : undefined;
         resources.push({ type: args.type, name: args.name, id, inputs, state: unsecret(state) as Props });
         return { id, state };
       },
@@ -450,7 +464,9 @@ export function policies(deployment: Deployment): { resource: string; kind: stri
       found.push({ resource: r.name, kind: 'trust', document: parse(r.inputs.assumeRolePolicy) });
     for (const inline of r.inputs.inlinePolicies ?? [])
       found.push({ resource: r.name, kind: `inline ${inline.name}`, document: parse(inline.policy) });
-    if (r.inputs.policy) found.push({ resource: r.name, kind: 'resource', document: parse(r.inputs.policy) });
+    // Not an ECR lifecycle policy: its `policy` is rules, not IAM.
+    if (r.inputs.policy && r.type !== 'aws:ecr/lifecyclePolicy:LifecyclePolicy')
+      found.push({ resource: r.name, kind: 'resource', document: parse(r.inputs.policy) });
   }
   return found;
 }

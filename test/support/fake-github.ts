@@ -11,6 +11,8 @@ interface Comment {
 
 /** The App the stand-in plays: its installation writes as `<slug>[bot]`. */
 export const APP_SLUG = 'matinee-preview';
+/** The grant in the codeload address a tarball request is redirected to. */
+export const CODELOAD_GRANT = 'CODELOADGRANT';
 /** Who a personal access token belongs to (any `github_pat_…` token). */
 export const TOKEN_USER = 'matinee-bot';
 
@@ -32,6 +34,8 @@ export class FakeGithub {
   rateLimited = 0;
   failing = 0;
   tokensIssued = 0;
+  /** Where `GET /repos/{repo}/tarball/{sha}` redirects to (GitHub's codeload); unset, tarballs are 404. */
+  codeload?: string;
   private serial = 100;
   private server?: Server;
   url = '';
@@ -111,6 +115,13 @@ export class FakeGithub {
           repository_selection: 'all',
         },
       ];
+    }
+    m = /^\/repos\/([^/]+\/[^/]+)\/tarball\/([0-9a-f]{40})$/.exec(path);
+    if (m && method === 'GET') {
+      // As GitHub: a redirect to codeload, whose address carries its own short-lived grant.
+      if (!this.codeload || !this.author(req.headers.authorization?.replace(/^Bearer /, 'token ')))
+        return [404, { message: 'Not Found' }];
+      return [302, '', { location: `${this.codeload}/${m[1]}/legacy.tar.gz/${m[2]}?token=${CODELOAD_GRANT}` }];
     }
     m = /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/.exec(path);
     if (m) {

@@ -4,6 +4,7 @@ import {
   type OpenPullRequest,
   printable,
   type RepoPermission,
+  type SourceArchive,
   type SourceControl,
   type StatusReport,
   TransientError,
@@ -12,6 +13,7 @@ import { App } from '@octokit/app';
 import { Octokit } from '@octokit/core';
 import { RequestError } from '@octokit/request-error';
 import { COMMENT_MARKER, renderComment } from './comment.ts';
+import { downloadTarball } from './github-tarball.ts';
 
 export type GithubAuth =
   /** A GitHub App: installation tokens are minted per repository and cached until shortly before expiry. */
@@ -77,17 +79,19 @@ function mapped(error: unknown, what: string): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** The `SourceControl` port on GitHub's REST API. */
-export class GithubSourceControl implements SourceControl {
+/** The `SourceControl` port on GitHub's REST API, and the `SourceArchive` a build downloads its source from. */
+export class GithubSourceControl implements SourceControl, SourceArchive {
   private readonly app?: App;
   private readonly single?: Client;
   private readonly installations = new Map<string, Promise<Installation>>();
   /** Token mode: the token's user, asked once. */
   private tokenUser?: Promise<string>;
   private readonly web: string;
+  private readonly baseUrl: string;
 
   constructor(options: GithubOptions) {
     const baseUrl = options.baseUrl ?? 'https://api.github.com';
+    this.baseUrl = baseUrl;
     this.web = options.webUrl ?? webUrlOf(baseUrl);
     const Configured = Octokit.defaults({ baseUrl, userAgent: 'matinee' });
     if (options.auth.kind === 'app') {
@@ -159,6 +163,23 @@ export class GithubSourceControl implements SourceControl {
         throw error;
       }
     });
+  }
+
+  /**
+   * The commit's tarball, streamed (see github-tarball.ts), with the token the repository's other calls
+   * carry: the installation's, which Octokit mints and caches. It never leaves this process.
+   */
+  async download(repo: string, sha: string, maxBytes: number): Promise<AsyncIterable<Uint8Array>> {
+    const token = await this.call(repo, 'authenticating', async (client) => {
+      const auth = (await (client.auth as (options: object) => Promise<unknown>)({
+        type: 'installation',
+      })) as {
+        token?: unknown;
+      };
+      if (typeof auth.token !== 'string' || !auth.token) throw new MatineeError('GitHub gave no token');
+      return auth.token;
+    });
+    return downloadTarball({ baseUrl: this.baseUrl, token, repo, sha, maxBytes });
   }
 
   async listOpenPullRequests(repo: string): Promise<OpenPullRequest[]> {

@@ -45,6 +45,7 @@ export const DEPLOY_VARIABLES = [
   'MATINEE_ACCESS',
   'MATINEE_ALLOW_CIDRS',
   'MATINEE_INTERNAL',
+  'MATINEE_BUILD_COMPUTE',
 ] as const;
 
 /** Set by Matinee for preview apps, and read by this repository's tests and CI. */
