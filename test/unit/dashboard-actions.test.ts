@@ -103,4 +103,10 @@ describe('the dashboard page', () => {
     expect(page).not.toContain('<img');
     expect(page.match(/<\/script>/g)).toHaveLength(1);
   });
+
+  it('carries a script that parses', () => {
+    const script = /<script>([\s\S]*)<\/script>/.exec(dashboardPage())?.[1] ?? 'not found(';
+
+    expect(() => new Function(script)).not.toThrow();
+  });
 });

@@ -36,6 +36,9 @@ button:hover { border-color: var(--accent); }
 button.danger { color: var(--bad); border-color: var(--bad); }
 input { font: inherit; color: var(--fg); background: var(--field); border: 1px solid var(--control); border-radius: .4rem;
   padding: .3rem .5rem; max-width: 100%; }
+.logs summary { cursor: pointer; font-size: .85rem; margin-top: .25rem; }
+.logs pre { font: .8rem/1.4 ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 16rem;
+  overflow: auto; padding: .5rem; border-radius: .4rem; background: var(--field); border: 1px solid var(--line); }
 .reason { white-space: pre-wrap; font-size: .85rem; color: var(--muted); margin-top: .25rem; }
 #message:empty { margin: 0; }
 #share { border: 1px solid var(--control); border-radius: .5rem; padding: .75rem 1rem; margin-bottom: 1rem; }

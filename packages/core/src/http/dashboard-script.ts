@@ -45,6 +45,23 @@ export function dashboardScript(api: string): string {
     b.addEventListener('click', () => (action === 'share' ? openShare(b.env) : act(b.env, action)));
     return b;
   }
+  /** A failed preview's last lines, read when opened (and again each time), shown as text. */
+  function logs(env) {
+    const details = el('details', undefined, 'logs'), pre = el('pre', 'Reading…'), where = el('p', '', 'reason');
+    pre.tabIndex = 0;
+    details.append(el('summary', 'What the app last wrote'), pre, where);
+    details.addEventListener('toggle', async () => {
+      if (!details.open) return;
+      try {
+        const response = await fetch(api + '/environments/' + encodeURIComponent(env.id) + '/logs', { cache: 'no-store' });
+        const body = await response.json();
+        pre.textContent = body.lines && body.lines.length ? body.lines.join('\\n') : 'No output' + (body.unavailable ? ': ' + body.unavailable : '.');
+        const at = body.location && (web(body.location.url) || body.location.path);
+        where.textContent = at ? 'All of it: ' + at : '';
+      } catch (e) { pre.textContent = 'Matinee did not answer.'; }
+    });
+    return details;
+  }
   /** Keeps the buttons still offered (the same elements: focus stays on them), drops the others, adds new ones. */
   function actions(cell, env) {
     if (!env.actions.length) { if (cell.textContent !== '—') cell.replaceChildren('—'); return; }
@@ -66,8 +83,12 @@ export function dashboardScript(api: string): string {
       return parts;
     });
     fill(commit, env.sha, () => [el('code', env.sha.slice(0, 7))]);
-    fill(state, JSON.stringify([env.state, env.reason]), () =>
-      env.reason ? [el('span', env.state, 'state ' + env.state), el('div', env.reason, 'reason')] : [el('span', env.state, 'state ' + env.state)]);
+    fill(state, JSON.stringify([env.state, env.reason]), () => {
+      const parts = [el('span', env.state, 'state ' + env.state)];
+      if (env.reason) parts.push(el('div', env.reason, 'reason'));
+      if (env.state === 'failed') parts.push(logs(env));
+      return parts;
+    });
     last.textContent = ago(env.lastRequestAt);
     sleeps.textContent = env.state === 'ready' ? until(env.sleepsAt) : '—';
     wakes.textContent = env.wakes.filter((w) => typeof w.seconds === 'number').map((w) => w.seconds + ' s').join(', ') || '—';
