@@ -13,6 +13,7 @@ const style = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
 header, main { max-width: 76rem; margin: 0 auto; padding: 1rem 1.5rem; }
+header { padding-bottom: 0; }
 h1 { font-size: 1.4rem; margin: .5rem 0 0; }
 h2 { font-size: 1.05rem; margin: 0 0 .5rem; }
 .muted, caption, th { color: var(--muted); }
@@ -21,11 +22,11 @@ caption { text-align: left; padding-bottom: .5rem; }
 caption p { margin: .15rem 0; font-size: .85rem; }
 th, td { text-align: left; padding: .55rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; font-size: .85rem; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 code { font: .9em ui-monospace, monospace; }
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
-.state { display: inline-block; padding: .05rem .5rem; border-radius: 1rem; font-size: .85rem; border: 1px solid currentColor; }
+.state { display: inline-block; white-space: nowrap; padding: .05rem .5rem; border-radius: 1rem; font-size: .85rem; border: 1px solid currentColor; }
 .state.ready { color: var(--ok); } .state.failed { color: var(--bad); }
 .state.building, .state.waking, .state.waiting, .state.removing { color: var(--warn); }
 .state.asleep, .state.removed, .state.not-deployed { color: var(--muted); }
@@ -50,7 +51,7 @@ input { font: inherit; color: var(--fg); background: var(--field); border: 1px s
   thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
   table, caption, tbody, tr, td { display: block; }
   tr { border-bottom: 1px solid var(--line); padding: .5rem 0; }
-  td { border: 0; padding: .2rem 0 .2rem 7rem; position: relative; min-height: 1.9rem; }
+  td { border: 0; padding: .2rem 0 .2rem 7rem; position: relative; min-height: 1.9rem; overflow-wrap: anywhere; }
   td::before { content: attr(data-label); position: absolute; left: 0; width: 6.5rem; color: var(--muted); font-size: .85rem; }
 }
 `;
