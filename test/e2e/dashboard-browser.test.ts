@@ -132,6 +132,21 @@ describe('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
+  it('gives focus to the row’s next button when the pressed one is no longer offered', async () => {
+    const page = await dashboard();
+    const wake = row(page, 'acme/shop#42').getByRole('button', { name: 'Wake acme/shop#42' });
+    await wake.focus();
+
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      `!document.querySelector('tr[data-id="acme/shop#42"] button[data-action="wake"]')`,
+    );
+
+    expect(await page.evaluate(`document.activeElement.closest('tr')?.dataset.id`)).toBe(SHOP);
+    expect(await page.evaluate('document.activeElement.tagName')).toBe('BUTTON');
+    await page.context().close();
+  });
+
   it('makes a share link to copy, which opens the preview in another browser, and logs it nowhere', async () => {
     const page = await dashboard();
 

@@ -31,6 +31,7 @@ export function dashboardScript(api: string): string {
   const keys = new WeakMap();
   /** Rebuilds a cell only when what it shows changed. */
   const fill = (cell, key, build) => { if (keys.get(cell) === key) return; keys.set(cell, key); cell.replaceChildren(...build()); };
+  const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
   const known = new Map();
   let shareFor;
 
@@ -89,10 +90,10 @@ export function dashboardScript(api: string): string {
       if (env.state === 'failed') parts.push(logs(env));
       return parts;
     });
-    last.textContent = ago(env.lastRequestAt);
-    sleeps.textContent = env.state === 'ready' ? until(env.sleepsAt) : '—';
-    wakes.textContent = env.wakes.filter((w) => typeof w.seconds === 'number').map((w) => w.seconds + ' s').join(', ') || '—';
-    cost.textContent = '$' + env.costSoFar.toFixed(2) + ' ($' + env.costPerHour.toFixed(3) + '/h awake)';
+    setText(last, ago(env.lastRequestAt));
+    setText(sleeps, env.state === 'ready' ? until(env.sleepsAt) : '—');
+    setText(wakes, env.wakes.filter((w) => typeof w.seconds === 'number').map((w) => w.seconds + ' s').join(', ') || '—');
+    setText(cost, '$' + env.costSoFar.toFixed(2) + ' ($' + env.costPerHour.toFixed(3) + '/h awake)');
     actions(acts, env);
   }
   /** Puts every row in place; a row that moves and held focus gets it back, without scrolling. */
@@ -111,7 +112,7 @@ export function dashboardScript(api: string): string {
     if (!focused || document.activeElement === focused || focused === document.body) return;
     if (focused.isConnected) return focused.focus({ preventScroll: true });
     // Its button is no longer offered (it just did its job): the row's first button takes focus, not the page.
-    const next = row && row.isConnected && row.querySelector('button, a');
+    const next = row && row.isConnected && (row.querySelector('button') || row.querySelector('a'));
     if (next && action) next.focus({ preventScroll: true });
   }
   async function act(env, action) {
