@@ -80,7 +80,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('the dashboard in Chromium', () => {
+// A browser, axe and a wake each take seconds; on a busy two-core machine, many.
+describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
   it('shows each preview with an Open link and only the actions its state allows', async () => {
     const page = await dashboard();
 

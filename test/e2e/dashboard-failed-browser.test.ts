@@ -49,7 +49,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a failed preview on the dashboard, in Chromium', () => {
+describe('a failed preview on the dashboard, in Chromium', { timeout: 60_000 }, () => {
   for (const colorScheme of ['light', 'dark'] as const) {
     it(`says why and shows the app's last lines, with no serious axe violation (${colorScheme})`, async () => {
       const context = await browser.newContext({ colorScheme, viewport: { width: 1100, height: 800 } });

@@ -61,7 +61,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the waking page in Chromium', () => {
+describe('the waking page in Chromium', { timeout: 60_000 }, () => {
   it('announces each change of state once, not each second, and turns into the app by itself', async () => {
     const page = await browser.newPage();
     const announced: string[] = [];
