@@ -3,7 +3,9 @@ import {
   onPullRequest,
   type PreviewSignIn,
   refusalPage,
+  respondToSignIn,
   respondToWake,
+  returnState,
   type SignInCodes,
   type SignInGrant,
   stateKey,
@@ -148,5 +150,64 @@ describe('the sign-in refusal pages', () => {
     expect(page.status).toBe(403);
     expect(page.body).toContain('@&lt;img src=x onerror=alert(1)&gt;');
     expect(page.body).not.toContain('<img');
+  });
+});
+
+describe('the stage’s sign-in routes', () => {
+  /** The routes with a GitHub whose authorization page is skipped and whose `check` the test gives. */
+  async function started(check: () => Promise<never>) {
+    const { h, codes } = await asleep();
+    const deps = {
+      key: KEY,
+      codes,
+      store: h.store,
+      settings: h.deps.settings,
+      clock: h.clock,
+      log: h.log,
+      github: {
+        authorizeUrl: ({ state }: { state: string }) =>
+          `https://github.example/authorize?state=${encodeURIComponent(state)}`,
+        check,
+      },
+    };
+    const start = await respondToSignIn(deps, {
+      method: 'GET',
+      path: `/__matinee/sign-in?state=${encodeURIComponent(returnState(KEY, HOST, '/', h.clock.now()))}`,
+    });
+    const state = new URL(start?.headers.location ?? '').searchParams.get('state') ?? '';
+    const nonce = String(start?.headers['set-cookie']).split(';')[0] ?? '';
+    return { h, deps, codes, start, state, nonce };
+  }
+  const unused = async (): Promise<never> => {
+    throw new Error('GitHub is not to be called');
+  };
+
+  it('answers only GET: a HEAD of the callback would spend GitHub’s code as a GET does', async () => {
+    const { deps } = await started(unused);
+
+    for (const method of ['POST', 'HEAD'])
+      expect(
+        (await respondToSignIn(deps, { method, path: '/__matinee/github/callback?code=x' }))?.status,
+      ).toBe(405);
+    expect(await respondToSignIn(deps, { method: 'GET', path: '/api/environments' })).toBeUndefined();
+  });
+
+  it('answers 502 when GitHub fails mid-sign-in, issuing no code and logging no code', async () => {
+    const { h, deps, codes, start, state, nonce } = await started(async () => {
+      throw new Error('GitHub did not answer who signed in (status 503)');
+    });
+
+    const answer = await respondToSignIn(deps, {
+      method: 'GET',
+      path: `/__matinee/github/callback?code=the-code&state=${encodeURIComponent(state)}`,
+      cookie: nonce,
+    });
+
+    expect(start?.status).toBe(302);
+    expect(answer?.status).toBe(502);
+    expect(answer?.headers['set-cookie']).toBeUndefined();
+    expect(codes.codes.size).toBe(0);
+    expect(h.log.text).toContain('status 503');
+    expect(h.log.text).not.toContain('the-code');
   });
 });

@@ -153,11 +153,26 @@ async function callback(deps: SignInDeps, path: string, cookie: string | undefin
   if (decision.kind === 'refuse') return refusalPage(decision, settings.domain);
   const env = await deps.store.getByHost(decision.host);
   if (!env) return refusalPage({ kind: 'refuse', status: 400, reason: 'code-unknown' }, settings.domain);
-  const result = await deps.github.check({
-    code: decision.code,
-    redirectUri: callbackUrl(settings),
-    repo: env.repo,
-  });
+  let result: Awaited<ReturnType<GithubSignIn['check']>>;
+  try {
+    result = await deps.github.check({
+      code: decision.code,
+      redirectUri: callbackUrl(settings),
+      repo: env.repo,
+    });
+  } catch (error) {
+    // The adapter's errors name the call and status, never the code or a token.
+    deps.log.warn('github sign-in failed', {
+      id: env.id,
+      error: error instanceof Error ? error.message : 'unknown',
+    });
+    return page(
+      502,
+      settings.domain,
+      'GitHub did not answer',
+      '<p>GitHub did not finish the sign-in. Open the preview again in a moment to sign in.</p>',
+    );
+  }
   if (result.kind === 'refused')
     return refusalPage({ kind: 'refuse', status: 400, reason: 'code-unknown' }, settings.domain);
   const grant = decideGrant({
@@ -193,8 +208,8 @@ export async function respondToSignIn(
   const pathname = request.path.split('?')[0];
   if (pathname !== SIGN_IN_PATHS.start && pathname !== SIGN_IN_PATHS.callback) return undefined;
   const { settings } = deps;
-  if (request.method !== 'GET' && request.method !== 'HEAD')
-    return { status: 405, headers: { allow: 'GET', ...noStore }, body: '' };
+  // GET only: a HEAD of the callback would spend GitHub's code as surely as a GET.
+  if (request.method !== 'GET') return { status: 405, headers: { allow: 'GET', ...noStore }, body: '' };
   if (pathname === SIGN_IN_PATHS.callback) return callback(deps, request.path, request.cookie);
   const start = decideSignInStart({
     key: deps.key,
