@@ -8,6 +8,7 @@ import {
   returnState,
   type SignInCodes,
   type SignInGrant,
+  shareToken,
   stateKey,
   sweep,
   verifyState,
@@ -98,6 +99,34 @@ describe('the wake path of a github-mode preview', () => {
     expect(token.body).toContain('Sign in with GitHub');
     expect(token.body).toContain('href="https://preview.example.com/__matinee/sign-in?state=');
     expect(await footprint()).toEqual(before);
+  });
+
+  it('returns to the home page after signing in when the page asked for is too long for a state', async () => {
+    const { h, deps } = await asleep();
+
+    const answer = await respondToWake(deps, request({ path: `/search?q=${'x'.repeat(3000)}` }));
+
+    const state = new URL(answer.headers.location ?? '').searchParams.get('state') ?? '';
+    expect(verifyState(KEY, state, 'return', h.clock.now())).toMatchObject({
+      ok: true,
+      state: { path: '/' },
+    });
+  });
+
+  it('still lets an outside reviewer in with a share link, without signing in', async () => {
+    const { h, deps } = await asleep();
+    const env = await h.store.get(ID);
+    const token = shareToken(
+      env?.accessSecret ?? '',
+      env?.slug ?? '',
+      new Date(h.clock.now().getTime() + 3600_000),
+    );
+
+    const answer = await respondToWake(deps, request({ path: `/orders?matinee_token=${token}` }));
+
+    expect(answer.status).toBe(303);
+    expect(answer.headers.location).toBe('/orders');
+    expect(answer.headers['set-cookie']).toMatch(/Max-Age=3600;/);
   });
 
   it('turns a one-time code into the preview’s cookie once, waking nothing yet', async () => {

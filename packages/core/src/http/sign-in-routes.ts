@@ -28,6 +28,9 @@ import { escapeHtml, layout } from './pages.ts';
 
 type SiteSettings = Pick<Settings, 'domain' | 'scheme' | 'port' | 'access'>;
 
+/** The longest page address a sign-in returns to (what a state accepts). */
+const MAX_RETURN_PATH = 2048;
+
 /** What a preview host needs of `github` mode: the key its states are signed with, and the one-time codes. */
 export interface PreviewSignIn {
   /** `stateKey(clientSecret)`. */
@@ -111,7 +114,9 @@ export function signInUrl(
   path: string,
   now: Date,
 ): string {
-  const state = returnState(signIn.key, host, withoutToken(path) || '/', now);
+  // A page address longer than a state may carry lands on the preview's home page instead.
+  const page = withoutToken(path) || '/';
+  const state = returnState(signIn.key, host, page.length > MAX_RETURN_PATH ? '/' : page, now);
   return `${publicUrl(settings, settings.domain)}${SIGN_IN_PATHS.start}?state=${encodeURIComponent(state)}`;
 }
 
