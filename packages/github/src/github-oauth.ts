@@ -1,8 +1,6 @@
 import type { GithubSignIn, GithubSignInResult, RepoPermission } from '@matinee/core';
 import { MatineeError, TransientError } from '@matinee/core';
-import { Octokit } from '@octokit/core';
-import { RequestError } from '@octokit/request-error';
-import { webUrlOf } from './github-source-control.ts';
+import { webUrlOf } from './web-url.ts';
 
 export interface GithubOAuthOptions {
   /** The GitHub App's Client ID and a client secret of it. */
@@ -47,18 +45,37 @@ export class GithubOAuth implements GithubSignIn {
   async check(input: { code: string; redirectUri: string; repo: string }): Promise<GithubSignInResult> {
     const token = await this.exchange(input.code, input.redirectUri);
     if (!token) return { kind: 'refused' };
-    const client = new Octokit({ auth: token, baseUrl: this.apiUrl, request: { fetch: this.fetch } });
+    const user = await this.api(token, '/user');
+    if (user.status === 401) return { kind: 'refused' };
+    const login = (user.body as { login?: unknown } | undefined)?.login;
+    if (user.status !== 200 || typeof login !== 'string' || !/^[A-Za-z0-9-]{1,39}$/.test(login))
+      throw failure('who signed in', user.status);
+    const [owner = '', name = ''] = input.repo.split('/');
+    const path = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/collaborators/${encodeURIComponent(login)}/permission`;
+    const answer = await this.api(token, path);
+    // 404: GitHub shows the user no such repository; 403: it will not say. Either way, no permission.
+    if (answer.status === 403 || answer.status === 404)
+      return { kind: 'signed-in', login, permission: 'none' };
+    if (answer.status !== 200) throw failure('the permission on the repository', answer.status);
+    return { kind: 'signed-in', login, permission: permissionOf(answer.body) };
+  }
+
+  /** A GET on GitHub's REST API with the user's token; the token goes in the header and nowhere else. */
+  private async api(token: string, path: string): Promise<{ status: number; body: unknown }> {
+    let response: Response;
     try {
-      const { data: user } = await client.request('GET /user');
-      const login = String(user.login);
-      return { kind: 'signed-in', login, permission: await permissionOf(client, input.repo, login) };
-    } catch (error) {
-      // Octokit's errors carry the request, headers included: only the status goes on.
-      const status = error instanceof RequestError ? error.status : 0;
-      if (status === 401) return { kind: 'refused' };
-      const message = `GitHub did not answer who signed in (status ${status || 'none'})`;
-      throw status >= 500 || status === 0 ? new TransientError(message) : new MatineeError(message);
+      response = await this.fetch(`${this.apiUrl}${path}`, {
+        headers: {
+          accept: 'application/vnd.github+json',
+          authorization: `Bearer ${token}`,
+          'x-github-api-version': '2022-11-28',
+          'user-agent': 'matinee',
+        },
+      });
+    } catch {
+      throw new TransientError('GitHub could not be reached to finish the sign-in');
     }
+    return { status: response.status, body: await response.json().catch(() => undefined) };
   }
 
   /** The user's token for `code`, or undefined when GitHub refuses the code (used, expired, another client's). */
@@ -86,20 +103,13 @@ export class GithubOAuth implements GithubSignIn {
   }
 }
 
-/** The user's role on the repository; `none` when GitHub shows them none, or will not say (403, 404). */
-async function permissionOf(client: Octokit, repo: string, login: string): Promise<RepoPermission> {
-  const [owner = '', name = ''] = repo.split('/');
-  try {
-    const { data } = await client.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
-      owner,
-      repo: name,
-      username: login,
-    });
-    const role = String(data.role_name ?? data.permission);
-    const permission = String(data.permission);
-    return roles.find((r) => r === role) ?? roles.find((r) => r === permission) ?? 'none';
-  } catch (error) {
-    if (error instanceof RequestError && (error.status === 403 || error.status === 404)) return 'none';
-    throw error;
-  }
+/** GitHub's answer as a role: `role_name` when it is a base role, else the legacy `permission`. */
+function permissionOf(body: unknown): RepoPermission {
+  const { role_name: role, permission } = (body ?? {}) as { role_name?: unknown; permission?: unknown };
+  return roles.find((r) => r === role) ?? roles.find((r) => r === permission) ?? 'none';
+}
+
+function failure(what: string, status: number): Error {
+  const message = `GitHub did not answer ${what} (status ${status})`;
+  return status >= 500 || status === 429 ? new TransientError(message) : new MatineeError(message);
 }

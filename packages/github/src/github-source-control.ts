@@ -14,6 +14,7 @@ import { Octokit } from '@octokit/core';
 import { RequestError } from '@octokit/request-error';
 import { COMMENT_MARKER, renderComment } from './comment.ts';
 import { downloadTarball } from './github-tarball.ts';
+import { webUrlOf } from './web-url.ts';
 
 export type GithubAuth =
   /** A GitHub App: installation tokens are minted per repository and cached until shortly before expiry. */
@@ -27,13 +28,6 @@ export interface GithubOptions {
   baseUrl?: string;
   /** GitHub's web address, for links in the comment; by default derived from `baseUrl`. */
   webUrl?: string;
-}
-
-/** https://github.com for api.github.com; a GitHub Enterprise Server's own address for its `/api/v3`. */
-export function webUrlOf(baseUrl: string): string {
-  const url = new URL(baseUrl);
-  if (url.hostname === 'api.github.com') return 'https://github.com';
-  return `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/$/, '')}`;
 }
 
 type Client = InstanceType<typeof Octokit>;

@@ -1,6 +1,7 @@
 import type { RepoPermission, SignInGrant } from '../ports.ts';
 import { accessCookie, cookieName, cookieValues } from './credentials.ts';
 import type { AccessMode } from './mode.ts';
+import { sameSecret } from './secret.ts';
 import {
   expiresIn,
   hashNonce,
@@ -97,7 +98,7 @@ export function decideCallback(input: {
   const check = verifyState(input.key, input.query.get('state') ?? undefined, 'oauth', input.now);
   if (!check.ok) return stateRefusal(check.reason);
   const nonces = cookieValues(input.cookie, NONCE_COOKIE).filter((value) => noncePattern.test(value));
-  if (!nonces.some((nonce) => hashNonce(nonce) === check.state.nonce))
+  if (!nonces.some((nonce) => sameSecret(hashNonce(nonce), check.state.nonce ?? '')))
     return { kind: 'refuse', status: 400, reason: 'nonce' };
   // The user said no on GitHub's page (`error=access_denied`), or GitHub sent no code.
   if (input.query.get('error')) return { kind: 'refuse', status: 400, reason: 'cancelled' };

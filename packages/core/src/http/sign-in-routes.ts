@@ -28,6 +28,9 @@ import { escapeHtml, layout } from './pages.ts';
 
 type SiteSettings = Pick<Settings, 'domain' | 'scheme' | 'port' | 'access'>;
 
+/** The longest page address a sign-in returns to (what a state accepts). */
+const MAX_RETURN_PATH = 2048;
+
 /** What a preview host needs of `github` mode: the key its states are signed with, and the one-time codes. */
 export interface PreviewSignIn {
   /** `stateKey(clientSecret)`. */
@@ -111,7 +114,9 @@ export function signInUrl(
   path: string,
   now: Date,
 ): string {
-  const state = returnState(signIn.key, host, withoutToken(path) || '/', now);
+  // A page address longer than a state may carry lands on the preview's home page instead.
+  const page = withoutToken(path) || '/';
+  const state = returnState(signIn.key, host, page.length > MAX_RETURN_PATH ? '/' : page, now);
   return `${publicUrl(settings, settings.domain)}${SIGN_IN_PATHS.start}?state=${encodeURIComponent(state)}`;
 }
 
@@ -153,11 +158,26 @@ async function callback(deps: SignInDeps, path: string, cookie: string | undefin
   if (decision.kind === 'refuse') return refusalPage(decision, settings.domain);
   const env = await deps.store.getByHost(decision.host);
   if (!env) return refusalPage({ kind: 'refuse', status: 400, reason: 'code-unknown' }, settings.domain);
-  const result = await deps.github.check({
-    code: decision.code,
-    redirectUri: callbackUrl(settings),
-    repo: env.repo,
-  });
+  let result: Awaited<ReturnType<GithubSignIn['check']>>;
+  try {
+    result = await deps.github.check({
+      code: decision.code,
+      redirectUri: callbackUrl(settings),
+      repo: env.repo,
+    });
+  } catch (error) {
+    // The adapter's errors name the call and status, never the code or a token.
+    deps.log.warn('github sign-in failed', {
+      id: env.id,
+      error: error instanceof Error ? error.message : 'unknown',
+    });
+    return page(
+      502,
+      settings.domain,
+      'GitHub did not answer',
+      '<p>GitHub did not finish the sign-in. Open the preview again in a moment to sign in.</p>',
+    );
+  }
   if (result.kind === 'refused')
     return refusalPage({ kind: 'refuse', status: 400, reason: 'code-unknown' }, settings.domain);
   const grant = decideGrant({
@@ -193,8 +213,8 @@ export async function respondToSignIn(
   const pathname = request.path.split('?')[0];
   if (pathname !== SIGN_IN_PATHS.start && pathname !== SIGN_IN_PATHS.callback) return undefined;
   const { settings } = deps;
-  if (request.method !== 'GET' && request.method !== 'HEAD')
-    return { status: 405, headers: { allow: 'GET', ...noStore }, body: '' };
+  // GET only: a HEAD of the callback would spend GitHub's code as surely as a GET.
+  if (request.method !== 'GET') return { status: 405, headers: { allow: 'GET', ...noStore }, body: '' };
   if (pathname === SIGN_IN_PATHS.callback) return callback(deps, request.path, request.cookie);
   const start = decideSignInStart({
     key: deps.key,
