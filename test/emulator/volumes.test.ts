@@ -92,7 +92,9 @@ describe.skipIf(!inject('motoEndpoint'))('volumes on moto’s EFS', () => {
         CreationInfo: { OwnerUid: 999, OwnerGid: 999, Permissions: '0700' },
       },
     });
-    const tags = Object.fromEntries((byName.pg?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    const tags = Object.fromEntries(
+      (byName.pg?.Tags ?? []).map((t: { Key?: string; Value?: string }) => [t.Key, t.Value]),
+    );
     expect(tags).toMatchObject({
       [TAG_STAGE]: s.name,
       [TAG_ENVIRONMENT]: 'acme/web:1',
