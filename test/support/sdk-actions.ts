@@ -13,6 +13,9 @@ const IAM_PREFIX: Record<string, string> = {
   'client-resource-groups-tagging-api': 'tag',
 };
 
+/** Commands whose IAM action has another name than the command. */
+const ACTION_OF: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+
 /**
  * The IAM actions a Lambda handler's code can call, derived from the code: the handler is bundled as SST
  * bundles it (ESM, tree-shaken), and every AWS SDK command module that survives into the bundle is an
@@ -39,7 +42,8 @@ export async function sdkActions(entry: string): Promise<string[]> {
       if (!match?.[1] || !match[2] || input.bytesInOutput === 0) continue;
       const prefix = IAM_PREFIX[match[1]];
       if (!prefix) throw new Error(`${entry} uses ${match[1]}, which has no IAM prefix in sdk-actions.ts`);
-      actions.add(`${prefix}:${match[2]}`);
+      const action = `${prefix}:${match[2]}`;
+      actions.add(ACTION_OF[action] ?? action);
     }
   }
   return [...actions].sort();

@@ -85,6 +85,11 @@ export function renderComment(report: StatusReport, options: CommentOptions = {}
       'Cost',
       `≈ ${money(report.costSoFar)} so far, as of ${utc(report.costAt)} (Fargate${report.spot ? ' Spot' : ''}, $${report.costPerHour.toFixed(4)} per hour awake)`,
     ]);
+  if (report.volumes)
+    rows.push([
+      'Volumes',
+      `${report.volumes.count}, kept until the pull request closes: $${report.volumes.perGbMonth.toFixed(2)} per GB-month stored, asleep or awake (EFS Standard, us-east-1)`,
+    ]);
   if (report.lastCommand) {
     const { text, user, reply } = report.lastCommand;
     rows.push(['Last command', `${inline(text)} by ${inline(`@${user}`)}: ${inline(reply)}`]);

@@ -36,3 +36,10 @@ export function costOf(
 ): number {
   return (seconds / 3600) * hourlyCost(size, spot, prices);
 }
+
+/**
+ * EFS Standard storage in us-east-1 (late 2026), dollars per GB-month: what the data in an environment's
+ * volumes costs, asleep or awake, until the pull request closes. Matinee cannot see how much each volume
+ * holds (EFS meters the file system, not access points), so it quotes the rate.
+ */
+export const EFS_STANDARD_GB_MONTH = 0.3;

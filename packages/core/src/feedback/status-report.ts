@@ -1,5 +1,11 @@
 import { publishedLink } from '../access/links.ts';
-import { costOf, DEFAULT_PRICES, type FargatePrices, hourlyCost } from '../environment/cost.ts';
+import {
+  costOf,
+  DEFAULT_PRICES,
+  EFS_STANDARD_GB_MONTH,
+  type FargatePrices,
+  hourlyCost,
+} from '../environment/cost.ts';
 import { awakeSecondsUntil } from '../environment/desire.ts';
 import { currentFailure, type Environment } from '../environment/environment.ts';
 import { shortHash } from '../environment/naming.ts';
@@ -12,6 +18,7 @@ import {
 import { logLocation } from '../logs/log-tail.ts';
 import { type LogLocation, type LogLocator, publicUrl, type Settings } from '../ports.ts';
 import { idleSeconds, lastActive } from '../use-cases/idle.ts';
+import { environmentVolumes } from '../volumes/seed-once.ts';
 
 /** What the pull request shows: the state in words a reviewer understands. */
 export type PublicState =
@@ -53,6 +60,8 @@ export interface StatusReport {
    */
   costAt: string;
   spot: boolean;
+  /** Its volumes and what their data costs stored (EFS Standard), when `.matinee.yml` declares any. */
+  volumes?: { count: number; perGbMonth: number };
   lastCommand?: Environment['lastCommand'];
   /** While Matinee builds the commit's images (`build:`): where the build's log is read. */
   buildLog?: string;
@@ -107,6 +116,7 @@ export function statusReport(
   const config = env.config?.status === 'ok' ? env.config.value : undefined;
   const size = config?.size ?? { cpu: 256, memory: 512 };
   const spot = config?.spot ?? true;
+  const volumeCount = config ? environmentVolumes(config).length : 0;
   const lastWake = env.wakes.find((wake) => wake.readyAt);
   const reason =
     state === 'failed' ? currentFailure(env)?.reason : state === 'ready' ? undefined : env.observed.reason;
@@ -140,6 +150,7 @@ export function statusReport(
     costPerHour: Math.round(hourlyCost(size, spot, prices) * 10_000) / 10_000,
     costAt: now.toISOString(),
     spot,
+    volumes: volumeCount ? { count: volumeCount, perGbMonth: EFS_STANDARD_GB_MONTH } : undefined,
     lastCommand: env.lastCommand,
     buildLog: buildLogOf(env),
     logs:

@@ -1,0 +1,210 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateAccessPointCommand, DescribeAccessPointsCommand, EFSClient } from '@aws-sdk/client-efs';
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  accessPointOwner,
+  EfsVolumes,
+  efsVolumes,
+  FileJanitor,
+  janitorRequest,
+  LambdaVolumeJanitor,
+  mountPoints,
+} from '@matinee/aws';
+import {
+  EFS_STANDARD_GB_MONTH,
+  environmentId,
+  environmentRef,
+  type TaskSpec,
+  TransientError,
+  UserError,
+} from '@matinee/core';
+import { renderComment } from '@matinee/github';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+/** A Lambda payload as the SDK hands it back (its blob adapter is a Uint8Array with helpers the code does not use). */
+const encode = (value: unknown) =>
+  new TextEncoder().encode(JSON.stringify(value)) as InvokeCommandOutput['Payload'];
+const ref = environmentRef(
+  { stage: 'test', domain: 'preview.example.com' },
+  {
+    id: environmentId('acme/web', 42),
+    slug: 'fix-login-pr42',
+    host: 'fix-login-pr42.preview.example.com',
+    observed: { resources: {} },
+  },
+);
+
+describe('an access point’s owner', () => {
+  it('is the volume’s uid and gid with 0700, or uid 1000 with 0755 when the config names nobody', () => {
+    expect(accessPointOwner({ name: 'pg', uid: 999, gid: 999 })).toEqual({
+      uid: 999,
+      gid: 999,
+      permissions: '0700',
+    });
+    expect(accessPointOwner({ name: 'data' })).toEqual({ uid: 1000, gid: 1000, permissions: '0755' });
+  });
+
+  it('is never root: previews have no root access to EFS, and the config is told so', () => {
+    expect(() => accessPointOwner({ name: 'data', uid: 0 })).toThrow(UserError);
+    expect(() => accessPointOwner({ name: 'data', uid: 5, gid: 0 })).toThrow(/uid\/gid 0 \(root\)/);
+  });
+});
+
+describe('the janitor', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'matinee-janitor-'));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it('refuses any event that could name a path outside its mount, before touching anything', () => {
+    for (const event of [
+      { action: 'remove', dir: '..' },
+      { action: 'remove', dir: 'a/b' },
+      { action: 'remove', dir: '' },
+      { action: 'empty', dirs: ['../other/data'] },
+      { action: 'empty', dirs: ['env'] },
+      { action: 'empty', dirs: ['env/data/deeper'] },
+      { action: 'claim', dir: 'env', tags: {}, extra: true },
+      { action: 'format' },
+    ])
+      expect(janitorRequest.safeParse(event).success, JSON.stringify(event)).toBe(false);
+    expect(janitorRequest.parse({ action: 'empty', dirs: ['env-1/data'] })).toEqual({
+      action: 'empty',
+      dirs: ['env-1/data'],
+    });
+  });
+
+  it('empties a volume without following a link out of it', async () => {
+    const outside = join(root, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'keep'), 'x');
+    const mount = join(root, 'mount');
+    await mkdir(join(mount, 'env/data/sub'), { recursive: true });
+    await writeFile(join(mount, 'env/data/sub/file'), 'x');
+    await symlink(outside, join(mount, 'env/data/link'));
+    const janitor = new FileJanitor(mount);
+
+    await janitor.run(janitorRequest.parse({ action: 'empty', dirs: ['env/data', 'env/missing'] }));
+
+    expect(await readdir(join(mount, 'env/data'))).toEqual([]);
+    expect(await readdir(outside)).toEqual(['keep']);
+  });
+});
+
+describe('the janitor function, invoked', () => {
+  const lambda = mockClient(LambdaClient);
+  afterEach(() => lambda.reset());
+  const janitor = () =>
+    new LambdaVolumeJanitor({ lambda: new LambdaClient({ region: 'us-east-1' }), functionName: 'janitor' });
+
+  it('is waited for, with the request as its event', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: encode(null) });
+
+    await janitor().remove('fix-login-pr42');
+
+    const input = lambda.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(input?.InvocationType).toBe('RequestResponse');
+    expect(JSON.parse(new TextDecoder().decode(input?.Payload as Uint8Array))).toEqual({
+      action: 'remove',
+      dir: 'fix-login-pr42',
+    });
+  });
+
+  it('failing or timing out is transient, with its own words: the reconcile tries again', async () => {
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: encode({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 900.00 seconds' }),
+    });
+
+    const failed = janitor().empty(['fix-login-pr42/data']);
+
+    await expect(failed).rejects.toThrow(TransientError);
+    await expect(failed).rejects.toThrow(/Sandbox.Timedout: Task timed out/);
+  });
+});
+
+describe('access points on EFS', () => {
+  const efs = mockClient(EFSClient);
+  afterEach(() => efs.reset());
+  const volumes = () =>
+    new EfsVolumes({
+      efs: new EFSClient({ region: 'us-east-1' }),
+      fileSystemId: 'fs-1',
+      stage: 'test',
+      janitor: {
+        claim: async () => undefined,
+        empty: async () => undefined,
+        remove: async () => undefined,
+        list: async () => [],
+      },
+    });
+
+  it('at the file system’s quota: the environment fails saying which limit and what frees it', async () => {
+    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
+    efs.on(CreateAccessPointCommand).rejects(
+      Object.assign(new Error('You have reached the maximum number of access points'), {
+        name: 'AccessPointLimitExceeded',
+      }),
+    );
+
+    const ensured = volumes().ensure(ref, [{ name: 'data', container: 'app', path: '/data' }]);
+
+    await expect(ensured).rejects.toThrow(UserError);
+    await expect(ensured).rejects.toThrow(/10,000 unless AWS raised the quota.*closing pull requests frees/);
+  });
+
+  it('throttled on a burst of creations: transient, named, so the reconcile is retried with backoff', async () => {
+    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
+    efs
+      .on(CreateAccessPointCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    const ensured = volumes().ensure(ref, [{ name: 'data', container: 'app', path: '/data' }]);
+
+    await expect(ensured).rejects.toThrow(TransientError);
+    await expect(ensured).rejects.toThrow(
+      /CreateAccessPoint \/test\/fix-login-pr42\/data: ThrottlingException/,
+    );
+  });
+});
+
+describe('a task definition’s volumes', () => {
+  const spec = {
+    revision: 'r1-vpending',
+    volumes: [{ name: 'data', container: 'app', path: '/data' }],
+  } as unknown as TaskSpec;
+
+  it('are never registered before their access points exist', () => {
+    expect(() => efsVolumes(spec, 'fs-1')).toThrow(/has no access point yet/);
+    expect(efsVolumes({ ...spec, volumes: [] }, undefined)).toBeUndefined();
+    expect(mountPoints(spec, 'db')).toBeUndefined();
+  });
+});
+
+describe('the cost of volumes on the pull request', () => {
+  it('quotes EFS Standard per GB-month stored, asleep or awake', () => {
+    const body = renderComment({
+      repo: 'acme/web',
+      number: 42,
+      environment: 'preview/pr-42',
+      url: 'https://fix-login-pr42.preview.example.com',
+      state: 'asleep',
+      sha: 'a'.repeat(40),
+      costSoFar: 1.5,
+      costPerHour: 0.0123,
+      costAt: '2026-11-02T14:05:00.000Z',
+      spot: true,
+      volumes: { count: 2, perGbMonth: EFS_STANDARD_GB_MONTH },
+      key: 'k',
+    });
+
+    expect(body).toContain(
+      '| Volumes | 2, kept until the pull request closes: $0.30 per GB-month stored, asleep or awake (EFS Standard, us-east-1) |',
+    );
+  });
+});
