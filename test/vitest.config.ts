@@ -32,6 +32,8 @@ export default defineConfig({
           root,
           include: ['test/emulator/**/*.test.ts'],
           globalSetup: ['test/emulator/support/global-setup.ts'],
+          // After each file, every AWS call its lifecycles made is simulated against the stage's IAM policies.
+          setupFiles: ['test/emulator/support/iam-check.ts'],
           ...timeouts,
           // A whole lifecycle is some hundred calls to moto, a Python server: slow on a busy machine.
           testTimeout: 120_000,

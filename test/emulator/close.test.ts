@@ -43,7 +43,7 @@ describe.skipIf(!inject('motoEndpoint'))('closing a preview that is not running,
       d.webhook('pull_request', pullRequest('opened', SHA_1, '2026-11-22T10:00:00Z')),
     );
     d.clock.advance(2 * 3600_000);
-    await d.step('sleep', () => sweepIdle(d.platform));
+    await d.step('sleep', () => d.as('sweep', () => sweepIdle(d.platform)));
     expect((await d.platform.store.get(ID))?.observed.phase).toBe('sleeping');
     expect(await held.targetGroups()).toHaveLength(1);
 

@@ -89,7 +89,7 @@ describe.skipIf(!inject('motoEndpoint'))('an environment on moto, through every 
     const openRule = (await held.hostRules())[0];
 
     d.clock.advance(2 * 3600_000);
-    await d.step('sleep', () => sweepIdle(d.platform));
+    await d.step('sleep', () => d.as('sweep', () => sweepIdle(d.platform)));
     expect((await d.platform.store.get(ID))?.observed.phase).toBe('sleeping');
     // Asleep: no rule (the group is detached, off the ALB's 100), the service at 0, the group kept.
     expect(await held.hostRules()).toEqual([]);

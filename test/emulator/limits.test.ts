@@ -111,7 +111,7 @@ describe.skipIf(!inject('motoEndpoint'))('limits and leftovers, on moto', () => 
     await d.table.client.send(new DeleteCommand({ TableName: d.table.tableName, Key: { pk, sk } }));
     expect(await d.platform.store.get(ID)).toBeUndefined();
 
-    const report = await resyncWithGithub(d.platform, {});
+    const report = await d.as('resync', () => resyncWithGithub(d.platform, {}));
 
     expect(report.orphans).toEqual([
       expect.objectContaining({ environmentId: ID, host: 'fix-login-pr42.preview.example.com' }),

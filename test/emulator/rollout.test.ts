@@ -68,7 +68,8 @@ describe.skipIf(!inject('motoEndpoint'))('rollouts on moto', () => {
     const [failed] = await held.activeServices();
 
     d.ecs.crashing.delete(names.service);
-    await d.step('retry', () => retryFailed(d.platform, ID));
+    // The failed page's retry button, served by the wake function.
+    await d.step('retry', () => d.as('wake', () => retryFailed(d.platform, ID)));
 
     const env = await d.platform.store.get(ID);
     expect(env?.observed).toMatchObject({ phase: 'ready', sha: SHA_1 });

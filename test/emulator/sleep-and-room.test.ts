@@ -87,7 +87,7 @@ describe.skipIf(!inject('motoEndpoint'))('sleep, capacity and repeats on moto', 
     await d.step('open', () => d.webhook('pull_request', open()));
     const rule = (await held.hostRules())[0];
     d.clock.advance(2 * 3600_000);
-    await d.step('sleep', () => sweepIdle(d.platform));
+    await d.step('sleep', () => d.as('sweep', () => sweepIdle(d.platform)));
     expect((await d.platform.store.get(ID))?.observed.phase).toBe('sleeping');
     expect(await held.hostRules()).toEqual([]);
 
@@ -123,7 +123,9 @@ describe.skipIf(!inject('motoEndpoint'))('sleep, capacity and repeats on moto', 
     const before = await snapshot(d, held);
     const record = await d.platform.store.get(ID);
 
-    const calls = await d.step('again', () => d.platform.bus.requestReconcile([ID], 'again'));
+    const calls = await d.step('again', () =>
+      d.as('resync', () => d.platform.bus.requestReconcile([ID], 'again')),
+    );
 
     expect(calls.filter((call) => WRITES.test(call) && !call.startsWith('EventBridge:'))).toEqual([]);
     expect(calls.length).toBeGreaterThan(1);

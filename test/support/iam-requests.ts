@@ -5,7 +5,7 @@ import type { RecordedCall } from './aws-call-recorder.ts';
  * resource ARN and the condition keys AWS fills in, after the Service Authorization Reference. A create with
  * tags is also an authorization of the tagging action (`ecs:TagResource`, `elasticloadbalancing:AddTags`, with
  * the `…:CreateAction` key), and a task definition naming roles is also `iam:PassRole` of each. Resource tags
- * come from the recorded creates (what the adapters tagged the resource with); `"*"` is the resource of
+ * come from the recorded creates (what the adapters tagged the resource with) and reads that return tags; `"*"` is the resource of
  * actions that have no resource-level permission.
  */
 export interface IamRequest {
@@ -169,8 +169,14 @@ export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
           );
         break;
       }
+      case 'ecs:DescribeTaskDefinition': {
+        // A revision made before the recording (a legacy family's) is known by the tags it was read with.
+        const described = str((output.taskDefinition as Json | undefined)?.taskDefinitionArn);
+        if (described && output.tags) tagsOf.set(described, tagMap(output.tags));
+        add(call.command, '*');
+        break;
+      }
       case 'ecs:DeregisterTaskDefinition':
-      case 'ecs:DescribeTaskDefinition':
       case 'ecs:ListTaskDefinitions':
         add(call.command, '*');
         break;

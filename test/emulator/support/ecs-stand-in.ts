@@ -6,6 +6,7 @@ import {
   ListServicesCommand,
   type Service,
   ServiceNotActiveException,
+  type UpdateServiceCommandOutput,
 } from '@aws-sdk/client-ecs';
 import {
   DeregisterTargetsCommand,
@@ -47,22 +48,43 @@ export class EcsStandIn {
     ecs.middlewareStack.add(
       (next, context) => async (args) => {
         const input = (args as { input: Record<string, unknown> }).input;
-        if (context.commandName === 'UpdateServiceCommand') await this.refuseInactive(String(input.service));
+        const before =
+          context.commandName === 'UpdateServiceCommand'
+            ? await this.refuseInactive(String(input.service))
+            : undefined;
         const result = await next(args);
         if (context.commandName === 'DescribeServicesCommand')
           this.reportDeployments(result.output as DescribeServicesCommandOutput);
+        if (before) this.reportRollout(result.output as UpdateServiceCommandOutput, before);
         return result;
       },
       { step: 'initialize', name: 'ecsStandIn', priority: 'low' },
     );
   }
 
-  /** AWS: `ServiceNotActiveException`; moto updates a deleted service. */
-  private async refuseInactive(service: string): Promise<void> {
+  /** AWS: `ServiceNotActiveException`; moto updates a deleted service. The service as it was, otherwise. */
+  private async refuseInactive(service: string): Promise<Service | undefined> {
     const [found] = await this.describe([service]);
     if (found?.status === 'INACTIVE') {
       throw new ServiceNotActiveException({ message: 'Service was not ACTIVE.', $metadata: {} });
     }
+    return found;
+  }
+
+  /**
+   * ECS answers an `UpdateService` that changes the task definition with the new PRIMARY deployment and the
+   * one it replaces, ACTIVE until drained; moto answers with the deployment `CreateService` made.
+   */
+  private reportRollout(output: UpdateServiceCommandOutput, before: Service): void {
+    const service = output.service;
+    if (!service?.taskDefinition) return;
+    const replaced = before.taskDefinition;
+    service.deployments = [
+      { status: 'PRIMARY', taskDefinition: service.taskDefinition, desiredCount: service.desiredCount },
+      ...(replaced && replaced !== service.taskDefinition
+        ? [{ status: 'ACTIVE', taskDefinition: replaced, desiredCount: before.desiredCount }]
+        : []),
+    ];
   }
 
   /**
