@@ -40,6 +40,8 @@ export function harness(settings: Partial<Settings> = {}) {
     limiter: new MemoryRateLimiter(clock),
     /** Builds `.matinee.yml` `build:` images; none unless a test sets one (see fake-builder.ts). */
     builder: undefined as ImageBuilder | undefined,
+    /** Local mode's rule: a config's `local.command` runs instead of its images (see advanceBuild). */
+    localCommandFirst: undefined as boolean | undefined,
     /** The wake limits; the defaults unless a test sets them. */
     limits: undefined as Partial<WakeLimits> | undefined,
   };

@@ -391,7 +391,11 @@ export interface ImageBuilder {
    * Docker engine locally), TransientError for what a retry may fix.
    */
   start(request: ImageBuildRequest): Promise<{ id: string; log?: LogLocation }>;
-  /** Where build `id` is; undefined when the builder knows no such build (expired, or never started). */
+  /**
+   * Where build `id` is; undefined when the builder knows no such build (expired, or never started). `id`
+   * (here and in `stop`) is read back from the store: an adapter uses it only once it is one of its own
+   * (its project's, its format), and answers undefined otherwise.
+   */
   status(id: string): Promise<ImageBuildStatus | undefined>;
   /** Stops build `id` (a newer push superseded it). Finished or unknown already is success. */
   stop(id: string): Promise<void>;

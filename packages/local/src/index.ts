@@ -10,6 +10,7 @@ export * from './environment-table.ts';
 export * from './file-logs.ts';
 export * from './in-process-bus.ts';
 export * from './local-config-check.ts';
+export * from './local-image-builder.ts';
 export * from './local-settings.ts';
 export * from './local-source-control.ts';
 export * from './local-variables.ts';

@@ -25,6 +25,7 @@ import { dockerAvailable } from './docker-runtime.ts';
 import { startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { FileLogs } from './file-logs.ts';
 import { InProcessBus } from './in-process-bus.ts';
+import { LocalImageBuilder } from './local-image-builder.ts';
 import type { LocalSettings } from './local-settings.ts';
 import { LocalSourceControl } from './local-source-control.ts';
 import { LocalVolumes } from './local-volumes.ts';
@@ -123,6 +124,18 @@ export async function startLocal(
     },
   });
   const volumes = new LocalVolumes(join(local.dataDir, 'volumes'));
+  // `build:` images, built by the local Docker engine from the config's directory (the repository here).
+  const builder = new LocalImageBuilder({
+    docker,
+    sourceDir: dirname(local.configPath),
+    logDir,
+    env: local.appEnv,
+    onFinished: (id) => {
+      bus
+        .requestReconcile([id], 'image build finished')
+        .catch((error) => log.error('reconcile after a build failed', { id, error: String(error) }));
+    },
+  });
   // What the reconcile function does on AWS.
   const bus = new InProcessBus(async (id: EnvironmentId) => {
     const env = await reconcile(deps, id);
@@ -140,6 +153,9 @@ export async function startLocal(
     router: cloud,
     activity: cloud,
     volumes,
+    builder,
+    // Locally `local.command` runs the app, so a config that has one needs no image built.
+    localCommandFirst: true,
     inventory: {
       listOwned: async () => [...(await cloud.listOwned()), ...(await volumes.listOwned())],
     },

@@ -168,7 +168,8 @@ export function statusReport(
     report.lastWakeSeconds,
     // The whole command, not only its time: two commands within one clock tick are two answers to show.
     env.lastCommand,
-    report.buildLog,
+    // Only when there is one: keys of reports without a build stay as they were, so nothing is published again.
+    ...(report.buildLog ? [report.buildLog] : []),
     // A rotated link is published again (a digest: the key is logged and stored, the link may be secret).
     shortHash(report.url, 12),
   ]);

@@ -84,9 +84,11 @@ export function dashboardScript(api: string): string {
       return parts;
     });
     fill(commit, env.sha, () => [el('code', env.sha.slice(0, 7))]);
-    fill(state, JSON.stringify([env.state, env.reason]), () => {
+    const buildLog = web(env.buildLog);
+    fill(state, JSON.stringify([env.state, env.reason, buildLog]), () => {
       const parts = [el('span', env.state, 'state ' + env.state)];
       if (env.reason) parts.push(el('div', env.reason, 'reason'));
+      if (buildLog) { const log = el('a', 'Build log'); log.href = buildLog; log.rel = 'noreferrer'; parts.push(log); }
       if (env.state === 'failed') parts.push(logs(env));
       return parts;
     });
