@@ -121,7 +121,11 @@ export class FakeGithub {
       // As GitHub: a redirect to codeload, whose address carries its own short-lived grant.
       if (!this.codeload || !this.author(req.headers.authorization?.replace(/^Bearer /, 'token ')))
         return [404, { message: 'Not Found' }];
-      return [302, '', { location: `${this.codeload}/${m[1]}/legacy.tar.gz/${m[2]}?token=${CODELOAD_GRANT}` }];
+      return [
+        302,
+        '',
+        { location: `${this.codeload}/${m[1]}/legacy.tar.gz/${m[2]}?token=${CODELOAD_GRANT}` },
+      ];
     }
     m = /^\/repos\/([^/]+\/[^/]+)\/contents\/(.+)$/.exec(path);
     if (m) {
