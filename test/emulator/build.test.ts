@@ -239,9 +239,8 @@ describe.skipIf(!inject('motoEndpoint'))('building on moto', () => {
     );
     await builder.start(request(moto.name));
     const start = started.find((s) => 'environmentVariablesOverride' in s.input)?.input;
-    const variables = Object.fromEntries(
-      (start?.environmentVariablesOverride as EnvironmentVariable[]).map((v) => [v.name, v.value]),
-    );
+    const overrides = (start?.environmentVariablesOverride ?? []) as EnvironmentVariable[];
+    const variables = Object.fromEntries(overrides.map((v) => [v.name, v.value]));
     expect(variables.PREVIEW_ENVIRONMENT).toBe('acme/web:42');
     expect(variables.PREVIEW_SHA).toBe(SHA);
     expect(variables.SOURCE_KEY).toBe(sourceKey(environmentId('acme/web', 42), SHA, 1));
@@ -255,12 +254,8 @@ describe.skipIf(!inject('motoEndpoint'))('building on moto', () => {
     );
     expect(images[0].argv).toEqual(expect.arrayContaining(['--build-arg', 'NODE_ENV=production']));
     // Every variable is plain text, and none is a credential.
-    expect(
-      (start?.environmentVariablesOverride as EnvironmentVariable[]).every((v) => v.type === 'PLAINTEXT'),
-    ).toBe(true);
-    expect(JSON.stringify(start?.environmentVariablesOverride)).not.toMatch(
-      /ghs_|github_pat_|authorization|bearer/i,
-    );
+    expect(overrides.every((v) => v.type === 'PLAINTEXT')).toBe(true);
+    expect(JSON.stringify(overrides)).not.toMatch(/ghs_|github_pat_|authorization|bearer/i);
   });
 
   it('reports a finished build, stops one (twice is fine), and knows no unknown build', async () => {
