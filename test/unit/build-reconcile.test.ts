@@ -1,5 +1,7 @@
 import {
   environmentId,
+  environmentView,
+  lifecycleEvent,
   onPullRequest,
   retryFailed,
   statusReport,
@@ -7,6 +9,7 @@ import {
   TransientError,
   UserError,
   wake,
+  wakeState,
 } from '@matinee/core';
 import { renderComment } from '@matinee/github';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +101,34 @@ describe('building images from source', () => {
     expect(env?.observed.phase).toBe('building');
     expect(report?.reason).toBe('building the image of aaaaaaa');
     expect(report?.buildLog).toBe('https://logs.example.com/live');
+  });
+
+  it('shows building on the dashboard (with the log) and the waking page (naming no commit), queued as queued', async () => {
+    const { h, builder } = built();
+    await event(h, 'opened');
+    let env = await h.store.get(ID);
+    if (!env) throw new Error('no environment');
+    expect(environmentView(env, h.deps)).toMatchObject({
+      state: 'building',
+      reason: expect.stringContaining('queued'),
+      buildLog: `https://logs.example.com/${builder.last}`,
+    });
+    expect(wakeState(env, false)).toMatchObject({
+      kind: 'waking',
+      note: 'Its image build is queued: it starts as soon as a build slot is free.',
+    });
+    const before = env;
+    builder.set(builder.last, { state: 'building' });
+    await h.reconcile(ID);
+    env = await h.store.get(ID);
+    if (!env) throw new Error('no environment');
+    const page = wakeState(env, false);
+    expect(page.kind === 'waking' && page.note).toMatch(/^Its image is being built/);
+    expect(JSON.stringify(page.kind === 'waking' && page.note)).not.toContain('aaaaaaa');
+    expect(
+      lifecycleEvent({ ...before, observed: { ...before.observed, phase: 'pending' } }, before, h.clock.now())
+        ?.message,
+    ).toMatch(/building its image \(image build of aaaaaaa queued/);
   });
 
   it('deploys the built images once the build succeeds, images of CI-pushed containers as they are', async () => {

@@ -29,6 +29,8 @@ export interface EnvironmentView {
   sha: string;
   state: PublicState;
   reason?: string;
+  /** While its image is built (`build:`), or when that failed: the build's log. */
+  buildLog?: string;
   /** The address to open it with: with its token when the preview is private (the dashboard is checked). */
   url: string;
   access: AccessMode;
@@ -107,6 +109,7 @@ export function environmentView(
     sha: env.desired.sha,
     state,
     reason: report ? report.reason : env.observed.reason,
+    buildLog: report?.buildLog,
     url: previewLink(env, deps.settings),
     access,
     lastRequestAt: env.lastRequestAt,

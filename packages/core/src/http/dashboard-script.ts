@@ -66,8 +66,13 @@ export function dashboardScript(api: string): string {
       return parts;
     });
     fill(commit, env.sha, () => [el('code', env.sha.slice(0, 7))]);
-    fill(state, JSON.stringify([env.state, env.reason]), () =>
-      env.reason ? [el('span', env.state, 'state ' + env.state), el('div', env.reason, 'reason')] : [el('span', env.state, 'state ' + env.state)]);
+    const buildLog = web(env.buildLog);
+    fill(state, JSON.stringify([env.state, env.reason, buildLog]), () => {
+      const parts = [el('span', env.state, 'state ' + env.state)];
+      if (env.reason) parts.push(el('div', env.reason, 'reason'));
+      if (buildLog) { const log = el('a', 'Build log'); log.href = buildLog; log.rel = 'noreferrer'; parts.push(log); }
+      return parts;
+    });
     last.textContent = ago(env.lastRequestAt);
     sleeps.textContent = env.state === 'ready' ? until(env.sleepsAt) : '—';
     wakes.textContent = env.wakes.filter((w) => typeof w.seconds === 'number').map((w) => w.seconds + ' s').join(', ') || '—';
