@@ -9,9 +9,11 @@ import {
   githubPart,
   linkedSettings,
   once,
+  type VolumesPart,
+  volumesPart,
 } from './lib/platform.ts';
 
-type Deps = BasePart & CloudPart & GithubPart;
+type Deps = BasePart & CloudPart & GithubPart & VolumesPart;
 
 /**
  * EventBridge `environment.reconcile-requested` → make AWS match, obey comment commands GitHub could not
@@ -27,6 +29,6 @@ export async function reconcileRequested(platform: Deps, event: unknown): Promis
 
 const deps = once(() => {
   const config = linkedSettings({ github: true });
-  return { ...basePart(config), ...cloudPart(config), ...githubPart(config) };
+  return { ...basePart(config), ...cloudPart(config), ...githubPart(config), ...volumesPart(config) };
 });
 export const handler = (event: unknown) => reconcileRequested(deps(), event);

@@ -11,9 +11,11 @@ import {
   inventoryPart,
   linkedSettings,
   once,
+  type VolumesPart,
+  volumesPart,
 } from './lib/platform.ts';
 
-type Deps = BasePart & CloudPart & GithubPart & InventoryPart;
+type Deps = BasePart & CloudPart & GithubPart & InventoryPart & VolumesPart;
 
 /**
  * Hourly: closes environments whose pull request closed without us hearing, re-asks stuck ones, removes
@@ -28,6 +30,13 @@ export async function resyncWithGithub(platform: Deps, event: unknown) {
 
 const deps = once(() => {
   const config = linkedSettings({ github: true });
-  return { ...basePart(config), ...cloudPart(config), ...githubPart(config), ...inventoryPart(config) };
+  const volumes = volumesPart(config);
+  return {
+    ...basePart(config),
+    ...cloudPart(config),
+    ...githubPart(config),
+    ...volumes,
+    ...inventoryPart(config, {}, volumes.volumes),
+  };
 });
 export const handler = (event: unknown) => resyncWithGithub(deps(), event);

@@ -1,8 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -13,11 +15,13 @@ import {
   DynamoRateLimiter,
   documentClient,
   EcsRuntime,
+  EfsVolumes,
   ElbRouter,
   EventBridgeBus,
+  LambdaVolumeJanitor,
   TaggingInventory,
 } from '@matinee/aws';
-import type { Logger, Settings } from '@matinee/core';
+import type { Inventory, Logger, Settings } from '@matinee/core';
 import { GithubSourceControl } from '@matinee/github';
 import { Resource } from 'sst';
 import { jsonLogger } from './log.ts';
@@ -100,6 +104,7 @@ export function cloudPart(
       subnets: stage.network.subnets,
       securityGroups: stage.network.securityGroups,
       assignPublicIp: stage.network.assignPublicIp,
+      fileSystemId: stage.volumes?.fileSystemId,
     }),
     router: new ElbRouter({
       elb: clients.elb ?? new ElasticLoadBalancingV2Client(options),
@@ -132,16 +137,47 @@ export function activityPart(config: FunctionSettings, clients: { cloudwatch?: C
 }
 export type ActivityPart = ReturnType<typeof activityPart>;
 
+/**
+ * `.matinee.yml` volumes: access points in the stage's file system, their data deleted by the janitor
+ * function (invoked and waited for). Absent on a stage deployed without them: such a config then fails
+ * with a message saying so.
+ */
+export function volumesPart(
+  config: FunctionSettings,
+  clients: { efs?: EFSClient; lambda?: LambdaClient } = {},
+): { volumes?: EfsVolumes } {
+  const { stage } = config;
+  if (!stage.volumes) return {};
+  const options = { region: stage.region, maxAttempts: CONTROL_PLANE_ATTEMPTS };
+  return {
+    volumes: new EfsVolumes({
+      efs: clients.efs ?? new EFSClient(options),
+      fileSystemId: stage.volumes.fileSystemId,
+      stage: stage.stage,
+      janitor: new LambdaVolumeJanitor({
+        // One attempt: a janitor that timed out is retried by the reconcile, not stacked up by the SDK.
+        lambda: clients.lambda ?? new LambdaClient({ region: stage.region, maxAttempts: 1 }),
+        functionName: stage.volumes.janitorFunction,
+      }),
+    }),
+  };
+}
+export type VolumesPart = ReturnType<typeof volumesPart>;
+
+/** What carries this stage's tags, and the volume directories the janitor finds (their owners written beside them). */
 export function inventoryPart(
   config: FunctionSettings,
   clients: { tagging?: ResourceGroupsTaggingAPIClient } = {},
-) {
+  volumes?: Inventory,
+): { inventory: Inventory } {
   const options = { region: config.stage.region, maxAttempts: CONTROL_PLANE_ATTEMPTS };
+  const tagged = new TaggingInventory({
+    tagging: clients.tagging ?? new ResourceGroupsTaggingAPIClient(options),
+    stage: config.stage.stage,
+  });
+  if (!volumes) return { inventory: tagged };
   return {
-    inventory: new TaggingInventory({
-      tagging: clients.tagging ?? new ResourceGroupsTaggingAPIClient(options),
-      stage: config.stage.stage,
-    }),
+    inventory: { listOwned: async () => [...(await tagged.listOwned()), ...(await volumes.listOwned())] },
   };
 }
 export type InventoryPart = ReturnType<typeof inventoryPart>;

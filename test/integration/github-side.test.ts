@@ -244,7 +244,7 @@ describe('the pull request side, through GitHub’s API over HTTP', () => {
     );
 
     expect(d.aws.services.size).toBe(0);
-    expect(comment()).toContain('app.image');
+    expect(comment()).toContain('app: needs `image`');
     expect(comment()).toContain('app.port');
     expect(comment()).toContain('healthcheck');
   });

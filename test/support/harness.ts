@@ -1,5 +1,6 @@
 import {
   type EnvironmentId,
+  type ImageBuilder,
   MemoryRateLimiter,
   reconcile,
   type Settings,
@@ -37,6 +38,8 @@ export function harness(settings: Partial<Settings> = {}) {
     /** Most environments awake at once, as the stage sets it; unlimited unless a test sets it. */
     capacity: undefined as number | undefined,
     limiter: new MemoryRateLimiter(clock),
+    /** Builds `.matinee.yml` `build:` images; none unless a test sets one (see fake-builder.ts). */
+    builder: undefined as ImageBuilder | undefined,
     /** The wake limits; the defaults unless a test sets them. */
     limits: undefined as Partial<WakeLimits> | undefined,
   };

@@ -300,7 +300,7 @@ describe('what the pull request shows', () => {
     await publishFeedback(h.deps, ID);
     expect(h.source.published[0]).toMatchObject({
       state: 'not-deployed',
-      reason: expect.stringMatching(/app\.image.*\n- app\.port/s),
+      reason: expect.stringMatching(/app\.port.*\n- app: needs `image`/s),
     });
   });
 

@@ -180,7 +180,7 @@ describe('deploy policy', () => {
   it('skips an invalid config and says every problem', async () => {
     const { env, h } = await phaseAfterOpen((h) => h.source.setConfig('acme/web', 'app: { port: 0 }'));
     expect(env?.observed.phase).toBe('skipped');
-    expect(env?.observed.reason).toMatch(/app\.image: .*\n- app\.port: /s);
+    expect(env?.observed.reason).toMatch(/app\.port: .*\n- app: needs `image` .* or `build`/s);
     expect(h.cloud.inventory()).toEqual([]);
   });
 

@@ -26,6 +26,7 @@ import {
   TransientError,
 } from '@matinee/core';
 import { ecsTags, TAG_REVISION, tagRecord } from './aws-tags.ts';
+import { efsVolumes, mountPoints } from './efs-task-volumes.ts';
 import { aws, fromAws, isAwsError } from './errors.ts';
 
 export interface EcsRuntimeOptions {
@@ -45,6 +46,8 @@ export interface EcsRuntimeOptions {
   assignPublicIp: boolean;
   /** How long the ALB's failing checks are ignored after a task starts (apps that boot slowly); 120 s by default. */
   healthCheckGracePeriodSeconds?: number;
+  /** The stage's EFS file system, which `.matinee.yml` volumes are access points of (efs-volumes.ts). */
+  fileSystemId?: string;
 }
 
 /** What the service settings of one environment are, whether created or updated. */
@@ -144,9 +147,11 @@ export class EcsRuntime implements Runtime {
           runtimePlatform: { operatingSystemFamily: 'LINUX' },
           executionRoleArn: this.options.executionRoleArn,
           taskRoleArn: this.options.taskRoleArn,
-          containerDefinitions: spec.containers.map((container) =>
-            this.containerDefinition(family, container, container === app ? spec.port : undefined),
-          ),
+          containerDefinitions: spec.containers.map((container) => ({
+            ...this.containerDefinition(family, container, container === app ? spec.port : undefined),
+            mountPoints: mountPoints(spec, container.name),
+          })),
+          volumes: efsVolumes(spec, this.options.fileSystemId),
           tags: ecsTags({ ...ref.tags, [TAG_REVISION]: spec.revision }),
         }),
       ),

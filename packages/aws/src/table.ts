@@ -16,12 +16,14 @@ import { isAwsError } from './errors.ts';
  * - host:        pk `HOST#<host>`,      sk `HOST`  (uniqueness of hosts; points at the environment)
  * - delivery:    pk `DELIVERY#<id>`,    sk `DELIVERY` (webhook redelivery guard, expires by TTL)
  * - comment:     pk `COMMENT#<owner/repo>/<comment id>`, sk `COMMENT` (a command comment obeyed once, expires by TTL)
+ * - sign-in:     pk `SIGNIN#<sha256 of a one-time code>`, sk `SIGNIN` (github mode's sign-in hands a
+ *   preview host one; consumed by a conditional delete, expires by TTL; see DynamoSignInCodes)
  * - limit:       pk `LIMIT#<key>`,      sk `WINDOW#<seconds>#<start>` (events counted in one window of a
  *   rate limit, expires by TTL; see DynamoRateLimiter)
  * - GSI `awake`: only items with `awakePk` (environments that hold or are about to hold a task and a
  *   target group: `countsAsAwake` in core), sorted by `lastActiveAt`, every attribute projected: the
  *   sweep and the capacity count read awake environments and nothing else.
- * - TTL on `ttl` (epoch seconds): deliveries, comments, rate limit windows, and tombstones of deleted
+ * - TTL on `ttl` (epoch seconds): deliveries, comments, sign-in codes, rate limit windows, and tombstones of deleted
  *   environments with their hosts.
  */
 export const TABLE = {

@@ -17,6 +17,8 @@ export const OWNED_RESOURCE_TYPES = [
   'ecs:task-definition',
   'elasticloadbalancing:targetgroup',
   'elasticloadbalancing:listener-rule',
+  // Volumes' access points (efs-volumes.ts); their directories are listed by the janitor instead.
+  'elasticfilesystem:access-point',
 ];
 
 /** What an ARN is, from its resource part. */
@@ -26,6 +28,7 @@ export function resourceKind(arn: string): OwnedResource['kind'] | undefined {
   if (resource.startsWith('task-definition/')) return 'task-definition';
   if (resource.startsWith('targetgroup/')) return 'target-group';
   if (resource.startsWith('listener-rule/')) return 'rule';
+  if (resource.startsWith('access-point/')) return 'volume';
   return undefined;
 }
 

@@ -7,6 +7,7 @@ export * from './config/glob.ts';
 export * from './config/nearest-name.ts';
 export * from './config/variables.ts';
 export * from './config/volumes.ts';
+export * from './dashboard/actions.ts';
 export * from './dashboard/share.ts';
 export * from './dashboard/view.ts';
 export * from './environment/cost.ts';

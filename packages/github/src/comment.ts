@@ -48,6 +48,7 @@ export function renderComment(report: StatusReport, options: CommentOptions = {}
   // A private preview's link carries its token: shown without it, opened with it.
   if (live)
     header.push(['Preview', link(urlWithoutToken(report.url), report.url)], ['Commit', commit(report.sha)]);
+  if (live && report.buildLog) header.push(['Build', link('build log', report.buildLog)]);
   if (live && report.logs?.url) header.push(['Logs', link('app output', report.logs.url)]);
   else if (live && report.logs?.path) header.push(['Logs', inline(report.logs.path)]);
   if (report.dashboardUrl) header.push(['Dashboard', link('all previews', report.dashboardUrl)]);

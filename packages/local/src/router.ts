@@ -14,8 +14,10 @@ import {
   type HttpResponse,
   hostOnly,
   respondToDashboard,
+  respondToLostRequest,
   respondToWake,
   type WakeHttpDeps,
+  type WakeHttpRequest,
 } from '@matinee/core';
 import { fromBrowser } from './browser-request.ts';
 import type { ProcessCloud } from './process-cloud.ts';
@@ -92,11 +94,32 @@ async function control(deps: RouterDeps, request: IncomingMessage): Promise<Http
   return dashboard ?? json(404, { message: 'not found' });
 }
 
+/** A request for a preview as the wake path reads it. */
+function wakeRequest(request: IncomingMessage, host: string): WakeHttpRequest {
+  return {
+    method: request.method ?? 'GET',
+    host,
+    path: request.url ?? '/',
+    accept: request.headers.accept,
+    origin: `http://${request.headers.host ?? host}`,
+    headers: headersOf(request),
+    client: request.socket.remoteAddress,
+  };
+}
+
 /**
  * Streams a request to the environment's process, as the ALB would. Either side going away ends the
  * other: a closed browser tab must not leave a stream open to the app, nor a dead app a hanging response.
+ * An app that dies (or hangs up) before it answers gets the failed page in its place, with what it last
+ * wrote for a viewer allowed to see it: never a bare 502.
  */
-function proxy(request: IncomingMessage, response: ServerResponse, port: number): void {
+function proxy(
+  deps: RouterDeps,
+  request: IncomingMessage,
+  response: ServerResponse,
+  port: number,
+  host: string,
+): void {
   const upstream = httpRequest(
     {
       host: '127.0.0.1',
@@ -116,10 +139,20 @@ function proxy(request: IncomingMessage, response: ServerResponse, port: number)
       reply.on('aborted', () => response.destroy());
     },
   );
-  upstream.on('error', () => {
-    // After the headers, a 502 can no longer be said: cut the response so the client sees it broke.
+  upstream.on('error', async (error) => {
+    // After the headers, nothing else can be said: cut the response so the client sees it broke.
     if (response.headersSent) return response.destroy();
-    response.writeHead(502, { 'content-type': 'text/plain' }).end('the preview did not answer');
+    if (response.destroyed) return;
+    deps.wake.log.warn(`${host}: the app stopped answering a request`, { error: error.message });
+    try {
+      send(response, await respondToLostRequest(deps.wake, wakeRequest(request, host)));
+    } catch (failure) {
+      deps.wake.log.error('local router failed', {
+        host,
+        error: failure instanceof Error ? failure.message : String(failure),
+      });
+      if (!response.headersSent) send(response, json(502, { message: 'the preview stopped answering' }));
+    }
   });
   response.on('close', () => {
     if (!response.writableFinished) upstream.destroy();
@@ -157,20 +190,9 @@ export function createRouter(deps: RouterDeps): Server {
       const port = deps.cloud.route(host, request.headers.cookie);
       if (port) {
         deps.cloud.countRequest(host);
-        return proxy(request, response, port);
+        return proxy(deps, request, response, port, host);
       }
-      send(
-        response,
-        await respondToWake(deps.wake, {
-          method: request.method ?? 'GET',
-          host,
-          path: request.url ?? '/',
-          accept: request.headers.accept,
-          origin: `http://${request.headers.host ?? host}`,
-          headers: headersOf(request),
-          client: request.socket.remoteAddress,
-        }),
-      );
+      send(response, await respondToWake(deps.wake, wakeRequest(request, host)));
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;
       deps.wake.log.error('local router failed', {

@@ -4,3 +4,5 @@ export * from './links.ts';
 export * from './mode.ts';
 export * from './policy.ts';
 export * from './secret.ts';
+export * from './sign-in-policy.ts';
+export * from './sign-in-state.ts';

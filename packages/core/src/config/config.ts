@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { accessModes } from '../access/mode.ts';
+import { buildSchema, imageSources } from './build.ts';
 import { parseDuration } from './duration.ts';
 import { fargateMemory } from './fargate.ts';
 import { CONFIG_FILE } from './file-name.ts';
@@ -31,8 +32,10 @@ const containerName = z
   .check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'container names are lowercase letters, digits and hyphens'));
 
 const container = z.strictObject({
-  /** `{sha}`, `{short_sha}`, `{pr}` and `{branch}` are replaced per environment. */
-  image: z.string().check(z.minLength(1)),
+  /** `{sha}`, `{short_sha}`, `{pr}` and `{branch}` are replaced per environment. Exactly one of image, build. */
+  image: z.optional(z.string().check(z.minLength(1))),
+  /** Matinee builds the image from the repository at the commit (see build.ts). */
+  build: z.optional(buildSchema),
   command: z.optional(command),
   env: envVars,
   /** Directories kept until the pull request closes (see volumes.ts); absent, not `[]`, so digests stay. */
@@ -131,6 +134,7 @@ export const configSchema = z
       ];
       for (const problem of volumeProblems(containers)) ctx.addIssue({ code: 'custom', ...problem });
     }),
+    imageSources,
   );
 
 export type MatineeConfig = z.output<typeof configSchema>;

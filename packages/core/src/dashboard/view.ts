@@ -19,6 +19,7 @@ import type {
 import { environmentRef } from '../reconcile/reconcile.ts';
 import { applyCommand } from '../use-cases/command.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
+import { type DashboardAction, type OfferedAction, offeredActions } from './actions.ts';
 
 export interface EnvironmentView {
   id: EnvironmentId;
@@ -28,6 +29,8 @@ export interface EnvironmentView {
   sha: string;
   state: PublicState;
   reason?: string;
+  /** While its image is built (`build:`), or when that failed: the build's log. */
+  buildLog?: string;
   /** The address to open it with: with its token when the preview is private (the dashboard is checked). */
   url: string;
   access: AccessMode;
@@ -37,6 +40,8 @@ export interface EnvironmentView {
   costSoFar: number;
   costPerHour: number;
   updatedAt: string;
+  /** The buttons its row shows: only what would change something in this state (see offeredActions). */
+  actions: OfferedAction[];
 }
 
 export interface DashboardDeps {
@@ -94,16 +99,19 @@ export function environmentView(
   deps: Pick<DashboardDeps, 'clock' | 'settings' | 'prices'>,
 ): EnvironmentView {
   const report = statusReport(env, deps.clock.now(), deps);
+  const state = report?.state ?? 'not-deployed';
+  const access = accessModeOf(env, deps.settings);
   return {
     id: env.id,
     repo: env.repo,
     number: env.number,
     branch: env.pr.branch,
     sha: env.desired.sha,
-    state: report?.state ?? 'not-deployed',
+    state,
     reason: report ? report.reason : env.observed.reason,
+    buildLog: report?.buildLog,
     url: previewLink(env, deps.settings),
-    access: accessModeOf(env, deps.settings),
+    access,
     lastRequestAt: env.lastRequestAt,
     sleepsAt: report?.sleepsAt,
     wakes: env.wakes.map((wake) => ({
@@ -115,6 +123,7 @@ export function environmentView(
     costSoFar: report?.costSoFar ?? 0,
     costPerHour: report?.costPerHour ?? 0,
     updatedAt: env.updatedAt,
+    actions: offeredActions(env, state, access),
   };
 }
 
@@ -129,9 +138,6 @@ export async function listEnvironmentViews(deps: DashboardDeps): Promise<Environ
         b.updatedAt.localeCompare(a.updatedAt),
     );
 }
-
-export const dashboardActions = ['wake', 'sleep', 'redeploy', 'reset-data', 'remove', 'rotate-link'] as const;
-export type DashboardAction = (typeof dashboardActions)[number];
 
 /** One environment as the dashboard shows it, or undefined when there is none. */
 export async function getEnvironmentView(

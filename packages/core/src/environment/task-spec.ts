@@ -36,9 +36,23 @@ export const SEED_CONTAINER = 'matinee-seed';
 /** The container that serves HTTP: its output is what explains a failure. */
 export const APP_CONTAINER = 'app';
 
+/** The image of a container: its `image:` with templates filled, or the one `build:` made (`built`). */
+function imageOf(
+  name: string,
+  container: { image?: string },
+  values: Record<string, string>,
+  built: Record<string, string>,
+): string {
+  if (container.image !== undefined) return render(container.image, values);
+  const image = built[name];
+  if (image === undefined) throw new Error(`container ${name} is built, and no built image was given`);
+  return image;
+}
+
 /**
  * The task to run for `env` at `sha` with `config`: templates filled, app first. `seed`: whether it runs the
- * config's seed (every start without volumes; with them, see seedDue).
+ * config's seed (every start without volumes; with them, see seedDue). `built`: the image of each container
+ * with `build:`, by container name (see ImageBuilder.imageOf).
  */
 export function taskSpec(
   env: Pick<Environment, 'host' | 'number' | 'pr' | 'overrides' | 'deployNonce' | 'spotUnavailableAt'>,
@@ -47,6 +61,7 @@ export function taskSpec(
   digest: string,
   url = `https://${env.host}`,
   seed = true,
+  built: Record<string, string> = {},
 ): TaskSpec {
   const values = {
     sha,
@@ -72,7 +87,7 @@ export function taskSpec(
     );
   const app: ContainerSpec = {
     name: APP_CONTAINER,
-    image: render(config.app.image, values),
+    image: imageOf(APP_CONTAINER, config.app, values, built),
     command: config.app.command,
     env: {
       ...shared,
@@ -87,7 +102,7 @@ export function taskSpec(
   const sidecars = Object.entries(config.sidecars).map(
     ([name, sidecar]): ContainerSpec => ({
       name,
-      image: render(sidecar.image, values),
+      image: imageOf(name, sidecar, values, built),
       command: sidecar.command,
       env: { ...shared, ...renderAll(sidecar.env, values), ...mounted(name) },
       essential: true,

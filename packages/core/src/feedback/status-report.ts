@@ -54,6 +54,8 @@ export interface StatusReport {
   costAt: string;
   spot: boolean;
   lastCommand?: Environment['lastCommand'];
+  /** While Matinee builds the commit's images (`build:`): where the build's log is read. */
+  buildLog?: string;
   /** Where the app's output is (a console link on AWS, a file locally), while there is an app. */
   logs?: LogLocation;
   /** The stage's dashboard. */
@@ -79,6 +81,13 @@ function publicState(env: Environment): PublicState {
         ? 'waking'
         : 'building';
   }
+}
+
+/** The log of the desired commit's image build, while it is queued or building, or when it failed. */
+function buildLogOf(env: Environment): string | undefined {
+  const build = env.build;
+  if (!build || build.sha !== env.desired.sha || env.desired.phase === 'deleted') return undefined;
+  return build.state === 'succeeded' ? undefined : build.logUrl;
 }
 
 /**
@@ -132,6 +141,7 @@ export function statusReport(
     costAt: now.toISOString(),
     spot,
     lastCommand: env.lastCommand,
+    buildLog: buildLogOf(env),
     logs:
       options.settings && state !== 'removed' && state !== 'not-deployed'
         ? logLocation({ logs: options.logs, settings: options.settings }, env)
@@ -147,6 +157,7 @@ export function statusReport(
     report.lastWakeSeconds,
     // The whole command, not only its time: two commands within one clock tick are two answers to show.
     env.lastCommand,
+    report.buildLog,
     // A rotated link is published again (a digest: the key is logged and stored, the link may be secret).
     shortHash(report.url, 12),
   ]);

@@ -1,9 +1,8 @@
+import { type DashboardAction, dashboardActions } from '../dashboard/actions.ts';
 import { shareLink } from '../dashboard/share.ts';
 import {
-  type DashboardAction,
   type DashboardDeps,
   dashboardAction,
-  dashboardActions,
   environmentLogs,
   getEnvironmentView,
   listEnvironmentViews,

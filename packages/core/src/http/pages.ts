@@ -201,18 +201,28 @@ function diagnosisHtml(diagnosis: FailureDiagnosis): string {
   return parts.join('\n');
 }
 
+const TRY_AGAIN = `<form method="post" action="/__matinee/retry"><button type="submit">Try again</button></form>
+<p class="muted">A new push to the pull request also tries again.</p>`;
+// Not the retry form: the app may be serving this host again by the time it is pressed, and would get the post.
+const RELOAD = `<p><a href="">Reload the page</a> to ask again: an app that crashed is started again.</p>`;
+
 /**
  * `reason` as the viewer may see it (see `publicReason`); the diagnosis only when given, which the caller
- * does for an allowed viewer only: app output can name anything.
+ * does for an allowed viewer only: app output can name anything. `lost`: the app stopped answering a request
+ * it was serving (the heading and the way out say so), rather than failing to start.
  */
-export function failedPage(context: PageContext, reason: string, diagnosis?: FailureDiagnosis): string {
+export function failedPage(
+  context: PageContext,
+  reason: string,
+  diagnosis?: FailureDiagnosis,
+  lost = false,
+): string {
   return layout(
-    'This preview failed to start',
+    lost ? 'The preview stopped answering' : 'This preview failed to start',
     context,
     `<p class="error">${escapeHtml(reason)}</p>
 ${diagnosis && context.viewer === 'allowed' ? diagnosisHtml(diagnosis) : ''}
-<form method="post" action="/__matinee/retry"><button type="submit">Try again</button></form>
-<p class="muted">A new push to the pull request also tries again.</p>`,
+${lost ? RELOAD : TRY_AGAIN}`,
   );
 }
 

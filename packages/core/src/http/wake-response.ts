@@ -269,3 +269,36 @@ export async function respondToWake(deps: WakeHttpDeps, request: WakeHttpRequest
     }
   }
 }
+
+/** What a lost request says while the environment is not (yet) recorded as failed. */
+export const LOST_REASON =
+  'The app stopped answering this request: it exited, or closed the connection before it replied.';
+
+/**
+ * A request the app was serving when it stopped answering (its process died, or it closed the connection
+ * before its headers): the failed page with the same diagnosis as a failed start for an allowed viewer, and
+ * JSON with 502 for other clients. Never a bare 502. The access policy decides the viewer as for any page.
+ */
+export async function respondToLostRequest(
+  deps: WakeHttpDeps,
+  request: WakeHttpRequest,
+): Promise<HttpResponse> {
+  const host = hostOnly(request.host);
+  const env = await deps.store.getByHost(host);
+  let viewer: Viewer = 'public';
+  if (env) {
+    const decision = checkPreviewAccess(
+      deps.settings,
+      env,
+      { path: request.path, cookie: request.headers?.cookie, origin: request.origin },
+      deps.clock.now(),
+    );
+    if (decision.kind === 'allow') viewer = decision.viewer;
+  }
+  const state = env ? wakeState(env, false) : undefined;
+  const message = state?.kind === 'failed' ? explain(state, viewer) : LOST_REASON;
+  if (!wantsHtml(request.accept))
+    return json(502, { state: 'failed', ready: false, elapsedSeconds: 0, estimateSeconds: 0, message });
+  const diagnosis = env && viewer === 'allowed' ? await diagnose(deps, env) : undefined;
+  return html(502, failedPage(context(host, env, viewer), message, diagnosis, true));
+}

@@ -48,6 +48,8 @@ export function lifecycleEvent(
   });
   if (is.phase === was.phase && (is.phase !== 'ready' || is.sha === was.sha)) return undefined;
   switch (is.phase) {
+    case 'building':
+      return info(`${name} building its image (${is.reason ?? after.desired.reason})`);
     case 'starting':
       return info(`${name} starting (${after.desired.reason})`);
     case 'ready':

@@ -1,7 +1,5 @@
-import { ruleAccessOf } from '../access/environment-access.ts';
 import { newAccessSecret } from '../access/secret.ts';
 import { type LoadedConfig, loadConfig } from '../config/config.ts';
-import { overridesProblem } from '../config/variables.ts';
 import {
   currentFailure,
   type Environment,
@@ -10,8 +8,6 @@ import {
   type Resources,
 } from '../environment/environment.ts';
 import { resourceNames } from '../environment/naming.ts';
-import { gate } from '../environment/policy.ts';
-import { taskSpec } from '../environment/task-spec.ts';
 import { ConflictError, TransientError, UserError } from '../errors.ts';
 import type {
   Bus,
@@ -29,8 +25,10 @@ import type {
 import { publicUrl } from '../ports.ts';
 import { makeRoom } from '../use-cases/make-room.ts';
 import { afterReset, resetPending, resetSteps } from '../volumes/reset.ts';
-import { afterServing, seedDue, seedingSpec } from '../volumes/seed-once.ts';
+import { afterServing } from '../volumes/seed-once.ts';
 import { attachVolumes } from '../volumes/task-volumes.ts';
+import { advanceBuild } from './build.ts';
+import { decide } from './decide.ts';
 import { lifecycleEvent } from './events.ts';
 import { isServing, type Observed, plan, type Step, type Target } from './plan.ts';
 
@@ -50,6 +48,8 @@ export interface ReconcileDeps {
   volumes?: Volumes;
   /** Builds `.matinee.yml` `build:` images; without it, a config with `build:` fails to deploy. */
   builder?: ImageBuilder;
+  /** Local mode: a config's `local.command` runs instead of its images, so they are not built. */
+  localCommandFirst?: boolean;
 }
 
 import { WRITERS } from '../environment/permissions.ts';
@@ -139,54 +139,6 @@ async function withConfig(
   return { env: next, fresh };
 }
 
-interface Decision {
-  target: Target;
-  /** Not deployed by policy, and why. */
-  skipped?: string;
-  /** Held until the image exists, and why. */
-  waiting?: string;
-  /** The desired commit cannot run (its build failed, or its stored variables are refused). */
-  failure?: string;
-  /** The failure is the image build's: a successful re-run of the config's workflow clears it. */
-  buildFailed?: boolean;
-}
-
-function decide(env: Environment, settings: Settings, observed: Observed): Decision {
-  if (env.desired.phase === 'deleted') return { target: { phase: 'absent' } };
-  const config = env.config;
-  if (!config) throw new Error('config must be loaded before deciding');
-  const verdict = gate(env.pr, config, env.policy ?? config, env.forkApproval, env.builds);
-  if (!verdict.deploy && verdict.failed)
-    return { target: { phase: 'sleeping' }, failure: verdict.reason, buildFailed: true };
-  if (!verdict.deploy && verdict.waiting) {
-    return {
-      target: env.desired.phase === 'running' ? { phase: 'hold' } : { phase: 'sleeping' },
-      waiting: verdict.reason,
-    };
-  }
-  if (!verdict.deploy || config.status !== 'ok') {
-    return { target: { phase: 'absent' }, skipped: verdict.deploy ? 'config not loaded' : verdict.reason };
-  }
-  // A commit that failed stays down (scaled to zero, no rule) until a push or a retry.
-  if (env.desired.phase === 'sleeping' || currentFailure(env)) return { target: { phase: 'sleeping' } };
-  // `/matinee env` variables come back from the store: checked again before any task is made from them.
-  const unsafe = overridesProblem(env.overrides);
-  if (unsafe) return { target: { phase: 'sleeping' }, failure: unsafe };
-  const url = publicUrl(settings, env.host);
-  const build = (seed: boolean) =>
-    attachVolumes(
-      taskSpec(env, env.desired.sha, config.value, config.digest, url, seed),
-      observed.volumes ?? [],
-    );
-  return {
-    target: {
-      phase: 'running',
-      spec: seedingSpec(build, seedDue(env, config.value), observed.service),
-      access: ruleAccessOf(env, settings),
-    },
-  };
-}
-
 /** Removes every resource of `ref`, whether or not an environment record still exists for it. */
 export async function teardown(
   deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log' | 'volumes'>,
@@ -194,6 +146,10 @@ export async function teardown(
 ): Promise<Step[]> {
   const observed = await observe(deps, ref);
   const steps = plan({ phase: 'absent' }, observed);
+  // An orphan may be data alone (its volumes' handles gone, a directory left): removed all the same, as
+  // removing what is absent is done.
+  if (deps.volumes && !steps.some((step) => step.kind === 'removeVolumes'))
+    steps.push({ kind: 'removeVolumes' });
   await execute(deps, ref, { phase: 'absent' }, observed, steps, observedResources(observed));
   return steps;
 }
@@ -358,14 +314,16 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   if (!loaded.accessSecret) loaded = { ...loaded, accessSecret: newAccessSecret() };
   const ref = environmentRef(deps.settings, loaded);
   const observed = await observe(deps, ref);
-  let decision = decide(loaded, deps.settings, observed);
+  const { build, verdict } = await advanceBuild(deps, loaded, ref);
+  if (build !== loaded.build) loaded = { ...loaded, build };
+  let decision = decide(loaded, deps.settings, observed, verdict);
   let steps = plan(decision.target, observed);
   // Nothing read back from the store is ever run: a task definition (what the runtime will execute: images,
   // commands, seed, local.command) is made only from the config read from the repository at the commit,
   // so a tampered record can at worst fail its environment. Once per new revision, not per reconcile.
   if (!withLoaded.fresh && steps.some((step) => step.kind === 'registerRevision')) {
     loaded = { ...loaded, config: await readConfigAt(deps, loaded.repo, loaded.desired.sha) };
-    decision = decide(loaded, deps.settings, observed);
+    decision = decide(loaded, deps.settings, observed, verdict);
     steps = plan(decision.target, observed);
   }
   // `/matinee reset-data`: asleep and emptied first; the reconcile asked for afterwards starts it again.
@@ -428,7 +386,10 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
     throw error;
   }
 
-  const phase = phaseAfter(env, target, observed, steps, skipped);
+  const phase =
+    decision.building && target.phase === 'hold'
+      ? 'building'
+      : phaseAfter(env, target, observed, steps, skipped);
   const served = phase === 'ready' && target.phase === 'running';
   const wakes = env.wakes.map((wake, index) =>
     index === 0 && served && !wake.readyAt ? { ...wake, readyAt: now } : wake,

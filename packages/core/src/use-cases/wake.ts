@@ -80,8 +80,18 @@ export function wakeState(env: Environment, woke: boolean): WakeState {
     startedAt: env.wakes[0]?.readyAt ? env.desired.since : (env.wakes[0]?.startedAt ?? env.desired.since),
     estimateSeconds: wakeEstimateSeconds(env),
     woke,
-    note: env.observed.note,
+    note: env.observed.phase === 'building' ? buildNote(env) : env.observed.note,
   };
+}
+
+/**
+ * The waking page's words while the commit's image is built (`build:`). Anyone with the link reads them:
+ * they name no commit, branch or log.
+ */
+function buildNote(env: Environment): string {
+  return env.build?.state === 'queued'
+    ? 'Its image build is queued: it starts as soon as a build slot is free.'
+    : 'Its image is being built from the pull request: a first build takes a few minutes, later ones reuse cached layers.';
 }
 
 /**
