@@ -1,0 +1,319 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient, CreateProjectCommand, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
+import { CreateRepositoryCommand, ECRClient, ListImagesCommand, PutImageCommand } from '@aws-sdk/client-ecr';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BUILDSPEC, CodeBuildImageBuilder, EcrImages, imageTag, sourceKey } from '@matinee/aws';
+import { environmentId, environmentRef, type ImageBuildRequest, type SourceArchive } from '@matinee/core';
+import { describe, expect, inject, it } from 'vitest';
+import { motoClient, REGION } from './support/moto-stage.ts';
+
+/**
+ * The CodeBuild builder and the ECR images on moto's CodeBuild, S3 and ECR: the tarball streamed into the
+ * bucket (multipart past a part), one build per environment, sha and attempt, its status, stop, and the
+ * images of an environment removed without touching another's.
+ *
+ * moto's gaps, supplied here only: StartBuild keeps no `environmentVariablesOverride` (a middleware on the
+ * builder's client adds them to what BatchGetBuilds answers for that build, as CodeBuild does); a NO_SOURCE
+ * project needs a `location`; BatchGetBuilds finishes every build (SUCCEEDED) the first time it is asked, so
+ * queued, building and failed builds are the stateful fake's (test/unit/aws-codebuild-image-builder.test.ts).
+ */
+const SHA = 'c'.repeat(40);
+const OTHER_SHA = 'd'.repeat(40);
+
+async function stage(endpoint: string) {
+  const name = `emu-${randomBytes(4).toString('hex')}`;
+  const calls: string[] = [];
+  const record = (call: string) => calls.push(call);
+  const codebuild = motoClient(CodeBuildClient, endpoint, { name: 'CodeBuild', record });
+  const s3 = new S3Client({
+    endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: creds,
+    maxAttempts: 1,
+  });
+  s3.middlewareStack.add(
+    (next, context) => (args) => {
+      record(`S3:${(context.commandName ?? '?').replace(/Command$/, '')}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCall' },
+  );
+  const ecr = motoClient(ECRClient, endpoint, { name: 'ECR', record });
+  const logs = motoClient(CloudWatchLogsClient, endpoint);
+  overridesKept(codebuild);
+  epochTimes(codebuild);
+
+  const admin = {
+    s3: new S3Client({ endpoint, region: REGION, forcePathStyle: true, credentials: creds }),
+    ecr: motoClient(ECRClient, endpoint),
+    codebuild: epochTimes(motoClient(CodeBuildClient, endpoint)),
+  };
+  const bucket = `${name}-sources`;
+  await admin.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const { repository } = await admin.ecr.send(
+    new CreateRepositoryCommand({ repositoryName: `matinee-${name}` }),
+  );
+  await admin.codebuild.send(
+    new CreateProjectCommand({
+      name: `matinee-${name}`,
+      source: { type: 'NO_SOURCE', buildspec: BUILDSPEC, location: 'none' },
+      artifacts: { type: 'NO_ARTIFACTS' },
+      environment: {
+        type: 'LINUX_CONTAINER',
+        computeType: 'BUILD_GENERAL1_SMALL',
+        image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
+        privilegedMode: true,
+      },
+      serviceRole: 'arn:aws:iam::123456789012:role/matinee-build',
+    }),
+  );
+  return {
+    name,
+    calls,
+    codebuild,
+    s3,
+    ecr,
+    logs,
+    admin,
+    bucket,
+    repository: repository?.repositoryName ?? '',
+    repositoryUrl: repository?.repositoryUri ?? '',
+  };
+}
+const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+/** moto forgets StartBuild's variable overrides; CodeBuild lists them on the build. Put them back. */
+function overridesKept(client: CodeBuildClient): void {
+  type Built = { id?: string; environment?: { environmentVariables?: EnvironmentVariable[] } };
+  const overrides = new Map<string, EnvironmentVariable[]>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const output = result.output as unknown as { build?: Built; builds?: Built[] };
+      const input = args.input as unknown as { environmentVariablesOverride?: EnvironmentVariable[] };
+      if (context.commandName === 'StartBuildCommand' && output.build?.id)
+        overrides.set(output.build.id, input.environmentVariablesOverride ?? []);
+      for (const build of [...(output.builds ?? []), ...(output.build ? [output.build] : [])]) {
+        const extra = overrides.get(build.id ?? '') ?? [];
+        if (build.environment)
+          build.environment.environmentVariables = [
+            ...(build.environment.environmentVariables ?? []),
+            ...extra,
+          ];
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'motoKeepsOverrides' },
+  );
+}
+
+/**
+ * moto writes CodeBuild's times as ISO strings; CodeBuild's JSON protocol (and the SDK reading it) has them
+ * as epoch seconds. Rewritten in the raw response, before the SDK parses it.
+ */
+function epochTimes(client: CodeBuildClient): CodeBuildClient {
+  const epoch = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(epoch);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.entries(value).map(([key, inner]) => [
+          key,
+          /Time$/.test(key) && typeof inner === 'string' ? Date.parse(inner) / 1000 : epoch(inner),
+        ]),
+      );
+    return value;
+  };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const response = result.response as { body: AsyncIterable<Buffer>; headers: Record<string, string> };
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.from(text ? JSON.stringify(epoch(JSON.parse(text))) : '');
+      response.body = Readable.from([body]);
+      response.headers['content-length'] = String(body.length);
+      return result;
+    },
+    { step: 'deserialize', priority: 'low', name: 'motoEpochTimes' },
+  );
+  return client;
+}
+
+/** A tarball of `size` bytes in 1 MiB chunks, counting how often it was downloaded. */
+function archive(size: number) {
+  const body = randomBytes(size);
+  const downloads: string[] = [];
+  const source: SourceArchive = {
+    async download(repo, sha) {
+      downloads.push(`${repo}@${sha}`);
+      return (async function* () {
+        for (let i = 0; i < body.length; i += 1024 * 1024) yield body.subarray(i, i + 1024 * 1024);
+      })();
+    },
+  };
+  return { body, downloads, source };
+}
+
+function ref(stageName: string, pr: number) {
+  const slug = `fix-pr${pr}`;
+  return environmentRef(
+    { stage: stageName, domain: 'preview.example.com' },
+    {
+      id: environmentId('acme/web', pr),
+      slug,
+      host: `${slug}.preview.example.com`,
+      observed: { resources: {} },
+    },
+  );
+}
+
+function request(stageName: string, pr = 42, sha = SHA, attempt = 1): ImageBuildRequest {
+  return {
+    ref: ref(stageName, pr),
+    repo: 'acme/web',
+    sha,
+    attempt,
+    images: [
+      { container: 'app', dockerfile: 'Dockerfile', context: '.', args: { NODE_ENV: 'production' } },
+      { container: 'worker', dockerfile: 'worker/Dockerfile', context: 'worker', target: 'run', args: {} },
+    ],
+  };
+}
+
+describe.skipIf(!inject('motoEndpoint'))('building on moto', () => {
+  it('streams the tarball into the bucket and starts one build per environment, sha and attempt', async () => {
+    const moto = await stage(inject('motoEndpoint'));
+    const source = archive(9 * 1024 * 1024 + 123);
+    const builder = new CodeBuildImageBuilder({
+      ...moto,
+      archive: source.source,
+      stage: moto.name,
+      project: `matinee-${moto.name}`,
+    });
+
+    const first = await builder.start(request(moto.name));
+    expect(first.id).toMatch(new RegExp(`^matinee-${moto.name}:`));
+    // Past one part: a multipart upload, whose object is the tarball, byte for byte, with no metadata.
+    expect(moto.calls).toEqual(
+      expect.arrayContaining(['S3:CreateMultipartUpload', 'S3:UploadPart', 'S3:CompleteMultipartUpload']),
+    );
+    const key = sourceKey(environmentId('acme/web', 42), SHA, 1);
+    const object = await moto.admin.s3.send(new GetObjectCommand({ Bucket: moto.bucket, Key: key }));
+    expect(Buffer.from((await object.Body?.transformToByteArray()) ?? []).equals(source.body)).toBe(true);
+    const head = await moto.admin.s3.send(new HeadObjectCommand({ Bucket: moto.bucket, Key: key }));
+    expect(head.Metadata).toEqual({});
+
+    // The same three again: the build is found, nothing is downloaded or started.
+    moto.calls.length = 0;
+    expect((await builder.start(request(moto.name))).id).toBe(first.id);
+    expect(source.downloads).toHaveLength(1);
+    expect(moto.calls.filter((c) => c === 'CodeBuild:StartBuild' || c.startsWith('S3:'))).toEqual([]);
+
+    // Another attempt, sha or environment: another build.
+    const retry = await builder.start(request(moto.name, 42, SHA, 2));
+    const pushed = await builder.start(request(moto.name, 42, OTHER_SHA));
+    const neighbour = await builder.start(request(moto.name, 7));
+    expect(new Set([first.id, retry.id, pushed.id, neighbour.id]).size).toBe(4);
+    expect(source.downloads).toHaveLength(4);
+  });
+
+  it('tells a build with the variables that name its environment, commit, source and images', async () => {
+    const moto = await stage(inject('motoEndpoint'));
+    const builder = new CodeBuildImageBuilder({
+      ...moto,
+      archive: archive(10).source,
+      stage: moto.name,
+      project: `matinee-${moto.name}`,
+    });
+    const started: { input: Record<string, unknown> }[] = [];
+    moto.codebuild.middlewareStack.add(
+      (next) => async (args) => {
+        started.push(args as { input: Record<string, unknown> });
+        return next(args);
+      },
+      { step: 'initialize', name: 'seeStart' },
+    );
+    await builder.start(request(moto.name));
+    const start = started.find((s) => 'environmentVariablesOverride' in s.input)?.input;
+    const overrides = (start?.environmentVariablesOverride ?? []) as EnvironmentVariable[];
+    const variables = Object.fromEntries(overrides.map((v) => [v.name, v.value]));
+    expect(variables.PREVIEW_ENVIRONMENT).toBe('acme/web:42');
+    expect(variables.PREVIEW_SHA).toBe(SHA);
+    expect(variables.SOURCE_KEY).toBe(sourceKey(environmentId('acme/web', 42), SHA, 1));
+    const images = JSON.parse(variables.IMAGES ?? '[]');
+    expect(images.map((i: { ref: string }) => i.ref)).toEqual([
+      `${moto.repositoryUrl}:fix-pr42-${SHA}`,
+      `${moto.repositoryUrl}:fix-pr42-${SHA}-worker`,
+    ]);
+    expect(images[1].argv).toEqual(
+      expect.arrayContaining(['--file', 'worker/Dockerfile', '--target', 'run', '--', 'worker']),
+    );
+    expect(images[0].argv).toEqual(expect.arrayContaining(['--build-arg', 'NODE_ENV=production']));
+    // Every variable is plain text, and none is a credential.
+    expect(overrides.every((v) => v.type === 'PLAINTEXT')).toBe(true);
+    expect(JSON.stringify(overrides)).not.toMatch(/ghs_|github_pat_|authorization|bearer/i);
+  });
+
+  it('reports a finished build, stops one (twice is fine), and knows no unknown build', async () => {
+    const moto = await stage(inject('motoEndpoint'));
+    const builder = new CodeBuildImageBuilder({
+      ...moto,
+      archive: archive(10).source,
+      stage: moto.name,
+      project: `matinee-${moto.name}`,
+    });
+    const { id } = await builder.start(request(moto.name));
+    expect(await builder.status(id)).toMatchObject({ state: 'succeeded' });
+
+    // moto answers BatchGetBuilds with SUCCEEDED whatever happened since: a stop's status is the fake's to show.
+    const other = await builder.start(request(moto.name, 42, OTHER_SHA));
+    moto.calls.length = 0;
+    await builder.stop(other.id);
+    await builder.stop(other.id);
+    expect(moto.calls).toEqual(['CodeBuild:StopBuild', 'CodeBuild:StopBuild']);
+    expect(await builder.status(`matinee-${moto.name}:00000000-0000-0000-0000-000000000000`)).toBeUndefined();
+  });
+
+  it("removes an environment's images and only its own; the resync finds the slugs that have images", async () => {
+    const moto = await stage(inject('motoEndpoint'));
+    const images = new EcrImages({ ecr: moto.ecr, stage: moto.name, repository: moto.repository });
+    const manifest = (n: number) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: {
+          digest: `sha256:${String(n).padStart(64, '0')}`,
+          size: 1,
+          mediaType: 'application/vnd.docker.container.image.v1+json',
+        },
+        layers: [],
+      });
+    const tags = [
+      imageTag('fix-pr42', SHA, 'app'),
+      imageTag('fix-pr42', SHA, 'worker'),
+      imageTag('fix-pr42', OTHER_SHA, 'app'),
+      // Another environment whose slug starts the same, and a cache.
+      imageTag('fix-pr42-1a2b3c4d', SHA, 'app'),
+      'cache-0123456789abcdef',
+    ];
+    for (const [n, imageTag] of tags.entries())
+      await moto.admin.ecr.send(
+        new PutImageCommand({ repositoryName: moto.repository, imageManifest: manifest(n), imageTag }),
+      );
+
+    expect(await images.slugs()).toEqual(new Set(['fix-pr42', 'fix-pr42-1a2b3c4d']));
+    const removed = await images.remove(ref(moto.name, 42));
+    expect(removed.sort()).toEqual(tags.slice(0, 3).sort());
+    const left = await moto.admin.ecr.send(new ListImagesCommand({ repositoryName: moto.repository }));
+    expect(left.imageIds?.map((i) => i.imageTag).sort()).toEqual([tags[3], tags[4]].sort());
+    // Again: nothing left of it, nothing else touched.
+    expect(await images.remove(ref(moto.name, 42))).toEqual([]);
+    await images.removeSlugs(new Set(['fix-pr42-1a2b3c4d']));
+    const cache = await moto.admin.ecr.send(new ListImagesCommand({ repositoryName: moto.repository }));
+    expect(cache.imageIds?.map((i) => i.imageTag)).toEqual(['cache-0123456789abcdef']);
+  });
+});
