@@ -3,6 +3,7 @@ import {
   environmentView,
   lifecycleEvent,
   onPullRequest,
+  resync,
   retryFailed,
   statusReport,
   sweep,
@@ -268,6 +269,17 @@ describe('building images from source', () => {
     await h.reconcile(ID);
     expect(builder.started.map((r) => r.attempt)).toEqual([1, 2]);
     expect((await h.store.get(ID))?.build?.attempt).toBe(2);
+  });
+
+  it('asks again, in the hourly resync, after a build whose end event was lost', async () => {
+    const { h, builder } = built();
+    await event(h, 'opened');
+    h.source.open.set('acme/web', [{ number: 42, headSha: SHA_A }]);
+    builder.set(builder.last, { state: 'succeeded' });
+    h.clock.advance(20 * MINUTE);
+    expect((await resync(h.deps, { dryRun: false })).stuck).toEqual([ID]);
+    await h.drain();
+    expect(h.cloud.services.size).toBe(1);
   });
 
   it('stops a running build when the pull request closes', async () => {
