@@ -98,6 +98,12 @@ export function functions(parts: {
     taskRoleArn: compute.taskRole.arn,
     deadLetterQueueArn: deadLetters.arn,
     previewLogGroupArn: compute.logGroup.arn,
+    build: {
+      projectArn: builds.project.arn,
+      bucketArn: builds.bucket.arn,
+      repositoryArn: builds.repository.arn,
+      logGroupArn: builds.logGroup.arn,
+    },
   }).apply(functionPermissions);
   const permissions = (name: FunctionName) => statements.apply((all) => all[name]);
 

@@ -32,6 +32,12 @@ const resources = (stage = 'production'): StageResources => ({
   taskRoleArn: 'arn:aws:iam::123456789012:role/MatineePreviewTaskRole-1a2b3c4',
   deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:MatineeDeadLetters-1a2b3c4',
   previewLogGroupArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/matinee/production/previews',
+  build: {
+    projectArn: 'arn:aws:codebuild:eu-west-1:123456789012:project/matinee-production',
+    bucketArn: 'arn:aws:s3:::matinee-production-sources-1a2b3c4d',
+    repositoryArn: 'arn:aws:ecr:eu-west-1:123456789012:repository/matinee-production',
+    logGroupArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/matinee/production/builds',
+  },
 });
 
 const granted = (name: FunctionName) =>

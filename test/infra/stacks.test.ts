@@ -487,6 +487,12 @@ describe('IAM', () => {
       taskRoleArn: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
       deadLetterQueueArn: state('aws:sqs/queue:Queue', 'MatineeDeadLetters').arn,
       previewLogGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineePreviewLogs').arn,
+      build: {
+        projectArn: state('aws:codebuild/project:Project', 'MatineeBuild').arn,
+        bucketArn: state('aws:s3/bucket:Bucket', 'MatineeBuildSources').arn,
+        repositoryArn: state('aws:ecr/repository:Repository', 'MatineeImages').arn,
+        logGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineeBuildLogs').arn,
+      },
     });
     const asIam = (s: Statement) => ({
       Effect: 'Allow',

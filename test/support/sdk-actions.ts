@@ -9,6 +9,11 @@ const IAM_PREFIX: Record<string, string> = {
   'client-cloudwatch-logs': 'logs',
   'client-eventbridge': 'events',
   'client-resource-groups-tagging-api': 'tag',
+  'client-codebuild': 'codebuild',
+  'client-s3': 's3',
+  'client-ecr': 'ecr',
+  'client-efs': 'elasticfilesystem',
+  'client-lambda': 'lambda',
 };
 
 /**
