@@ -2,7 +2,9 @@ import { reconcileRequestedEvent } from '@matinee/aws';
 import { obeyPendingCommands, publishFeedback, reconcile } from '@matinee/core';
 import {
   type BasePart,
+  type BuildPart,
   basePart,
+  buildPart,
   type CloudPart,
   cloudPart,
   type GithubPart,
@@ -13,7 +15,7 @@ import {
   volumesPart,
 } from './lib/platform.ts';
 
-type Deps = BasePart & CloudPart & GithubPart & VolumesPart;
+type Deps = BasePart & CloudPart & GithubPart & VolumesPart & BuildPart;
 
 /**
  * EventBridge `environment.reconcile-requested` → make AWS match, obey comment commands GitHub could not
@@ -29,6 +31,13 @@ export async function reconcileRequested(platform: Deps, event: unknown): Promis
 
 const deps = once(() => {
   const config = linkedSettings({ github: true });
-  return { ...basePart(config), ...cloudPart(config), ...githubPart(config), ...volumesPart(config) };
+  const github = githubPart(config);
+  return {
+    ...basePart(config),
+    ...cloudPart(config),
+    ...github,
+    ...volumesPart(config),
+    ...buildPart(config, github.source),
+  };
 });
 export const handler = (event: unknown) => reconcileRequested(deps(), event);

@@ -2,7 +2,9 @@ import { resync } from '@matinee/core';
 import { resyncInput } from './lib/events.ts';
 import {
   type BasePart,
+  type BuildPart,
   basePart,
+  buildPart,
   type CloudPart,
   cloudPart,
   type GithubPart,
@@ -15,7 +17,7 @@ import {
   volumesPart,
 } from './lib/platform.ts';
 
-type Deps = BasePart & CloudPart & GithubPart & InventoryPart & VolumesPart;
+type Deps = BasePart & CloudPart & GithubPart & InventoryPart & VolumesPart & BuildPart;
 
 /**
  * Hourly: closes environments whose pull request closed without us hearing, re-asks stuck ones, removes
@@ -31,10 +33,12 @@ export async function resyncWithGithub(platform: Deps, event: unknown) {
 const deps = once(() => {
   const config = linkedSettings({ github: true });
   const volumes = volumesPart(config);
+  const github = githubPart(config);
   return {
     ...basePart(config),
     ...cloudPart(config),
-    ...githubPart(config),
+    ...github,
+    ...buildPart(config, github.source),
     ...volumes,
     ...inventoryPart(config, {}, volumes.volumes),
   };

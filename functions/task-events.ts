@@ -1,14 +1,26 @@
+import { BUILD_VARIABLES } from '@matinee/aws';
 import { onServicePlacementFailure, onServiceSteady, onTaskEvent } from '@matinee/core';
-import { ecsEvent, serviceNameOf, taskEventOf } from './lib/events.ts';
+import { buildEnvironmentOf, ecsEvent, serviceNameOf, taskEventOf } from './lib/events.ts';
 import { type BasePart, basePart, linkedSettings, once } from './lib/platform.ts';
 
 /**
  * ECS events of this stage's cluster → observed state. A stopped task: crashes, failure. A service's steady
  * state: its targets pass the ALB's checks, so the host rule can go on. A task it could not place: Spot has
- * no room, so the environment moves to on-demand.
+ * no room, so the environment moves to on-demand. A build of its CodeBuild project changed: a reconcile.
  */
 export async function taskStateChanged(platform: BasePart, event: unknown): Promise<string> {
   const parsed = ecsEvent.parse(event);
+  if (parsed['detail-type'] === 'CodeBuild Build State Change') {
+    // A build's state is read by its environment's reconcile (ImageBuilder.status); this only asks for it.
+    if (parsed.detail['project-name'] !== platform.config.stage.build?.project) return 'ignored';
+    const environment = buildEnvironmentOf(parsed, BUILD_VARIABLES.environment);
+    if (!environment || !(await platform.store.get(environment))) return 'ignored';
+    await platform.bus.requestReconcile(
+      [environment],
+      `build ${parsed.detail['build-status'].toLowerCase()}`,
+    );
+    return 'reconcile requested';
+  }
   if (parsed.detail.clusterArn !== platform.config.stage.cluster.arn) return 'ignored';
   if (parsed['detail-type'] === 'ECS Service Action') {
     const service = serviceNameOf(parsed.resources[0] ?? '');

@@ -105,6 +105,12 @@ export function functions(parts: {
     previewLogGroupArn: compute.logGroup.arn,
     fileSystemArn: disks.fileSystem.arn,
     janitorFunctionArn: disks.janitor.arn,
+    build: {
+      projectArn: builds.project.arn,
+      bucketArn: builds.bucket.arn,
+      repositoryArn: builds.repository.arn,
+      logGroupArn: builds.logGroup.arn,
+    },
   }).apply(functionPermissions);
   const permissions = (name: FunctionName) => statements.apply((all) => all[name]);
 

@@ -58,6 +58,8 @@ export interface StageResources {
   fileSystemArn: string;
   /** The function that deletes volume data, invoked synchronously. */
   janitorFunctionArn: string;
+  /** Building images from source (stacks/build.ts): the CodeBuild project, source bucket, ECR repository, log group. */
+  build: { projectArn: string; bucketArn: string; repositoryArn: string; logGroupArn: string };
 }
 
 export const FUNCTION_NAMES = [
@@ -372,6 +374,34 @@ function previewLogs(r: StageResources): Statement[] {
 }
 
 /**
+ * Building images (CodeBuildImageBuilder): putting a commit's tarball under the bucket's `sources/` (a
+ * multipart upload is PutObject to IAM, and aborting one its own action), starting, finding, reading and
+ * stopping builds of the stage's project, reading a failed build's log, removing images of the stage's
+ * repository.
+ */
+function builds(r: StageResources): Statement[] {
+  return [
+    { actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [`${r.build.bucketArn}/sources/*`] },
+    {
+      actions: [
+        'codebuild:StartBuild',
+        'codebuild:StopBuild',
+        'codebuild:BatchGetBuilds',
+        'codebuild:ListBuildsForProject',
+      ],
+      resources: [r.build.projectArn],
+    },
+    { actions: ['logs:GetLogEvents'], resources: [`${r.build.logGroupArn}:log-stream:*`] },
+    ...images(r),
+  ];
+}
+
+/** The stage's images: listed and deleted by environment (at its removal, and by the resync). */
+function images(r: StageResources): Statement[] {
+  return [{ actions: ['ecr:ListImages', 'ecr:BatchDeleteImage'], resources: [r.build.repositoryArn] }];
+}
+
+/**
  * Each function's statements. Entry points (webhook, wake, task events, sweep) only record and enqueue;
  * `reconcile` changes the cloud, and `resync` tears down orphans.
  */
@@ -380,7 +410,7 @@ export function functionPermissions(r: StageResources): Record<FunctionName, Sta
     'github-webhook': [...table(r), ...bus(r)],
     wake: [...table(r), ...bus(r), ...previewLogs(r)],
     // Every function holds the store and the bus; failed events land in the dead-letter queue.
-    reconcile: [...table(r), ...bus(r), ...reconcileCloud(r), ...deadLetters(r)],
+    reconcile: [...table(r), ...bus(r), ...reconcileCloud(r), ...builds(r), ...deadLetters(r)],
     'task-events': [...table(r), ...bus(r), ...deadLetters(r)],
     sweep: [...table(r), ...bus(r), { actions: ['cloudwatch:GetMetricData'], resources: ['*'] }],
     resync: [
@@ -390,6 +420,7 @@ export function functionPermissions(r: StageResources): Record<FunctionName, Sta
       ...ecsTeardown(r),
       ...elbTeardown(r),
       ...volumesTeardown(r),
+      ...images(r),
     ],
   };
 }

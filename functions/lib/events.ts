@@ -1,4 +1,5 @@
-import type { TaskEvent } from '@matinee/core';
+import { environmentIdFromTag } from '@matinee/aws';
+import { type EnvironmentId, parseEnvironmentId, type TaskEvent } from '@matinee/core';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 
@@ -74,8 +75,55 @@ export const ecsServiceAction = z.object({
   }),
 });
 
-/** What the task-events function is sent: a task's state, or a service's. */
-export const ecsEvent = z.discriminatedUnion('detail-type', [ecsTaskStateChange, ecsServiceAction]);
+/**
+ * EventBridge's "CodeBuild Build State Change" (started, succeeded, failed, stopped), as the build rule delivers
+ * it for the stage's project: the build's variables name its environment (CodeBuildImageBuilder sets them).
+ */
+export const codebuildBuildStateChange = z.object({
+  'detail-type': z.literal('CodeBuild Build State Change'),
+  source: z.literal('aws.codebuild'),
+  detail: z.object({
+    'build-status': z.string(),
+    'project-name': z.string(),
+    'build-id': z.string(),
+    'additional-information': z._default(
+      z.object({
+        environment: z._default(
+          z.object({
+            'environment-variables': z._default(
+              z.array(z.object({ name: z.string(), value: z._default(z.string(), '') })),
+              [],
+            ),
+          }),
+          { 'environment-variables': [] },
+        ),
+      }),
+      { environment: { 'environment-variables': [] } },
+    ),
+  }),
+});
+
+/** What the task-events function is sent: a task's state, a service's, or a build's. */
+export const ecsEvent = z.discriminatedUnion('detail-type', [
+  ecsTaskStateChange,
+  ecsServiceAction,
+  codebuildBuildStateChange,
+]);
+
+/** The environment a build event is about (its tag value in the build's variables, checked), or undefined. */
+export function buildEnvironmentOf(
+  event: z.infer<typeof codebuildBuildStateChange>,
+  variable: string,
+): EnvironmentId | undefined {
+  const variables = event.detail['additional-information'].environment['environment-variables'];
+  const value = variables.find((v) => v.name === variable)?.value;
+  if (!value) return undefined;
+  try {
+    return parseEnvironmentId(environmentIdFromTag(value)).id;
+  } catch {
+    return undefined;
+  }
+}
 
 /** `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>` → `<name>`. */
 export function serviceNameOf(serviceArn: string): string | undefined {

@@ -1,20 +1,25 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   CloudWatchActivity,
   CloudWatchLogLinks,
   CloudWatchLogReader,
+  CodeBuildImageBuilder,
   DynamoEnvironmentStore,
   DynamoRateLimiter,
   DynamoSignInCodes,
   documentClient,
+  EcrImages,
   EcsRuntime,
   EfsVolumes,
   ElbRouter,
@@ -28,6 +33,7 @@ import {
   type PreviewSignIn,
   type Settings,
   type SignInDeps,
+  type SourceArchive,
   stateKey,
 } from '@matinee/core';
 import { GithubOAuth, GithubSourceControl } from '@matinee/github';
@@ -217,6 +223,39 @@ export function githubPart(config: FunctionSettings) {
   return { source: new GithubSourceControl({ auth: config.github, baseUrl: config.stage.githubApiUrl }) };
 }
 export type GithubPart = ReturnType<typeof githubPart>;
+
+/**
+ * `.matinee.yml` `build:`: CodeBuild builds the commit's tarball (downloaded by `archive`, the GitHub part,
+ * with the installation token, which stays here) into the stage's ECR repository. Absent on a stage deployed
+ * without a build project: such a config then fails with a message saying so.
+ */
+export function buildPart(
+  config: FunctionSettings,
+  archive: SourceArchive,
+  clients: { codebuild?: CodeBuildClient; s3?: S3Client; logs?: CloudWatchLogsClient; ecr?: ECRClient } = {},
+): { builder?: CodeBuildImageBuilder } {
+  const { stage } = config;
+  if (!stage.build) return {};
+  const options = { region: stage.region, maxAttempts: CONTROL_PLANE_ATTEMPTS };
+  return {
+    builder: new CodeBuildImageBuilder({
+      codebuild: clients.codebuild ?? new CodeBuildClient(options),
+      s3: clients.s3 ?? new S3Client(options),
+      logs: clients.logs ?? new CloudWatchLogsClient(options),
+      archive,
+      stage: stage.stage,
+      project: stage.build.project,
+      bucket: stage.build.bucket,
+      repositoryUrl: stage.build.repositoryUrl,
+      images: new EcrImages({
+        ecr: clients.ecr ?? new ECRClient(options),
+        stage: stage.stage,
+        repository: stage.build.repository,
+      }),
+    }),
+  };
+}
+export type BuildPart = ReturnType<typeof buildPart>;
 
 /** This function's settings from its SST links; secrets beyond `needs` are never read. */
 export function linkedSettings(needs: SecretNeeds = {}): FunctionSettings {

@@ -35,6 +35,12 @@ const resources = (stage = 'production'): StageResources => ({
   fileSystemArn: 'arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123456789abcdef0',
   janitorFunctionArn:
     'arn:aws:lambda:eu-west-1:123456789012:function:matinee-production-MatineeVolumeJanitorFunction-1a2b3c4',
+  build: {
+    projectArn: 'arn:aws:codebuild:eu-west-1:123456789012:project/matinee-production',
+    bucketArn: 'arn:aws:s3:::matinee-production-sources-1a2b3c4d',
+    repositoryArn: 'arn:aws:ecr:eu-west-1:123456789012:repository/matinee-production',
+    logGroupArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/matinee/production/builds',
+  },
 });
 
 const granted = (name: FunctionName) =>

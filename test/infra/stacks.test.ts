@@ -500,6 +500,12 @@ describe('IAM', () => {
       previewLogGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineePreviewLogs').arn,
       fileSystemArn: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
       janitorFunctionArn: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
+      build: {
+        projectArn: state('aws:codebuild/project:Project', 'MatineeBuild').arn,
+        bucketArn: state('aws:s3/bucket:Bucket', 'MatineeBuildSources').arn,
+        repositoryArn: state('aws:ecr/repository:Repository', 'MatineeImages').arn,
+        logGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineeBuildLogs').arn,
+      },
     });
     const asIam = (s: Statement) => ({
       Effect: 'Allow',

@@ -11,6 +11,9 @@ const IAM_PREFIX: Record<string, string> = {
   'client-cloudwatch-logs': 'logs',
   'client-eventbridge': 'events',
   'client-resource-groups-tagging-api': 'tag',
+  'client-codebuild': 'codebuild',
+  'client-s3': 's3',
+  'client-ecr': 'ecr',
 };
 
 /** Commands whose IAM action has another name than the command. */

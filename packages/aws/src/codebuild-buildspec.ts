@@ -18,6 +18,15 @@ export const CACHE_TAG_PREFIX = 'cache-';
 /** What every log line of Matinee's own in a build starts with. */
 export const BUILD_LOG_MARK = 'matinee:';
 
+/** The variables a build carries besides the project's: what it builds, and whose it is (for its events). */
+export const BUILD_VARIABLES = {
+  environment: 'PREVIEW_ENVIRONMENT',
+  sha: 'PREVIEW_SHA',
+  attempt: 'PREVIEW_ATTEMPT',
+  sourceKey: 'SOURCE_KEY',
+  images: 'IMAGES',
+} as const;
+
 export const BUILDSPEC = `version: 0.2
 env:
   shell: bash

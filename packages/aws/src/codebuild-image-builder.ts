@@ -19,8 +19,9 @@ import {
   TransientError,
 } from '@matinee/core';
 import { environmentTagValue } from './aws-tags.ts';
-import { buildArgv, cacheTag, imageTag, slugOf, sourceKey } from './codebuild-buildspec.ts';
+import { BUILD_VARIABLES, buildArgv, cacheTag, imageTag, slugOf, sourceKey } from './codebuild-buildspec.ts';
 import { buildFailure, buildLogTail } from './codebuild-status.ts';
+import type { EcrImages } from './ecr-images.ts';
 import { aws, fromAws, isAwsError } from './errors.ts';
 import { uploadStream } from './s3-stream-upload.ts';
 
@@ -36,6 +37,8 @@ export interface CodeBuildImageBuilderOptions {
   bucket: string;
   /** `<account>.dkr.ecr.<region>.amazonaws.com/matinee-<stage>`: what images are tagged under. */
   repositoryUrl: string;
+  /** The built images in the stage's repository, removed with their environment. */
+  images?: EcrImages;
   /** The most a commit's tarball may weigh (see DEFAULT_MAX_SOURCE_BYTES). */
   maxSourceBytes?: number;
 }
@@ -46,15 +49,6 @@ export const DEFAULT_MAX_SOURCE_BYTES = 500 * 1024 * 1024;
 const RECENT_BUILDS = 100;
 /** Lines of a failed build's log kept for the pull request. */
 const TAIL_LINES = 30;
-
-/** The variables a build carries besides the project's: what it builds, and whose it is (for its events). */
-export const BUILD_VARIABLES = {
-  environment: 'PREVIEW_ENVIRONMENT',
-  sha: 'PREVIEW_SHA',
-  attempt: 'PREVIEW_ATTEMPT',
-  sourceKey: 'SOURCE_KEY',
-  images: 'IMAGES',
-} as const;
 
 /**
  * The `ImageBuilder` on CodeBuild: the commit's tarball goes to the stage's bucket (streamed), and one build of
@@ -73,6 +67,17 @@ export class CodeBuildImageBuilder implements ImageBuilder {
 
   imageOf(ref: EnvironmentRef, sha: string, container: string): string {
     return `${this.options.repositoryUrl}:${imageTag(slugOf(this.options.stage, ref), sha, container)}`;
+  }
+
+  async removeImages(ref: EnvironmentRef): Promise<void> {
+    await this.options.images?.remove(ref);
+  }
+
+  async pruneImages(keep: ReadonlySet<string>): Promise<string[]> {
+    const images = this.options.images;
+    if (!images) return [];
+    const gone = new Set([...(await images.slugs())].filter((slug) => !keep.has(slug)));
+    return images.removeSlugs(gone);
   }
 
   async start(request: ImageBuildRequest): Promise<{ id: string; log?: LogLocation }> {

@@ -405,6 +405,10 @@ export interface ImageBuilder {
    * image is derived, never read back from a stored record.
    */
   imageOf(ref: EnvironmentRef, sha: string, container: string): string;
+  /** Deletes every image built for `ref`'s environment, when it is removed. None left is success. */
+  removeImages?(ref: EnvironmentRef): Promise<void>;
+  /** Deletes the built images of every environment slug not in `keep` (the resync's orphans); returns them. */
+  pruneImages?(keep: ReadonlySet<string>): Promise<string[]>;
 }
 
 /**

@@ -141,11 +141,12 @@ async function withConfig(
 
 /** Removes every resource of `ref`, whether or not an environment record still exists for it. */
 export async function teardown(
-  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log' | 'volumes'>,
+  deps: Pick<ReconcileDeps, 'runtime' | 'router' | 'log' | 'volumes' | 'builder'>,
   ref: EnvironmentRef,
 ): Promise<Step[]> {
   const observed = await observe(deps, ref);
   const steps = plan({ phase: 'absent' }, observed);
+  await deps.builder?.removeImages?.(ref);
   // An orphan may be data alone (its volumes' handles gone, a directory left): removed all the same, as
   // removing what is absent is done.
   if (deps.volumes && !steps.some((step) => step.kind === 'removeVolumes'))
@@ -361,6 +362,9 @@ async function reconcileOnce(deps: ReconcileDeps, read: Environment): Promise<En
   let resources = observedResources(observed);
   try {
     resources = await execute(deps, ref, target, observed, steps, resources);
+    // A removed environment's built images go with it; asleep or failed, it keeps its commit's.
+    if (env.desired.phase === 'deleted' && env.observed.phase !== 'deleted')
+      await deps.builder?.removeImages?.(ref);
   } catch (error) {
     if (error instanceof TransientError || error instanceof ConflictError) throw error;
     const message = error instanceof Error ? error.message : String(error);

@@ -5,6 +5,7 @@ import type {
   Bus,
   Clock,
   EnvironmentStore,
+  ImageBuilder,
   Inventory,
   Logger,
   Router,
@@ -28,6 +29,8 @@ export interface ResyncDeps {
   settings: Settings;
   /** Volumes of environments that no longer exist are removed with their other resources. */
   volumes?: Volumes;
+  /** Built images of environments that no longer exist are removed (ECR images carry no tags to list them by). */
+  builder?: ImageBuilder;
 }
 
 /** Changes younger than this may still have their webhook or reconcile in flight: resync leaves them. */
@@ -131,6 +134,16 @@ export async function resync(deps: ResyncDeps, options: { dryRun: boolean }): Pr
       deps.log.warn('removing orphaned resources', { ...orphan });
       await teardown(deps, environmentRef(deps.settings, { id, slug, host: orphan.host }));
     }
+  }
+  // Images are named by their environment's slug: those of no environment that lives (or changed lately) go.
+  if (!options.dryRun && deps.builder?.pruneImages) {
+    const keep = new Set(
+      environments
+        .filter((env) => !old(env) || !(env.desired.phase === 'deleted' && env.observed.phase === 'deleted'))
+        .map((env) => env.slug),
+    );
+    const pruned = await deps.builder.pruneImages(keep);
+    if (pruned.length) deps.log.warn('removed images of environments that are gone', { images: pruned });
   }
   deps.log.debug('resync done', {
     closed: report.closed.length,
