@@ -129,7 +129,65 @@ export function volumes(parts: {
     { dependsOn: mountTargets.apply((targets) => targets) as unknown as $util.Input<$util.Resource[]> },
   );
 
+  // Without a file system policy EFS lets every NFS client that reaches a mount target in as root, IAM or
+  // not: a preview's code speaking NFS from user space would read and delete every volume of the stage. The
+  // policy admits only the previews' role through an access point other than the janitor's, and the janitor
+  // through its own, over TLS.
+  new aws.efs.FileSystemPolicy('MatineeVolumesPolicy', {
+    fileSystemId: fileSystem.id,
+    policy: $resolve({
+      fileSystemArn: fileSystem.arn,
+      taskRoleArn: compute.taskRole.arn,
+      janitorRoleArn: janitor.nodes.role.arn,
+      janitorPointArn: janitorPoint.arn,
+    }).apply((r) => JSON.stringify(volumesPolicy(r))),
+  });
+
   return { fileSystem, janitor };
+}
+
+/** The file system's own policy (see where it is made). */
+export function volumesPolicy(r: {
+  fileSystemArn: string;
+  taskRoleArn: string;
+  janitorRoleArn: string;
+  janitorPointArn: string;
+}) {
+  const mount = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'TlsOnly',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: '*',
+        Resource: r.fileSystemArn,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Sid: 'PreviewsThroughTheirAccessPoints',
+        Effect: 'Allow',
+        Principal: { AWS: r.taskRoleArn },
+        Action: mount,
+        Resource: r.fileSystemArn,
+        Condition: {
+          StringLike: {
+            'elasticfilesystem:AccessPointArn': `${r.fileSystemArn.replace(/:file-system\/.*$/, ':access-point/fsap-*')}`,
+          },
+          StringNotEquals: { 'elasticfilesystem:AccessPointArn': r.janitorPointArn },
+        },
+      },
+      {
+        Sid: 'JanitorThroughItsAccessPoint',
+        Effect: 'Allow',
+        Principal: { AWS: r.janitorRoleArn },
+        Action: [...mount, 'elasticfilesystem:ClientRootAccess'],
+        Resource: r.fileSystemArn,
+        Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': r.janitorPointArn } },
+      },
+    ],
+  };
 }
 
 /** IAM JSON for `statements` (what sst.aws.Function renders from `permissions`, for a plain role policy). */

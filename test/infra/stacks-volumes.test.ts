@@ -98,6 +98,26 @@ describe('the volumes', () => {
     ]);
   });
 
+  it('admit no NFS client without IAM: only the previews through their access points and the janitor through its own, over TLS', () => {
+    const fs = one(d, 'aws:efs/fileSystem:FileSystem', 'MatineeVolumes');
+    const policies = ofType(d, 'aws:efs/fileSystemPolicy:FileSystemPolicy');
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.inputs.fileSystemId).toBe(fs.id);
+    const document = JSON.parse(policies[0]?.inputs.policy);
+    const janitorPoint = one(d, 'aws:efs/accessPoint:AccessPoint', 'MatineeJanitorAccessPoint');
+    const [tls, previews, janitor] = document.Statement;
+    expect(tls).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    expect(previews.Principal.AWS).toBe(one(d, 'aws:iam/role:Role', 'MatineePreviewTaskRole').state.arn);
+    expect(previews.Action).not.toContain('elasticfilesystem:ClientRootAccess');
+    expect(previews.Condition.StringNotEquals['elasticfilesystem:AccessPointArn']).toBe(
+      janitorPoint.state.arn,
+    );
+    expect(janitor.Condition.StringEquals['elasticfilesystem:AccessPointArn']).toBe(janitorPoint.state.arn);
+    expect(JSON.stringify(document)).not.toMatch(
+      /"AWS":"\*"[^}]*"Allow"|"Effect":"Allow","Principal":\{"AWS":"\*"/,
+    );
+  });
+
   it("give the janitor the stage's directory as root, in the VPC, behind its own group", () => {
     const fs = one(d, 'aws:efs/fileSystem:FileSystem', 'MatineeVolumes');
     const point = one(d, 'aws:efs/accessPoint:AccessPoint', 'MatineeJanitorAccessPoint');

@@ -217,6 +217,25 @@ describe('decideFinish', () => {
     });
   });
 
+  it('never lands on another site, whatever the page asked for holds: browsers drop tabs and newlines', () => {
+    for (const path of [
+      '/\t/evil.example/',
+      '/\n/evil.example',
+      '/\\\r\\evil.example',
+      '/\t\t//evil.example',
+    ]) {
+      const finish = decideFinish({
+        grant: { host: HOST, path },
+        host: HOST,
+        mode: 'github',
+        environment,
+        https: true,
+      });
+      if (finish.kind !== 'redirect') throw new Error('refused');
+      expect(new URL(finish.location, `https://${HOST}/`).host).toBe(HOST);
+    }
+  });
+
   it('refuses a used or unknown code, and a code issued for another preview', () => {
     const base = { host: HOST, mode: 'github' as const, environment, https: true };
 

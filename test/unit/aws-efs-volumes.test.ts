@@ -158,6 +158,30 @@ describe('access points on EFS', () => {
     await expect(ensured).rejects.toThrow(/10,000 unless AWS raised the quota.*closing pull requests frees/);
   });
 
+  it('empties and removes the environment’s own directory, named by its slug, never another’s', async () => {
+    efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
+    const asked: unknown[] = [];
+    const own = new EfsVolumes({
+      efs: new EFSClient({ region: 'us-east-1' }),
+      fileSystemId: 'fs-1',
+      stage: 'test',
+      janitor: {
+        claim: async () => undefined,
+        empty: async (dirs) => void asked.push(['empty', dirs]),
+        remove: async (dir) => void asked.push(['remove', dir]),
+        list: async () => [],
+      },
+    });
+
+    await own.empty(ref, ['data']);
+    await own.remove(ref);
+
+    expect(asked).toEqual([
+      ['empty', ['fix-login-pr42/data']],
+      ['remove', 'fix-login-pr42'],
+    ]);
+  });
+
   it('throttled on a burst of creations: transient, named, so the reconcile is retried with backoff', async () => {
     efs.on(DescribeAccessPointsCommand).resolves({ AccessPoints: [] });
     efs

@@ -1,4 +1,10 @@
-import { type EnvironmentRef, type ImageBuildSpec, MatineeError, shortHash } from '@matinee/core';
+import {
+  type EnvironmentRef,
+  type ImageBuildSpec,
+  MatineeError,
+  shortHash,
+  slugFromFamily,
+} from '@matinee/core';
 
 /**
  * What a CodeBuild build of Matinee does, as plain data shared by the stacks (the project's buildspec, the
@@ -59,12 +65,11 @@ phases:
         done
 `;
 
-/** `<slug>`, the part of an environment's names that is its own (`matinee-<stage>-<slug>`). */
+/** `<slug>`, the part of an environment's names that is its own (family `matinee-<stage>_<slug>`). */
 export function slugOf(stage: string, ref: Pick<EnvironmentRef, 'names'>): string {
-  const prefix = `matinee-${stage}-`;
-  const family = ref.names.family;
-  if (!family.startsWith(prefix)) throw new MatineeError(`${family} is not an environment of stage ${stage}`);
-  return family.slice(prefix.length);
+  const slug = slugFromFamily(stage, ref.names.family);
+  if (!slug) throw new MatineeError(`${ref.names.family} is not an environment of stage ${stage}`);
+  return slug;
 }
 
 const SHA = /^[0-9a-f]{40}$/;

@@ -150,8 +150,7 @@ export function decideFinish(input: {
   if (input.mode !== 'github') return { kind: 'refuse', status: 403, reason: 'not-github-mode' };
   return {
     kind: 'redirect',
-    // `//evil.example/` would be another site: one leading slash, always.
-    location: `/${grant.path.replace(/^[/\\]+/, '')}`,
+    location: sameSiteLocation(grant.path),
     setCookie: accessCookie(
       cookieName(environment.slug),
       environment.secret,
@@ -159,6 +158,17 @@ export function decideFinish(input: {
       SIGN_IN_COOKIE_SECONDS,
     ),
   };
+}
+
+/**
+ * `path` as a Location on this host only. `//evil.example/` would be another site, so one leading slash,
+ * always; and browsers drop tabs and newlines anywhere in a URL (`/\t/evil.example` is `//evil.example`),
+ * so control characters and spaces are percent-encoded before the leading slashes are counted.
+ */
+export function sameSiteLocation(path: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is encoded
+  const encoded = path.replace(/[\u0000-\u0020\u007f]/g, (c) => encodeURIComponent(c));
+  return `/${encoded.replace(/^[/\\]+/, '')}`;
 }
 
 /** A one-time code as a request carries it: 64 lowercase hex digits, or nothing. */

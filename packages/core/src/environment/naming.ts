@@ -120,3 +120,13 @@ export function slugFromService(stage: string, service: string): string | undefi
   const slug = service.startsWith(prefix) ? service.slice(prefix.length) : '';
   return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(slug) ? slug : undefined;
 }
+
+/**
+ * The slug of an environment of `stage` from its task definition family (`matinee-<stage>_<slug>`), or
+ * undefined when the family is not one of that stage's: unlike a service name, no other stage's matches.
+ */
+export function slugFromFamily(stage: string, family: string): string | undefined {
+  const prefix = `matinee-${stage}${FAMILY_SEPARATOR}`;
+  const slug = family.startsWith(prefix) ? family.slice(prefix.length) : '';
+  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(slug) ? slug : undefined;
+}
