@@ -20,6 +20,7 @@ const ARN = {
   targetGroup:
     'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/mt-fix-login-pr42-x/0123456789abcdef',
   rule: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/matinee-test/50dc/f2f7/0001',
+  accessPoint: 'arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0',
 };
 
 function setup() {
@@ -29,7 +30,7 @@ function setup() {
 }
 
 describe('TaggingInventory', () => {
-  it("lists this stage's services, task definitions, target groups and rules, every page", async () => {
+  it("lists this stage's services, task definitions, target groups, rules and access points, every page", async () => {
     const { mock, inventory } = setup();
     mock
       .on(GetResourcesCommand)
@@ -44,6 +45,7 @@ describe('TaggingInventory', () => {
         ResourceTagMappingList: [
           { ResourceARN: ARN.targetGroup, Tags: tags('acme/web:42', HOST) },
           { ResourceARN: ARN.rule, Tags: tags('acme/web:42', HOST) },
+          { ResourceARN: ARN.accessPoint, Tags: tags('acme/web:42', HOST) },
         ],
         PaginationToken: '',
       });
@@ -56,6 +58,7 @@ describe('TaggingInventory', () => {
       { arn: ARN.taskDefinition, kind: 'task-definition', ...base },
       { arn: ARN.targetGroup, kind: 'target-group', ...base },
       { arn: ARN.rule, kind: 'rule', ...base },
+      { arn: ARN.accessPoint, kind: 'volume', ...base },
     ]);
     expect(mock.commandCalls(GetResourcesCommand).map((call) => call.args[0].input)).toEqual(
       [undefined, 'page-2'].map((PaginationToken) => ({
@@ -65,6 +68,7 @@ describe('TaggingInventory', () => {
           'ecs:task-definition',
           'elasticloadbalancing:targetgroup',
           'elasticloadbalancing:listener-rule',
+          'elasticfilesystem:access-point',
         ],
         PaginationToken,
       })),
