@@ -3,9 +3,11 @@ import { resyncWithGithub } from '../../functions/resync.ts';
 import { sweepIdle } from '../../functions/sweep.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../stacks/permissions.ts';
 import { AwsCallRecorder } from '../support/aws-call-recorder.ts';
-import { awsDeployment, ID, pullRequest, SHA_1, SHA_2, serveRepo } from '../support/aws-deployment.ts';
+import { awsDeployment, ID, pullRequest, REPO, SHA_1, SHA_2, serveRepo } from '../support/aws-deployment.ts';
+import { WEB_CONFIG } from '../support/configs.ts';
 import { localTable } from '../support/dynamo.ts';
 import { fakeAws } from '../support/fake-aws.ts';
+import { FakeEfs } from '../support/fake-efs.ts';
 import { FakeGithub } from '../support/fake-github.ts';
 import { type IamRequest, iamRequests } from '../support/iam-requests.ts';
 import { decide, unscopable } from '../support/iam-simulation.ts';
@@ -49,11 +51,23 @@ beforeAll(async () => {
     bus: 'matinee-other-MatineeBusBus-1234567',
     executionRole: `arn:aws:iam::${ACCOUNT}:role/OtherTaskExecutionRole-1234567`,
     taskRole: `arn:aws:iam::${ACCOUNT}:role/OtherPreviewTaskRole-1234567`,
+    fileSystem: `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/fs-0ther0000000000000`,
+    janitor: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:matinee-other-MatineeVolumeJanitorFunction-1234567`,
   };
 
   // A whole life on the fake, every handler recorded as its function; then an orphan that resync collects.
   const github = await new FakeGithub().start();
   serveRepo(github);
+  // With volumes, so the life makes, mounts, empties and deletes access points through the janitor.
+  for (const sha of [SHA_1, SHA_2])
+    github.files.set(
+      `${REPO}@${sha}:.matinee.yml`,
+      WEB_CONFIG.replace(
+        '    image: postgres:16\n',
+        '    image: postgres:16\n    volumes:\n      - { name: pgdata, path: /var/lib/postgresql/data, uid: 999 }\n',
+      ),
+    );
+  const efs = new FakeEfs();
   const aws = fakeAws();
   const recorder = new AwsCallRecorder();
   const tables: string[] = [];
@@ -65,6 +79,7 @@ beforeAll(async () => {
   try {
     const { platform, clock, webhook, browse, step } = awsDeployment(aws, github, await table(), {
       recorder,
+      efs,
     });
     // Throttled once: a call that fails is authorized all the same.
     const throttled = () =>
@@ -90,17 +105,21 @@ beforeAll(async () => {
 
     // Resources whose record is gone (another table here: a restore from backup): resync removes them.
     github.pulls[0] = { number: 42, head: { sha: SHA_1 } };
-    const first = awsDeployment(aws, github, await table(), { recorder });
+    const first = awsDeployment(aws, github, await table(), { recorder, efs });
     await first.step('open again', () =>
       first.webhook('pull_request', pullRequest('reopened', SHA_1, '2026-11-22T14:00:00Z')),
     );
     github.pulls.splice(0);
-    const restored = awsDeployment(aws, github, await table(), { recorder });
+    const restored = awsDeployment(aws, github, await table(), { recorder, efs });
     const collected = await restored.step('resync', () =>
       recorder.as('resync', () => resyncWithGithub(restored.platform, {})),
     );
     expect(collected).toEqual(expect.arrayContaining(['ECS:DeleteService', 'ELB:DeleteTargetGroup']));
     expect(aws.targetGroups.size).toBe(0);
+    // The volumes went too: made at open, their data deleted and their access points with it at close and
+    // by resync.
+    expect(efs.janitorCalls).toEqual(expect.arrayContaining(['claim', 'remove']));
+    expect(efs.accessPoints.size).toBe(0);
   } finally {
     await github.stop();
   }
@@ -118,6 +137,9 @@ beforeAll(async () => {
     [`:task/${fakeClusterName}/`, `:task/${mine.clusterName}/`],
     [STAGE.roles.executionRoleArn, mine.executionRole],
     [STAGE.roles.taskRoleArn, mine.taskRole],
+    // What iam-requests.ts builds from the file system's id and the janitor's name, in the stage's region.
+    [`arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/${efs.fileSystemId}`, mine.fileSystem],
+    [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${efs.janitorFunction}`, mine.janitor],
     ...tables.map((name): [string, string] => [`:table/${name}`, `:table/${mine.table}`]),
     [`:event-bus/${aws.config.busName}`, `:event-bus/${mine.bus}`],
     [`:${aws.config.region}:`, `:${REGION}:`],
@@ -152,6 +174,8 @@ describe('every AWS request a life makes', () => {
       [mine.bus, theirs.bus],
       [mine.executionRole, theirs.executionRole],
       [mine.taskRole, theirs.taskRole],
+      [mine.fileSystem, theirs.fileSystem],
+      [mine.janitor, theirs.janitor],
       [`matinee-${STAGE.stage}-`, `matinee-${OTHER}-`],
       [`matinee-${STAGE.stage}_`, `matinee-${OTHER}_`],
     ]).map((request) => ({

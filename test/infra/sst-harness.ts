@@ -151,6 +151,10 @@ function created(type: string, name: string, inputs: Props): Props {
       return { functionUrl: `https://${id}.lambda-url.${REGION}.on.aws/` };
     case 'aws:ec2/vpc:Vpc':
       return { arn: arn('ec2', `vpc/vpc-${id}`), cidrBlock: inputs.cidrBlock ?? '10.0.0.0/16' };
+    case 'aws:efs/fileSystem:FileSystem':
+      return { arn: arn('elasticfilesystem', `file-system/${physicalId(type, name, inputs)}`) };
+    case 'aws:efs/accessPoint:AccessPoint':
+      return { arn: arn('elasticfilesystem', `access-point/${physicalId(type, name, inputs)}`) };
     case 'random:index/randomBytes:RandomBytes': {
       const bytes = createHash('sha256')
         .update(name)
@@ -168,6 +172,8 @@ function physicalId(type: string, name: string, inputs: Props): string {
   if (type === 'aws:ec2/vpc:Vpc') return `vpc-${id}`;
   if (type === 'aws:ec2/subnet:Subnet') return `subnet-${id}`;
   if (type.startsWith('aws:ec2/') && type.endsWith('ecurityGroup')) return `sg-${id}`;
+  if (type === 'aws:efs/fileSystem:FileSystem') return `fs-${id}`;
+  if (type === 'aws:efs/accessPoint:AccessPoint') return `fsap-${id}`;
   if (type === 'aws:s3/bucket:Bucket') return created(type, name, inputs).bucket;
   return `${name}-id`;
 }

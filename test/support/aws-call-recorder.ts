@@ -38,6 +38,7 @@ const SERVICE: Record<string, string> = {
   DynamoDBClient: 'dynamodb',
   DynamoDBDocumentClient: 'dynamodb',
   EFSClient: 'elasticfilesystem',
+  LambdaClient: 'lambda',
   CodeBuildClient: 'codebuild',
   S3Client: 's3',
   IAMClient: 'iam',

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { environmentId } from '@matinee/core';
 import { receiveGithubWebhook } from '../../functions/github-webhook.ts';
+import { inventoryPart, volumesPart } from '../../functions/lib/platform.ts';
 import { readSettings } from '../../functions/lib/settings.ts';
 import { reconcileRequested } from '../../functions/reconcile.ts';
 import { taskStateChanged } from '../../functions/task-events.ts';
@@ -9,6 +10,7 @@ import { allParts } from './all-parts.ts';
 import type { AwsCallRecorder } from './aws-call-recorder.ts';
 import { WEB_CONFIG } from './configs.ts';
 import type { FakeAws } from './fake-aws.ts';
+import type { FakeEfs } from './fake-efs.ts';
 import type { FakeGithub } from './fake-github.ts';
 import { ManualClock, MemoryLogger } from './fakes.ts';
 import { albEvent, eventBridgeEvent, functionUrlEvent } from './lambda-events.ts';
@@ -40,12 +42,14 @@ export function awsDeployment(
   aws: FakeAws,
   github: FakeGithub,
   table: { client: DynamoDBDocumentClient; tableName: string },
-  options: { print?: boolean; recorder?: AwsCallRecorder } = {},
+  options: { print?: boolean; recorder?: AwsCallRecorder; efs?: FakeEfs } = {},
 ) {
   const { client, tableName } = table;
   // Each handler's calls are recorded as that function's, for the IAM simulation (test/infra/iam-simulated.test.ts).
   const { recorder } = options;
   recorder?.attach(...Object.values(aws.clients), client);
+  const { efs } = options;
+  if (efs) recorder?.attach(efs.clients.efs, efs.clients.lambda);
   const as = <T>(name: string, fn: () => Promise<T>) => (recorder ? recorder.as(name, fn) : fn());
   const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
   linked.MatineeTable.name = tableName;
@@ -54,10 +58,17 @@ export function awsDeployment(
     cluster: { name: 'matinee-test', arn: aws.config.cluster },
     loadBalancer: { fullName: aws.config.loadBalancerFullName, listenerArn: aws.config.listenerArn },
     network: { ...linked.MatineeSettings.network, vpcId: aws.config.vpcId },
+    ...(efs && { volumes: { fileSystemId: efs.fileSystemId, janitorFunction: efs.janitorFunction } }),
   });
   const config = readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
   const clock = new ManualClock(new Date());
-  const platform = { ...allParts(config, { ...aws.clients, dynamo: client }, new MemoryLogger()), clock };
+  const parts = allParts(config, { ...aws.clients, dynamo: client }, new MemoryLogger());
+  // With volumes: access points on the fake EFS, the janitor's directories among what resync collects.
+  const volumes = efs ? volumesPart(config, efs.clients) : {};
+  const inventory = volumes.volumes
+    ? inventoryPart(config, aws.clients, volumes.volumes).inventory
+    : parts.inventory;
+  const platform = { ...parts, ...volumes, inventory, clock };
 
   const taskEvent = (...args: Parameters<typeof taskStateChanged>) =>
     as('task-events', () => taskStateChanged(...args));

@@ -231,6 +231,45 @@ export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
         add(call.command, '*');
         break;
 
+      // EFS access points: made in the file system (tags on create), found there, deleted each by its ARN.
+      case 'elasticfilesystem:CreateAccessPoint': {
+        const fileSystem = `arn:${where.partition}:elasticfilesystem:${where.region}:${where.account}:file-system/${str(input.FileSystemId)}`;
+        const id = str(output.AccessPointId);
+        const arn = id
+          ? `arn:${where.partition}:elasticfilesystem:${where.region}:${where.account}:access-point/${id}`
+          : '';
+        const tags = tagMap(input.Tags);
+        if (arn) tagsOf.set(arn, tags);
+        add('CreateAccessPoint', fileSystem, requestTags(tags));
+        if (Object.keys(tags).length)
+          add('TagResource', arn || `${fileSystem.replace(/:file-system\/.*$/, '')}:access-point/fsap-0`, {
+            ...requestTags(tags),
+            'elasticfilesystem:CreateAction': 'CreateAccessPoint',
+          });
+        break;
+      }
+      case 'elasticfilesystem:DescribeAccessPoints':
+        add(
+          'DescribeAccessPoints',
+          `arn:${where.partition}:elasticfilesystem:${where.region}:${where.account}:file-system/${str(input.FileSystemId)}`,
+        );
+        break;
+      case 'elasticfilesystem:DeleteAccessPoint': {
+        const arn = `arn:${where.partition}:elasticfilesystem:${where.region}:${where.account}:access-point/${str(input.AccessPointId)}`;
+        add('DeleteAccessPoint', arn, resourceTags(tagsOf.get(arn)));
+        break;
+      }
+      case 'lambda:Invoke': {
+        const name = str(input.FunctionName);
+        addAs(
+          'lambda:InvokeFunction',
+          name.startsWith('arn:')
+            ? name
+            : `arn:${where.partition}:lambda:${where.region}:${where.account}:function:${name}`,
+        );
+        break;
+      }
+
       // The rest
       case 'events:PutEvents': {
         const buses = new Set(

@@ -22,6 +22,9 @@ export interface StageIds {
   bus: string;
   executionRole: string;
   taskRole: string;
+  /** The stage's EFS file system and its volume janitor function. */
+  fileSystem: string;
+  janitor: string;
 }
 
 export interface StagePolicies {
@@ -75,6 +78,8 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
       bus: state('aws:cloudwatch/eventBus:EventBus', 'MatineeBusBus').name,
       executionRole: state('aws:iam/role:Role', 'MatineeTaskExecutionRole').arn,
       taskRole: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
+      fileSystem: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
+      janitor: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
     },
     roles,
   };
