@@ -22,6 +22,7 @@ export interface StageIds {
   bus: string;
   executionRole: string;
   taskRole: string;
+  /** The stage's EFS file system and its volume janitor function. */
   fileSystem: string;
   janitor: string;
 }

@@ -11,7 +11,7 @@ import {
   MatineeError,
   type OwnedResource,
   shortHash,
-  slugFromFamily,
+  slugFromService,
   TAG_ENVIRONMENT,
   TAG_HOST,
   TAG_STAGE,
@@ -68,9 +68,9 @@ export class EfsVolumes implements Volumes, Inventory {
 
   /** The environment's directory under the stage's: its slug (unique in the stage while it lives). */
   private dirOf(ref: EnvironmentRef): string {
-    const slug = slugFromFamily(this.options.stage, ref.names.family);
+    const slug = slugFromService(this.options.stage, ref.names.service);
     if (!slug)
-      throw new MatineeError(`${ref.names.family} is not an environment of stage ${this.options.stage}`);
+      throw new MatineeError(`${ref.names.service} is not an environment of stage ${this.options.stage}`);
     return slug;
   }
 
