@@ -56,6 +56,7 @@ export function volumes(parts: {
     new aws.vpc.SecurityGroupIngressRule(`MatineeVolumesFrom${who}`, {
       securityGroupId: nfs.id,
       referencedSecurityGroupId: group,
+      description: `NFS from ${who.toLowerCase()}`,
       ipProtocol: 'tcp',
       fromPort: 2049,
       toPort: 2049,
@@ -64,6 +65,7 @@ export function volumes(parts: {
     new aws.vpc.SecurityGroupEgressRule(`Matinee${who}ToVolumes`, {
       securityGroupId: group,
       referencedSecurityGroupId: nfs.id,
+      description: 'NFS to the volumes',
       ipProtocol: 'tcp',
       fromPort: 2049,
       toPort: 2049,

@@ -387,6 +387,11 @@ export function ofType(deployment: Deployment, type: string): Registered[] {
   return deployment.resources.filter((resource) => resource.type === type);
 }
 
+/** The control plane's functions, which read the stage settings: every one but the volume janitor. */
+export function controlPlane(d: Deployment): Deployment['builds'] {
+  return d.builds.filter((b) => b.functionID !== 'MatineeVolumeJanitor');
+}
+
 export function one(deployment: Deployment, type: string, name: string): Registered {
   const found = deployment.resources.find((resource) => resource.type === type && resource.name === name);
   if (!found) {

@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LINKS, stageSettingsSchema } from '../../functions/lib/settings.ts';
-import { ACCOUNT, type Deployment, deploy, ofType, one, platformInstalled, REGION } from './sst-harness.ts';
+import {
+  ACCOUNT,
+  controlPlane,
+  type Deployment,
+  deploy,
+  ofType,
+  one,
+  platformInstalled,
+  REGION,
+} from './sst-harness.ts';
 
 /**
  * The real sst.config.ts for a stage in the user's own VPC, without a Route 53 zone, every setting changed
@@ -38,6 +47,7 @@ beforeAll(async () => {
 }, 120_000);
 
 const state = (type: string, name: string) => one(d, type, name).state;
+const control = () => controlPlane(d);
 
 describe('in an existing VPC', () => {
   it('creates no VPC and puts the load balancer and the previews in the given subnets', () => {
@@ -47,7 +57,7 @@ describe('in an existing VPC', () => {
     expect(state('aws:lb/loadBalancer:LoadBalancer', 'MatineeLoadBalancer').subnets).toEqual(SUBNETS);
     for (const group of ofType(d, 'aws:ec2/securityGroup:SecurityGroup'))
       expect(group.inputs.vpcId).toBe(VPC);
-    const settings = stageSettingsSchema.parse(d.builds[0]?.links[LINKS.settings]);
+    const settings = stageSettingsSchema.parse(control()[0]?.links[LINKS.settings]);
     expect(settings.network).toMatchObject({ vpcId: VPC, subnets: SUBNETS, assignPublicIp: true });
   });
 });
@@ -91,7 +101,7 @@ describe('settings from the environment', () => {
   });
 
   it('reach the functions', () => {
-    for (const build of d.builds) {
+    for (const build of control()) {
       const linked = build.links[LINKS.settings];
       expect(stageSettingsSchema.parse(linked)).toMatchObject({
         stage: 'staging',
@@ -143,6 +153,7 @@ describe('what previews may pull and reach', () => {
       .map((r) => r.inputs)
       .filter((rule) => rule.securityGroupId === tasks.id)
       .sort((a, b) => a.description.localeCompare(b.description));
+    const volumes = one(d, 'aws:ec2/securityGroup:SecurityGroup', 'MatineeVolumesSecurityGroup');
     expect(egress).toEqual([
       {
         securityGroupId: tasks.id,
@@ -165,6 +176,15 @@ describe('what previews may pull and reach', () => {
         ipProtocol: 'tcp',
         fromPort: 5432,
         toPort: 5433,
+      },
+      // Whatever the list says, a preview reaches its volumes (stacks/volumes.ts).
+      {
+        securityGroupId: tasks.id,
+        description: 'NFS to the volumes',
+        referencedSecurityGroupId: volumes.id,
+        ipProtocol: 'tcp',
+        fromPort: 2049,
+        toPort: 2049,
       },
     ]);
   });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LINKS, readSettings, stageSettingsSchema } from '../../functions/lib/settings.ts';
-import { type Deployment, deploy, ofType, one, platformInstalled } from './sst-harness.ts';
+import { controlPlane, type Deployment, deploy, ofType, one, platformInstalled } from './sst-harness.ts';
 
 /**
  * The real sst.config.ts for a private stage: GitHub sign-in, an internal load balancer in the user's
@@ -33,6 +33,7 @@ beforeAll(async () => {
 }, 120_000);
 
 const state = (type: string, name: string) => one(d, type, name).state;
+const control = () => controlPlane(d);
 const build = (id: string) => {
   const found = d.builds.find((b) => b.functionID === id);
   if (!found) throw new Error(`no build ${id}`);
@@ -49,7 +50,7 @@ describe('an internal load balancer', () => {
   });
 
   it('puts previews in the same subnets without public addresses', () => {
-    for (const { links } of d.builds)
+    for (const { links } of control())
       expect(stageSettingsSchema.parse(links[LINKS.settings]).network).toMatchObject({
         vpcId: VPC,
         subnets: SUBNETS,
@@ -107,7 +108,7 @@ describe('the allow-list', () => {
 
 describe('GitHub sign-in', () => {
   it('tells every function the access mode', () => {
-    for (const { links } of d.builds)
+    for (const { links } of control())
       expect(stageSettingsSchema.parse(links[LINKS.settings]).access).toEqual({ mode: 'github' });
   });
 

@@ -72,6 +72,7 @@ describe('the volumes', () => {
       {
         securityGroupId: janitor.id,
         referencedSecurityGroupId: nfs.id,
+        description: 'NFS to the volumes',
         ipProtocol: 'tcp',
         fromPort: 2049,
         toPort: 2049,

@@ -374,6 +374,7 @@ describe('the network', () => {
       {
         securityGroupId: tasks.id,
         referencedSecurityGroupId: nfs.id,
+        description: 'NFS to the volumes',
         ipProtocol: 'tcp',
         fromPort: 2049,
         toPort: 2049,
