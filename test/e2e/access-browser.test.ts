@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { environmentId } from '@matinee/core';
 import { type LocalMatinee, readLocalSettings, readWebhookSecret, runCli, startLocal } from '@matinee/local';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { MemoryLogger } from '../support/fakes.ts';
 import { until as poll } from '../support/until.ts';
 
@@ -12,7 +13,6 @@ import { until as poll } from '../support/until.ts';
  * `MATINEE_ACCESS=link npm start`, as a user meets it: pull requests opened with the CLI, their links read
  * from `matinee ls`, and Debian's Chromium opening previews with and without them.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOP = environmentId('acme/shop', 42);
 const OTHER = environmentId('acme/shop', 43);
@@ -61,18 +61,7 @@ beforeAll(async () => {
     ROOT,
   );
   matinee = await startLocal({ ...settings, port: 0 }, log);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { environmentId, returnState, stateKey } from '@matinee/core';
 import { type LocalMatinee, readLocalSettings, readWebhookSecret, runCli, startLocal } from '@matinee/local';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { FakeGithubOAuth } from '../support/fake-github-oauth.ts';
 import { MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
@@ -15,7 +16,6 @@ import { until as poll } from '../support/until.ts';
  * HTTP), in Debian's Chromium: the whole redirect chain a reviewer's browser follows, preview host → the
  * stage's sign-in route → GitHub → the callback → the preview host's one-time code → the app.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOP = environmentId('acme/shop', 42);
 const OTHER = environmentId('acme/shop', 43);
@@ -71,10 +71,7 @@ beforeAll(async () => {
     ROOT,
   );
   matinee = await startLocal({ ...settings, port: 0 }, log);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   await cli('open', 'acme/shop', '42', 'fix-login', 'a'.repeat(40));
   await cli('open', 'acme/shop', '43', 'new-cart', 'c'.repeat(40));
   await poll(

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { environmentId } from '@matinee/core';
 import { type LocalMatinee, readLocalSettings, readWebhookSecret, runCli, startLocal } from '@matinee/local';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { MemoryLogger } from '../support/fakes.ts';
 import { hostRequest } from '../support/http.ts';
 import { until as poll } from '../support/until.ts';
@@ -14,7 +15,6 @@ import { until as poll } from '../support/until.ts';
  * sends signed webhooks over HTTP, the example app runs as a real process, and Debian's Chromium opens the
  * preview (it resolves `*.localhost` to loopback; Node does not, so non-browser checks send a Host header).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const ID = environmentId('acme/shop', 42);
 const HOST = 'fix-login-pr42.localhost';
@@ -55,21 +55,7 @@ beforeAll(async () => {
     ROOT,
   );
   matinee = await startLocal({ ...settings, port: 0 }, new MemoryLogger());
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // As root in a container, without network: no sandbox, and none of Chromium's own background traffic.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 }, 60_000);
 
