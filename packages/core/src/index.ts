@@ -5,6 +5,7 @@ export * from './config/duration.ts';
 export * from './config/file-name.ts';
 export * from './config/glob.ts';
 export * from './config/nearest-name.ts';
+export * from './config/parse-config.ts';
 export * from './config/variables.ts';
 export * from './config/volumes.ts';
 export * from './dashboard/actions.ts';

@@ -1,5 +1,6 @@
-import { DEFAULT_FORK_LABEL, type LoadedConfig } from '../config/config.ts';
+import type { LoadedConfig } from '../config/config.ts';
 import { CONFIG_FILE } from '../config/file-name.ts';
+import { DEFAULT_FORK_LABEL } from '../config/fork-label.ts';
 import { matchesGlob } from '../config/glob.ts';
 import type { Environment, PullRequestFacts } from './environment.ts';
 

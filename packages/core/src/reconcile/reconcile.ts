@@ -1,5 +1,6 @@
 import { newAccessSecret } from '../access/secret.ts';
-import { type LoadedConfig, loadConfig } from '../config/config.ts';
+import type { LoadedConfig } from '../config/config.ts';
+import { loadConfig } from '../config/parse-config.ts';
 import {
   currentFailure,
   type Environment,
