@@ -1,6 +1,7 @@
 import { LINKS, type StageSettings } from '../functions/lib/settings.ts';
 import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '../packages/aws/src/reconcile-requested.ts';
 import type { Build } from './build.ts';
+import { LAMBDA_BUNDLING } from './bundling.ts';
 import type { AwsContext, Cluster } from './cluster.ts';
 import type { Data } from './data.ts';
 import { attachWake, type Edge } from './edge.ts';
@@ -119,6 +120,7 @@ export function functions(parts: {
     architecture: 'arm64',
     memory: '512 MB',
     logging: { retention: '1 month' },
+    nodejs: LAMBDA_BUNDLING,
   } as const;
   // Failed asynchronous invocations (after Lambda's own two retries) are kept in the dead-letter queue.
   const deadLettered = {

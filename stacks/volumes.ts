@@ -1,4 +1,5 @@
 import { JANITOR_MOUNT } from '../packages/aws/src/volume-janitor.ts';
+import { LAMBDA_BUNDLING } from './bundling.ts';
 import type { AwsContext, Cluster } from './cluster.ts';
 import type { Network } from './network.ts';
 import { janitorPermissions, previewVolumePermissions, type Statement } from './permissions.ts';
@@ -113,6 +114,7 @@ export function volumes(parts: {
       architecture: 'arm64',
       memory: '512 MB',
       logging: { retention: '1 month' },
+      nodejs: LAMBDA_BUNDLING,
       description: "Deletes preview volumes' data: called by reconcile and resync, waited for",
       handler: 'functions/volume-janitor.handler',
       // A volume of many small files takes a while to delete over NFS; a timed-out call is started again.

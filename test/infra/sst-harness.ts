@@ -44,6 +44,8 @@ export interface Build {
   handler: string;
   runtime: string;
   architecture?: string;
+  /** `nodejs.plugins`: the esbuild plugins file SST bundles the handler with. */
+  plugins?: string;
   links: Record<string, Props>;
 }
 
@@ -269,6 +271,7 @@ async function sstServer(work: string, builds: Build[]) {
           handler: args.handler,
           runtime: args.runtime,
           architecture: args.properties?.architecture,
+          plugins: args.properties?.plugins,
           links: args.links ?? {},
         });
         const out = path.join(work, 'builds', args.functionID);

@@ -390,6 +390,9 @@ describe('the functions', () => {
     );
     for (const build of d.builds) {
       expect(build).toMatchObject({ runtime: 'nodejs22.x', architecture: 'arm64' });
+      // The plugins bench/bundles.ts measures with (environment credentials only: functions/lib/bundle-plugins.mjs).
+      expect(build.plugins).toBe('functions/lib/bundle-plugins.mjs');
+      expect(existsSync(path.join(ROOT, build.plugins ?? ''))).toBe(true);
       const file = path.join(ROOT, build.handler.replace(/\.handler$/, '.ts'));
       expect(existsSync(file), file).toBe(true);
       expect(readFileSync(file, 'utf8')).toMatch(

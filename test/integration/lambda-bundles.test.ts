@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle, WAKE_BUDGET_KB } from '../../bench/bundles.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+let outdir: string;
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'matinee-bundle-test-'));
+});
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe('the Lambda bundles, as bench/bundles.ts and SST make them', () => {
+  it(`keep the wake function within ${WAKE_BUDGET_KB} KB`, async () => {
+    const file = await bundle(join(ROOT, 'functions/wake.ts'), outdir);
+
+    expect(statSync(file).size / 1024).toBeLessThanOrEqual(WAKE_BUDGET_KB);
+  });
+
+  describe('sign AWS requests', () => {
+    let server: Server;
+    let seen: IncomingHttpHeaders[];
+    let endpoint: string;
+    let script: string;
+    beforeAll(async () => {
+      seen = [];
+      server = createServer((request, response) => {
+        seen.push(request.headers);
+        request.resume();
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end('{}');
+      });
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      script = await bundle(join(ROOT, 'test/fixtures/bundled-dynamo-call.ts'), outdir);
+    });
+    afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+    /** Runs the bundled call in a fresh Node with only `env` (and a home of its own). */
+    async function run(env: Record<string, string>, home: string): Promise<string> {
+      const { stdout } = await promisify(execFile)(process.execPath, [script], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          BUNDLE_TEST_ENDPOINT: endpoint,
+          ...env,
+        },
+      });
+      return stdout;
+    }
+
+    it('with the credentials Lambda puts in the environment', async () => {
+      seen.length = 0;
+      const home = mkdtempSync(join(outdir, 'home-'));
+
+      const out = await run(
+        {
+          AWS_ACCESS_KEY_ID: 'AKIDFROMLAMBDAENV',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_SESSION_TOKEN: 'session-token',
+        },
+        home,
+      );
+
+      expect(out).toBe('sent');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.authorization).toContain('Credential=AKIDFROMLAMBDAENV/');
+      expect(seen[0]?.['x-amz-security-token']).toBe('session-token');
+    });
+
+    it('and look nowhere else: a profile on disk, which the SDK’s full chain would use, is not read', async () => {
+      seen.length = 0;
+      const home = mkdtempSync(join(outdir, 'home-'));
+      mkdirSync(join(home, '.aws'));
+      writeFileSync(
+        join(home, '.aws', 'credentials'),
+        '[default]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = secret\n',
+      );
+
+      const out = await run({}, home);
+
+      expect(out).toMatch(/^failed: .*environment variable credentials/);
+      expect(seen).toHaveLength(0);
+    });
+  });
+});
