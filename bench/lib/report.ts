@@ -42,6 +42,16 @@ export function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
+/** One section as markdown, from its heading to a blank line; `note` goes first (a section re-taken alone). */
+function renderSection(section: Section, note?: string): string[] {
+  const parts = [`## ${section.title}`, ''];
+  if (note) parts.push(`_${note}_`, '');
+  if (section.intro) parts.push(section.intro, '');
+  if (section.rows.length) parts.push(table(section.rows), '');
+  if (section.after) parts.push(section.after, '');
+  return parts;
+}
+
 export function render(sections: Section[], machine: string, took: string): string {
   const parts = [
     '# Benchmarks',
@@ -49,11 +59,25 @@ export function render(sections: Section[], machine: string, took: string): stri
     `Written by \`npm run bench\` (bench/run.ts); do not edit by hand. ${machine} Whole run: ${took}.`,
     '',
   ];
-  for (const section of sections) {
-    parts.push(`## ${section.title}`, '');
-    if (section.intro) parts.push(section.intro, '');
-    if (section.rows.length) parts.push(table(section.rows), '');
-    if (section.after) parts.push(section.after, '');
-  }
+  for (const section of sections) parts.push(...renderSection(section));
   return parts.join('\n');
+}
+
+/**
+ * `page` with each of `sections` put in place of the section of the same title (up to the next `## `), each
+ * saying when and how it was taken; a section the page lacks is added at its end.
+ */
+export function replaceSections(page: string, sections: Section[], note: string): string {
+  let result = page;
+  for (const section of sections) {
+    const text = renderSection(section, note).join('\n');
+    const start = result.indexOf(`\n## ${section.title}\n`);
+    if (start < 0) {
+      result = `${result.trimEnd()}\n\n${text}`;
+      continue;
+    }
+    const next = result.indexOf('\n## ', start + 1);
+    result = `${result.slice(0, start + 1)}${text}${next < 0 ? '' : result.slice(next)}`;
+  }
+  return result;
 }
