@@ -112,7 +112,7 @@ describe('the wake function on a github stage', () => {
     expect(started.authorize.searchParams.get('client_id')).toBe(github.clientId);
     expect(started.authorize.searchParams.get('redirect_uri')).toBe(CALLBACK);
     expect(String(started.start.headers['set-cookie'])).toMatch(
-      /^matinee_sign_in=[0-9a-f]{64}; Path=\/__matinee\/;.*Secure/,
+      /^__Host-matinee_sign_in=[0-9a-f]{64}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax; Secure$/,
     );
     expect(woken()).toBe(0);
   });
@@ -198,6 +198,30 @@ describe('the wake function on a github stage', () => {
 
     expect(noCookie.status).toBe(400);
     expect(usedCode.status).toBe(400);
+  });
+
+  it('refuses a nonce under the plain name, which a preview on a sibling host can plant for the whole domain', async () => {
+    const started = await startSignIn(PRIVATE_HOST);
+    const code = github.issueCode('rita', CALLBACK);
+    const nonce = firstCookie(started.start.headers['set-cookie']).split('=')[1];
+
+    const planted = await request(
+      server.port,
+      DOMAIN,
+      `/__matinee/github/callback?code=${code}&state=${encodeURIComponent(started.state)}`,
+      { headers: { ...html, cookie: `matinee_sign_in=${nonce}` } },
+    );
+
+    expect(planted.status).toBe(400);
+    expect(planted.headers.location).toBeUndefined();
+  });
+
+  it('spends the nonce once the callback is answered, with the attributes it was set with', async () => {
+    const back = await callback('rita', await startSignIn(PRIVATE_HOST));
+
+    expect(back.headers['set-cookie']).toEqual([
+      '__Host-matinee_sign_in=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure',
+    ]);
   });
 
   it('keeps the dashboard behind its password while the sign-in routes need none', async () => {

@@ -5,7 +5,6 @@ import {
   decideGrant,
   decideSignInStart,
   hashNonce,
-  NONCE_COOKIE,
   permissionAdmits,
   type RepoPermission,
   returnState,
@@ -35,8 +34,11 @@ function started(nonce = NONCE) {
   return start;
 }
 
-const callback = (query: Record<string, string>, cookie: string | undefined, now = NOW) =>
-  decideCallback({ key: KEY, query: new URLSearchParams(query), cookie, now });
+/** The nonce cookie's name on an HTTPS stage (every test here but the plain-HTTP ones). */
+const NONCE_COOKIE = '__Host-matinee_sign_in';
+
+const callback = (query: Record<string, string>, cookie: string | undefined, now = NOW, https = true) =>
+  decideCallback({ key: KEY, query: new URLSearchParams(query), cookie, https, now });
 
 describe('sign-in state', () => {
   it('verifies what it signed, of the kind asked for, before it expires', () => {
@@ -85,15 +87,30 @@ describe('sign-in state', () => {
 });
 
 describe('decideSignInStart', () => {
-  it('binds a new oauth state to a nonce cookie kept on the sign-in paths', () => {
+  it('binds a new oauth state to a __Host- nonce cookie over HTTPS: only the host itself can set one', () => {
     const start = started();
 
+    // `__Host-`: browsers refuse it unless Secure, Path=/ and without Domain, as set by the host itself.
     expect(start.setCookie).toBe(
-      `${NONCE_COOKIE}=${NONCE}; Path=/__matinee/; Max-Age=600; HttpOnly; SameSite=Lax; Secure`,
+      `__Host-matinee_sign_in=${NONCE}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure`,
     );
     expect(verifyState(KEY, start.state, 'oauth', NOW)).toMatchObject({
       ok: true,
       state: { host: HOST, path: '/cart?x=1', nonce: hashNonce(NONCE) },
+    });
+  });
+
+  it('keeps a plain-named nonce cookie on the sign-in paths over plain HTTP (local mode), where no prefix can be', () => {
+    const start = decideSignInStart({
+      key: KEY,
+      state: returnState(KEY, HOST, '/', NOW),
+      https: false,
+      now: NOW,
+      nonce: NONCE,
+    });
+
+    expect(start).toMatchObject({
+      setCookie: `matinee_sign_in=${NONCE}; Path=/__matinee/; Max-Age=600; HttpOnly; SameSite=Lax`,
     });
   });
 
@@ -136,6 +153,24 @@ describe('decideCallback', () => {
 
     expect(callback({ state, code: 'c' }, undefined)).toMatchObject({ status: 400, reason: 'nonce' });
     expect(callback({ state, code: 'c' }, `${NONCE_COOKIE}=${'d'.repeat(64)}`)).toMatchObject({
+      reason: 'nonce',
+    });
+  });
+
+  it('over HTTPS, ignores a nonce under the plain name, which a preview on a sibling host can plant', () => {
+    const { state } = started();
+
+    // A preview app's `Set-Cookie: matinee_sign_in=…; Domain=preview.example.com` reaches the stage's domain.
+    expect(callback({ state, code: 'c' }, `matinee_sign_in=${NONCE}`)).toMatchObject({ reason: 'nonce' });
+  });
+
+  it('over plain HTTP, reads the plain name (and not a __Host- one, which plain HTTP cannot set)', () => {
+    const { state } = started();
+
+    expect(callback({ state, code: 'c' }, `matinee_sign_in=${NONCE}`, NOW, false)).toMatchObject({
+      kind: 'exchange',
+    });
+    expect(callback({ state, code: 'c' }, `__Host-matinee_sign_in=${NONCE}`, NOW, false)).toMatchObject({
       reason: 'nonce',
     });
   });

@@ -28,8 +28,35 @@ import {
 
 /** Sign-ins last as long as a link's cookie: a rotated secret (`/matinee rotate-link`) ends them sooner. */
 export const SIGN_IN_COOKIE_SECONDS = 7 * 24 * 3600;
-/** The browser's nonce, on the stage's domain, sent only to the sign-in paths. */
-export const NONCE_COOKIE = 'matinee_sign_in';
+/**
+ * The cookie holding the browser's nonce, on the stage's domain. Previews are the domain's subdomains, and a
+ * preview's app (anyone's pull request) may set cookies for the parent domain, which the stage's domain then
+ * receives: a nonce it planted would let it finish its own sign-in in a victim's browser (login CSRF, the
+ * victim then browsing the preview as the attacker's session). Over HTTPS the name takes the `__Host-` prefix,
+ * which browsers accept only from the host itself, Secure, with `Path=/` and no Domain, so no sibling can
+ * set it; and only that name is read. Plain HTTP (local mode) cannot carry the prefix: a plain name, sent only
+ * to the sign-in paths.
+ */
+export function nonceCookie(https: boolean): { name: string; path: string } {
+  return https
+    ? { name: '__Host-matinee_sign_in', path: '/' }
+    : { name: 'matinee_sign_in', path: '/__matinee/' };
+}
+
+/** The nonce cookie's Set-Cookie: `value` for `maxAge` seconds (0 clears it, with the same attributes). */
+export function nonceSetCookie(https: boolean, value: string, maxAge: number): string {
+  const { name, path } = nonceCookie(https);
+  const cookie = [
+    `${name}=${value}`,
+    `Path=${path}`,
+    `Max-Age=${maxAge}`,
+    'HttpOnly',
+    // Lax: sent on GitHub's top-level redirect back to the callback, not on other sites' subrequests.
+    'SameSite=Lax',
+  ];
+  if (https) cookie.push('Secure');
+  return cookie.join('; ');
+}
 export const SIGN_IN_PATHS = {
   /** On the stage's domain: starts a sign-in. */
   start: '/__matinee/sign-in',
@@ -76,16 +103,11 @@ export function decideSignInStart(input: {
     expires: expiresIn(input.now, STATE_SECONDS),
     nonce: hashNonce(nonce),
   };
-  const cookie = [
-    `${NONCE_COOKIE}=${nonce}`,
-    'Path=/__matinee/',
-    `Max-Age=${STATE_SECONDS}`,
-    'HttpOnly',
-    // Lax: sent on GitHub's top-level redirect back to the callback, not on other sites' subrequests.
-    'SameSite=Lax',
-  ];
-  if (input.https) cookie.push('Secure');
-  return { kind: 'authorize', state: signState(input.key, state), setCookie: cookie.join('; ') };
+  return {
+    kind: 'authorize',
+    state: signState(input.key, state),
+    setCookie: nonceSetCookie(input.https, nonce, STATE_SECONDS),
+  };
 }
 
 /** Step 3: GitHub's answer, checked before any call is made with its code. */
@@ -93,11 +115,15 @@ export function decideCallback(input: {
   key: string;
   query: URLSearchParams;
   cookie: string | undefined;
+  /** Whether the stage's domain is served over HTTPS: then only the `__Host-` nonce counts. */
+  https: boolean;
   now: Date;
 }): { kind: 'exchange'; host: string; path: string; code: string } | SignInRefusal {
   const check = verifyState(input.key, input.query.get('state') ?? undefined, 'oauth', input.now);
   if (!check.ok) return stateRefusal(check.reason);
-  const nonces = cookieValues(input.cookie, NONCE_COOKIE).filter((value) => noncePattern.test(value));
+  const nonces = cookieValues(input.cookie, nonceCookie(input.https).name).filter((value) =>
+    noncePattern.test(value),
+  );
   if (!nonces.some((nonce) => sameSecret(hashNonce(nonce), check.state.nonce ?? '')))
     return { kind: 'refuse', status: 400, reason: 'nonce' };
   // The user said no on GitHub's page (`error=access_denied`), or GitHub sent no code.

@@ -5,7 +5,7 @@ import {
   decideFinish,
   decideGrant,
   decideSignInStart,
-  NONCE_COOKIE,
+  nonceSetCookie,
   returnState,
   SIGN_IN_PATHS,
   type SignInRefusal,
@@ -147,14 +147,20 @@ function queryOf(path: string): URLSearchParams {
 
 /** The nonce cookie, spent: the sign-in it belonged to is over. */
 function clearNonce(https: boolean): string {
-  return `${NONCE_COOKIE}=; Path=/__matinee/; Max-Age=0; HttpOnly; SameSite=Lax${https ? '; Secure' : ''}`;
+  return nonceSetCookie(https, '', 0);
 }
 
 /** Steps 3 and 4: GitHub's callback. The code is exchanged only once state and nonce are checked. */
 async function callback(deps: SignInDeps, path: string, cookie: string | undefined): Promise<GateResponse> {
   const { settings } = deps;
   const https = (settings.scheme ?? 'https') === 'https';
-  const decision = decideCallback({ key: deps.key, query: queryOf(path), cookie, now: deps.clock.now() });
+  const decision = decideCallback({
+    key: deps.key,
+    query: queryOf(path),
+    cookie,
+    https,
+    now: deps.clock.now(),
+  });
   if (decision.kind === 'refuse') return refusalPage(decision, settings.domain);
   const env = await deps.store.getByHost(decision.host);
   if (!env) return refusalPage({ kind: 'refuse', status: 400, reason: 'code-unknown' }, settings.domain);
