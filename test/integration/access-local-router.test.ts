@@ -19,6 +19,9 @@ import { until } from '../support/until.ts';
 /** The local router enforcing `link` mode over real HTTP, in front of examples/hello as a real process. */
 const HELLO = resolve(import.meta.dirname, '../../examples/hello');
 const CONFIG = `app: { image: x, port: 3000, health: /health }\nlocal: { command: node server.js, cwd: ${HELLO} }`;
+const FIXTURES = resolve(import.meta.dirname, '../fixtures');
+/** An app that answers with the Cookie header it was given. */
+const ECHO_COOKIE = `app: { image: x, port: 3000, health: /health }\nlocal: { command: node echo-cookie-app.js, cwd: ${FIXTURES} }`;
 const ID = environmentId('acme/web', 42);
 const HOST = 'fix-login-pr42.localhost';
 
@@ -27,11 +30,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start() {
+async function start(config = CONFIG) {
   const log = new MemoryLogger();
   const store = new InMemoryStore();
   const source = new FakeSourceControl();
-  source.setConfig('acme/web', CONFIG);
+  source.setConfig('acme/web', config);
   const clock = { now: () => new Date() };
   const settings: Settings = { stage: 'local', domain: 'localhost', scheme: 'http', access: 'link' };
   const cloud = new ProcessCloud({
@@ -135,6 +138,22 @@ describe('the local router in link mode', () => {
     expect(app.status).toBe(200);
     expect(app.body).toContain('Hello from');
     expect(socket).not.toMatch(/^HTTP\/1\.1 401/);
+  });
+
+  it("forwards the app its own cookies but not the preview's access cookie, over HTTP and WebSocket", async () => {
+    const { port, cookie } = await start(ECHO_COOKIE);
+
+    const app = await hostRequest(port, HOST, '/', {
+      headers: { ...browser, cookie: `theme=dark; ${cookie}; cart=3` },
+    });
+    const only = await hostRequest(port, HOST, '/', { headers: { ...browser, cookie } });
+    const socket = await upgrade(port, `${cookie}; theme=dark`);
+
+    expect(app.status).toBe(200);
+    expect(app.body).toBe('cookie: theme=dark; cart=3');
+    expect(only.body).toBe('cookie: (none)');
+    expect(socket).toMatch(/^HTTP\/1\.1 101/);
+    expect(socket).toContain('X-Seen-Cookie: theme=dark\r\n');
   });
 
   it('keeps an asleep private preview asleep for a request without its link', async () => {

@@ -12,6 +12,7 @@ import {
   sameSecret,
   shareToken,
   urlWithoutToken,
+  withoutCookie,
   withoutToken,
 } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +178,15 @@ describe('secrets, modes and tokens in URLs', () => {
     const secrets = new Set(Array.from({ length: 50 }, newAccessSecret));
     expect(secrets.size).toBe(50);
     for (const secret of secrets) expect(isWellFormedSecret(secret)).toBe(true);
+  });
+
+  it('takes one cookie out of a Cookie header, whole name only, keeping the others', () => {
+    const name = cookieName('fix-login-pr42');
+
+    expect(withoutCookie(`a=1; ${name}=${SECRET}; b=2`, name)).toBe('a=1; b=2');
+    expect(withoutCookie(`${name}=x;${name}=y`, name)).toBeUndefined();
+    expect(withoutCookie(`${name}-2=x; x${name}=y`, name)).toBe(`${name}-2=x; x${name}=y`);
+    expect(withoutCookie(undefined, name)).toBeUndefined();
   });
 
   it('compares secrets whole', () => {

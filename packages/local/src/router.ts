@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   checkSameOriginAction,
+  cookieName,
   type DashboardDeps,
   type HttpResponse,
   hostOnly,
@@ -20,6 +21,7 @@ import {
   type SignInDeps,
   type WakeHttpDeps,
   type WakeHttpRequest,
+  withoutCookie,
 } from '@matinee/core';
 import { fromBrowser } from './browser-request.ts';
 import type { ProcessCloud } from './process-cloud.ts';
@@ -121,6 +123,15 @@ function wakeRequest(request: IncomingMessage, host: string): WakeHttpRequest {
 }
 
 /**
+ * The Cookie header a preview's app is given: without the preview's own access cookie (`matinee_<slug>`, the
+ * slug being the host's first label), which is Matinee's credential and no business of the app's. The ALB
+ * cannot do this on AWS (README, access control).
+ */
+function appCookie(header: string | undefined, host: string): string | undefined {
+  return withoutCookie(header, cookieName(host.split('.')[0] ?? host));
+}
+
+/**
  * Streams a request to the environment's process, as the ALB would. Either side going away ends the
  * other: a closed browser tab must not leave a stream open to the app, nor a dead app a hanging response.
  * An app that dies (or hangs up) before it answers gets the failed page in its place, with what it last
@@ -133,6 +144,8 @@ function proxy(
   port: number,
   host: string,
 ): void {
+  const { cookie, ...headers } = request.headers;
+  const forwarded = appCookie(cookie, host);
   const upstream = httpRequest(
     {
       host: '127.0.0.1',
@@ -140,7 +153,8 @@ function proxy(
       method: request.method,
       path: request.url,
       headers: {
-        ...request.headers,
+        ...headers,
+        ...(forwarded ? { cookie: forwarded } : {}),
         'x-forwarded-for': request.socket.remoteAddress ?? '',
         'x-forwarded-proto': 'http',
       },
@@ -250,8 +264,11 @@ export function createRouter(deps: RouterDeps): Server {
     deps.cloud.countRequest(host);
     const upstream = connect(port, '127.0.0.1', () => {
       const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
-      for (let i = 0; i < request.rawHeaders.length; i += 2)
-        lines.push(`${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`);
+      for (let i = 0; i < request.rawHeaders.length; i += 2) {
+        const [name = '', value = ''] = [request.rawHeaders[i], request.rawHeaders[i + 1]];
+        const kept = name.toLowerCase() === 'cookie' ? appCookie(value, host) : value;
+        if (kept !== undefined) lines.push(`${name}: ${kept}`);
+      }
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) upstream.write(head);
       upstream.pipe(socket).pipe(upstream);

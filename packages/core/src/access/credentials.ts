@@ -37,6 +37,20 @@ export function cookieValues(header: string | undefined, name: string): string[]
   return values;
 }
 
+/**
+ * The Cookie header without `name`'s cookies, every other cookie as it was; undefined when nothing is left.
+ * What the local router forwards to a preview's app: the preview's own cookie is Matinee's credential, not
+ * the app's (on AWS the ALB forwards the header as it came, see README, access control).
+ */
+export function withoutCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return header;
+  const kept = header
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part && (part.includes('=') ? part.slice(0, part.indexOf('=')).trim() : part) !== name);
+  return kept.length ? kept.join('; ') : undefined;
+}
+
 function paramName(pair: string): string {
   const raw = pair.split('=', 1)[0] ?? '';
   try {
