@@ -5,8 +5,11 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 /** Debian's Chromium, as the e2e suite drives it (CHROMIUM_PATH to use another). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Chromium as root in a container without network: no sandbox, and none of its own background traffic. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Chromium as root in a container without network: no sandbox, and none of its own background traffic.
+ * `args` adds flags (e.g. `--host-resolver-rules` to send a test's domain to 127.0.0.1).
+ */
+export async function launchChromium(args: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium (.ci/run does this)`);
   return chromium.launch({
@@ -19,6 +22,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...args,
     ],
   });
 }
