@@ -1,14 +1,17 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle, WAKE_BUDGET_KB } from '../../bench/bundles.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** The Node side of SST's `nodejs.plugins`: SST's Go esbuild asks it, one JSON line per import, where to resolve. */
+const SST_PLUGIN_BRIDGE = join(ROOT, '.sst/platform/functions/nodejs-runtime/plugin.mjs');
 
 let outdir: string;
 beforeAll(() => {
@@ -92,3 +95,52 @@ describe('the Lambda bundles, as bench/bundles.ts and SST make them', () => {
     });
   });
 });
+
+describe.skipIf(!existsSync(SST_PLUGIN_BRIDGE))(
+  'SST’s bridge to the plugins file (npm run sst:install)',
+  () => {
+    /** Asks the bridge, as SST's Go side does, where each import path resolves; its answers in order. */
+    async function resolveThroughSst(paths: string[]): Promise<Record<string, unknown>[]> {
+      const bridge = spawn(
+        process.execPath,
+        [SST_PLUGIN_BRIDGE, join(ROOT, 'functions/lib/bundle-plugins.mjs')],
+        {
+          cwd: ROOT,
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
+      const replies = new Map<number, Record<string, unknown>>();
+      const lines = createInterface({ input: bridge.stdout });
+      const done = new Promise<void>((finish) =>
+        lines.on('line', (line) => {
+          const reply = JSON.parse(line) as { id: number; value: Record<string, unknown> };
+          replies.set(reply.id, reply.value);
+          if (replies.size === paths.length) finish();
+        }),
+      );
+      paths.forEach((path, id) => {
+        const value = {
+          path,
+          importer: '/x/runtimeConfig.js',
+          namespace: 'file',
+          resolveDir: '/x',
+          kind: 'import-statement',
+        };
+        bridge.stdin.write(`${JSON.stringify({ id, command: 'resolve', value })}\n`);
+      });
+      await done;
+      bridge.kill();
+      return paths.map((_, id) => replies.get(id) ?? {});
+    }
+
+    it('sends the SDK’s credential chain to functions/lib/lambda-credentials.ts, and nothing else anywhere', async () => {
+      const [chain, other] = await resolveThroughSst([
+        '@aws-sdk/credential-provider-node',
+        '@aws-sdk/client-dynamodb',
+      ]);
+
+      expect(chain).toEqual({ path: join(ROOT, 'functions/lib/lambda-credentials.ts') });
+      expect(other).toEqual({});
+    });
+  },
+);
