@@ -15,7 +15,8 @@ import {
  * `SOURCE_KEY` itself, with the build role (read under `sources/` only). No GitHub token is ever in the build.
  *
  * `IMAGES` is a JSON list of `{ ref, argv }`: argv is passed to `docker buildx build` as an array (jq writes
- * it NUL-separated, bash reads it with mapfile), so nothing from `.matinee.yml` is ever parsed by a shell.
+ * it NUL-separated, bash reads it with mapfile), so nothing from `.matinee.yml` is ever parsed by a shell
+ * (test/integration/codebuild-buildspec-shell.test.ts runs the buildspec in bash to show it).
  * An image whose tag already exists is not built again (tags are immutable): a retry builds what is missing.
  */
 export const BUILD_SOURCE_PREFIX = 'sources/';
@@ -36,37 +37,71 @@ export const BUILD_VARIABLES = {
   images: 'IMAGES',
 } as const;
 
-export const BUILDSPEC = `version: 0.2
-env:
-  shell: bash
-phases:
-  pre_build:
-    on-failure: ABORT
-    commands:
-      - echo "${BUILD_LOG_MARK} fetching the source of $PREVIEW_SHA"
-      - aws s3 cp --only-show-errors "s3://$SOURCE_BUCKET/$SOURCE_KEY" /tmp/source.tar.gz
-      - mkdir -p /tmp/source && tar -xzf /tmp/source.tar.gz -C /tmp/source --strip-components=1 --no-same-owner
-      - rm /tmp/source.tar.gz
-      - aws ecr get-login-password | docker login --username AWS --password-stdin "\${REPOSITORY%%/*}" > /dev/null
-      - docker buildx create --name matinee --driver docker-container --use > /dev/null
-  build:
-    on-failure: ABORT
-    commands:
-      - |
-        set -euo pipefail
-        cd /tmp/source
-        count=$(jq 'length' <<< "$IMAGES")
-        for ((i = 0; i < count; i++)); do
-          ref=$(jq -r --argjson i "$i" '.[$i].ref' <<< "$IMAGES")
-          if docker buildx imagetools inspect "$ref" > /dev/null 2>&1; then
-            echo "${BUILD_LOG_MARK} $ref exists already"
-            continue
-          fi
-          mapfile -d '' -t argv < <(jq -j --argjson i "$i" '.[$i].argv[] | (. + "\\u0000")' <<< "$IMAGES")
-          echo "${BUILD_LOG_MARK} building $ref"
-          docker buildx build --push --provenance=false --platform linux/amd64 "\${argv[@]}"
-        done
-`;
+/** The variables the project itself sets (stacks/build.ts): where sources are, and the stage's repository URL. */
+export const PROJECT_VARIABLES = {
+  bucket: 'SOURCE_BUCKET',
+  repository: 'REPOSITORY',
+} as const;
+
+/**
+ * Where a build unpacks the source: under `$TMPDIR` (unset on CodeBuild, so /tmp), which a test of the
+ * buildspec points at a directory of its own.
+ */
+const WORK = `work="\${TMPDIR:-/tmp}/matinee"`;
+
+/**
+ * Each phase is one command: a subshell that starts with `set -euo pipefail`, so that a failing step (a pipe's
+ * first command included) fails the phase, nothing depends on how CodeBuild carries state from one command to
+ * the next, and no option set here leaks into the shell CodeBuild runs its commands in.
+ */
+const FETCH = `(
+set -euo pipefail
+echo "${BUILD_LOG_MARK} fetching the source of $${BUILD_VARIABLES.sha}"
+${WORK}
+mkdir -p "$work/source"
+aws s3 cp --only-show-errors "s3://$${PROJECT_VARIABLES.bucket}/$${BUILD_VARIABLES.sourceKey}" "$work/source.tar.gz"
+# GitHub's tarball holds one directory, <owner>-<repo>-<short sha>/: its content is the repository.
+tar -xzf "$work/source.tar.gz" -C "$work/source" --strip-components=1 --no-same-owner
+rm "$work/source.tar.gz"
+aws ecr get-login-password | docker login --username AWS --password-stdin "\${${PROJECT_VARIABLES.repository}%%/*}" > /dev/null
+docker buildx create --name matinee --driver docker-container --use > /dev/null
+)`;
+
+const BUILD = `(
+set -euo pipefail
+${WORK}
+cd "$work/source"
+count=$(jq 'length' <<< "$${BUILD_VARIABLES.images}")
+for ((i = 0; i < count; i++)); do
+  ref=$(jq -r --argjson i "$i" '.[$i].ref' <<< "$${BUILD_VARIABLES.images}")
+  if docker buildx imagetools inspect "$ref" > /dev/null 2>&1; then
+    echo "${BUILD_LOG_MARK} $ref exists already"
+    continue
+  fi
+  # Through a file, not a pipe: a failing jq fails the build instead of leaving argv short.
+  jq -j --argjson i "$i" '.[$i].argv[] | (. + "\\u0000")' <<< "$${BUILD_VARIABLES.images}" > "$work/argv"
+  mapfile -d '' -t argv < "$work/argv"
+  echo "${BUILD_LOG_MARK} building $ref"
+  docker buildx build --push --provenance=false --platform linux/amd64 "\${argv[@]}"
+done
+)`;
+
+/**
+ * The project's buildspec, written as JSON (which YAML parsers read as it is): no command's text can be
+ * taken for YAML syntax. Written by hand as YAML, `- echo "matinee: …"` was a mapping, not a command.
+ */
+export const BUILDSPEC = JSON.stringify(
+  {
+    version: '0.2',
+    env: { shell: 'bash' },
+    phases: {
+      pre_build: { 'on-failure': 'ABORT', commands: [FETCH] },
+      build: { 'on-failure': 'ABORT', commands: [BUILD] },
+    },
+  },
+  null,
+  2,
+);
 
 /** `<slug>`, the part of an environment's names that is its own (family `matinee-<stage>_<slug>`). */
 export function slugOf(stage: string, ref: Pick<EnvironmentRef, 'names'>): string {
