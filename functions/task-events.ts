@@ -1,6 +1,6 @@
 import { BUILD_VARIABLES } from '@matinee/aws';
 import { onServicePlacementFailure, onServiceSteady, onTaskEvent } from '@matinee/core';
-import { buildEnvironmentOf, ecsEvent, serviceNameOf, taskEventOf } from './lib/events.ts';
+import { buildEnvironmentOf, describeRefused, ecsEvent, serviceNameOf, taskEventOf } from './lib/events.ts';
 import { type BasePart, basePart, linkedSettings, once } from './lib/platform.ts';
 
 /**
@@ -9,7 +9,14 @@ import { type BasePart, basePart, linkedSettings, once } from './lib/platform.ts
  * no room, so the environment moves to on-demand. A build of its CodeBuild project changed: a reconcile.
  */
 export async function taskStateChanged(platform: BasePart, event: unknown): Promise<string> {
-  const parsed = ecsEvent.parse(event);
+  const result = ecsEvent.safeParse(event);
+  // Not an event this function reads (malformed, or another kind): no retry would change it, so it is
+  // answered, not thrown for EventBridge to deliver twice more. A failure reading or asking below still throws.
+  if (!result.success) {
+    platform.log.warn('event ignored: not one this function reads', describeRefused(event, result.error));
+    return 'ignored';
+  }
+  const parsed = result.data;
   if (parsed['detail-type'] === 'CodeBuild Build State Change') {
     // A build's state is read by its environment's reconcile (ImageBuilder.status); this only asks for it.
     if (parsed.detail['project-name'] !== platform.config.stage.build?.project) return 'ignored';

@@ -1,4 +1,9 @@
-import { BUILD_SOURCE_PREFIX, BUILDSPEC, CACHE_TAG_PREFIX } from '../packages/aws/src/codebuild-buildspec.ts';
+import {
+  BUILD_SOURCE_PREFIX,
+  BUILDSPEC,
+  CACHE_TAG_PREFIX,
+  PROJECT_VARIABLES,
+} from '../packages/aws/src/codebuild-buildspec.ts';
 import type { AwsContext } from './cluster.ts';
 import { TAG_STAGE } from './permissions.ts';
 import type { StageInput } from './settings.ts';
@@ -160,8 +165,8 @@ export function build(input: StageInput, context: AwsContext): Build {
         // Docker inside the build.
         privilegedMode: true,
         environmentVariables: [
-          { name: 'SOURCE_BUCKET', value: bucket.bucket, type: 'PLAINTEXT' },
-          { name: 'REPOSITORY', value: repository.repositoryUrl, type: 'PLAINTEXT' },
+          { name: PROJECT_VARIABLES.bucket, value: bucket.bucket, type: 'PLAINTEXT' },
+          { name: PROJECT_VARIABLES.repository, value: repository.repositoryUrl, type: 'PLAINTEXT' },
         ],
       },
       logsConfig: {

@@ -110,6 +110,28 @@ export const ecsEvent = z.discriminatedUnion('detail-type', [
   codebuildBuildStateChange,
 ]);
 
+const KNOWN_DETAIL_TYPES = ['ECS Task State Change', 'ECS Service Action', 'CodeBuild Build State Change'];
+const KNOWN_SOURCES = ['aws.ecs', 'aws.codebuild'];
+
+/**
+ * What a log line may say of an event the schema refused: its kind and source when they are ones this
+ * function knows (`other` otherwise), and where and how it failed (paths and issue codes). Never a value
+ * from it: a build event carries the build's environment variables, which are not Matinee's to print.
+ */
+export function describeRefused(event: unknown, error: z.core.$ZodError): Record<string, unknown> {
+  const field = (name: string, known: string[]) => {
+    const value = event && typeof event === 'object' ? (event as Record<string, unknown>)[name] : undefined;
+    return typeof value === 'string' && known.includes(value) ? value : 'other';
+  };
+  return {
+    detailType: field('detail-type', KNOWN_DETAIL_TYPES),
+    source: field('source', KNOWN_SOURCES),
+    problems: error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.code}`),
+  };
+}
+
 /** The environment a build event is about (its tag value in the build's variables, checked), or undefined. */
 export function buildEnvironmentOf(
   event: z.infer<typeof codebuildBuildStateChange>,

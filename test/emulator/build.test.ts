@@ -4,7 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient, CreateProjectCommand, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import { CreateRepositoryCommand, ECRClient, ListImagesCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BUILDSPEC, CodeBuildImageBuilder, EcrImages, imageTag, sourceKey } from '@matinee/aws';
+import { BUILDSPEC, CodeBuildImageBuilder, cacheTag, EcrImages, imageTag, sourceKey } from '@matinee/aws';
 import { environmentId, environmentRef, type ImageBuildRequest, type SourceArchive } from '@matinee/core';
 import { describe, expect, inject, it } from 'vitest';
 import { motoClient, REGION } from './support/moto-stage.ts';
@@ -250,9 +250,9 @@ describe.skipIf(!inject('motoEndpoint'))('building on moto', () => {
       `${moto.repositoryUrl}:fix-pr42-${SHA}-worker`,
     ]);
     expect(images[1].argv).toEqual(
-      expect.arrayContaining(['--file', 'worker/Dockerfile', '--target', 'run', '--', 'worker']),
+      expect.arrayContaining(['--file=worker/Dockerfile', '--target=run', '--', 'worker']),
     );
-    expect(images[0].argv).toEqual(expect.arrayContaining(['--build-arg', 'NODE_ENV=production']));
+    expect(images[0].argv).toEqual(expect.arrayContaining(['--build-arg=NODE_ENV=production']));
     // Every variable is plain text, and none is a credential.
     expect(overrides.every((v) => v.type === 'PLAINTEXT')).toBe(true);
     expect(JSON.stringify(overrides)).not.toMatch(/ghs_|github_pat_|authorization|bearer/i);
@@ -278,7 +278,7 @@ describe.skipIf(!inject('motoEndpoint'))('building on moto', () => {
     expect(await builder.status(`matinee-${moto.name}:00000000-0000-0000-0000-000000000000`)).toBeUndefined();
   });
 
-  it("removes an environment's images and only its own; the resync finds the slugs that have images", async () => {
+  it("removes an environment's images and layer caches, and only its own; the resync those of the gone", async () => {
     const moto = await stage(inject('motoEndpoint'));
     const images = new EcrImages({ ecr: moto.ecr, stage: moto.name, repository: moto.repository });
     const manifest = (n: number) =>
@@ -292,28 +292,41 @@ describe.skipIf(!inject('motoEndpoint'))('building on moto', () => {
         },
         layers: [],
       });
-    const tags = [
-      imageTag('fix-pr42', SHA, 'app'),
-      imageTag('fix-pr42', SHA, 'worker'),
-      imageTag('fix-pr42', OTHER_SHA, 'app'),
-      // Another environment whose slug starts the same, and a cache.
-      imageTag('fix-pr42-1a2b3c4d', SHA, 'app'),
-      'cache-0123456789abcdef',
-    ];
-    for (const [n, imageTag] of tags.entries())
+    const pr42 = environmentId('acme/web', 42);
+    const neighbour = environmentId('acme/web', 4242);
+    const tags = {
+      own: [
+        imageTag('fix-pr42', SHA, 'app'),
+        imageTag('fix-pr42', SHA, 'worker'),
+        imageTag('fix-pr42', OTHER_SHA, 'app'),
+        cacheTag('fix-pr42', pr42, 'app'),
+        cacheTag('fix-pr42', pr42, 'worker'),
+      ],
+      // Another environment whose slug starts the same: its images and its cache.
+      neighbour: [imageTag('fix-pr42-1a2b3c4d', SHA, 'app'), cacheTag('fix-pr42-1a2b3c4d', neighbour, 'app')],
+      // The cache a repository's pull requests shared before, and a tag Matinee never writes.
+      shared: ['cache-0123456789abcdef'],
+      foreign: ['latest'],
+    };
+    for (const [n, imageTag] of Object.values(tags).flat().entries())
       await moto.admin.ecr.send(
         new PutImageCommand({ repositoryName: moto.repository, imageManifest: manifest(n), imageTag }),
       );
+    const left = async () =>
+      ((await moto.admin.ecr.send(new ListImagesCommand({ repositoryName: moto.repository }))).imageIds ?? [])
+        .map((i) => i.imageTag)
+        .sort();
 
-    expect(await images.slugs()).toEqual(new Set(['fix-pr42', 'fix-pr42-1a2b3c4d']));
-    const removed = await images.remove(ref(moto.name, 42));
-    expect(removed.sort()).toEqual(tags.slice(0, 3).sort());
-    const left = await moto.admin.ecr.send(new ListImagesCommand({ repositoryName: moto.repository }));
-    expect(left.imageIds?.map((i) => i.imageTag).sort()).toEqual([tags[3], tags[4]].sort());
+    // Closing PR 42 removes its images and caches, nothing of the neighbour's.
+    expect((await images.remove(ref(moto.name, 42))).sort()).toEqual([...tags.own].sort());
+    expect(await left()).toEqual([...tags.neighbour, ...tags.shared, ...tags.foreign].sort());
     // Again: nothing left of it, nothing else touched.
     expect(await images.remove(ref(moto.name, 42))).toEqual([]);
-    await images.removeSlugs(new Set(['fix-pr42-1a2b3c4d']));
-    const cache = await moto.admin.ecr.send(new ListImagesCommand({ repositoryName: moto.repository }));
-    expect(cache.imageIds?.map((i) => i.imageTag)).toEqual(['cache-0123456789abcdef']);
+
+    // The resync keeps what a live environment has, removes the gone one's and the shared cache.
+    expect((await images.prune(new Set(['fix-pr42-1a2b3c4d']))).sort()).toEqual([...tags.shared]);
+    expect(await left()).toEqual([...tags.neighbour, ...tags.foreign].sort());
+    expect((await images.prune(new Set())).sort()).toEqual([...tags.neighbour].sort());
+    expect(await left()).toEqual(tags.foreign);
   });
 });

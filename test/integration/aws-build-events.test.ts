@@ -1,5 +1,6 @@
 import { BUILD_VARIABLES, environmentTagValue } from '@matinee/aws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jsonLogger } from '../../functions/lib/log.ts';
 import { taskStateChanged } from '../../functions/task-events.ts';
 import { awsDeployment, ID, pullRequest, SHA_1, serveRepo } from '../support/aws-deployment.ts';
 import { localTable } from '../support/dynamo.ts';
@@ -66,12 +67,67 @@ describe('a CodeBuild build state change', () => {
     expect(await platform.store.get(ID)).toEqual(before);
   });
 
-  it('malformed, is refused by validation before anything is read or requested', async () => {
+  it('malformed or foreign, is answered ignored (no retry) with a log line that echoes none of its values', async () => {
     const { platform, requests } = await deployment();
-    const malformed = eventBridgeEvent('aws.codebuild', 'CodeBuild Build State Change', {
-      'project-name': PROJECT,
-    });
-    await expect(taskStateChanged(platform, malformed)).rejects.toThrow();
+    const lines: string[] = [];
+    const logged = { ...platform, log: jsonLogger({}, (line) => lines.push(line)) } as typeof platform;
+    const secret = 'ghs_0123456789abcdefghijABCDEFGHIJ012345';
+    const events: unknown[] = [
+      // No build status, and a variable whose value is a credential.
+      eventBridgeEvent('aws.codebuild', 'CodeBuild Build State Change', {
+        'project-name': PROJECT,
+        'build-id': secret,
+        'additional-information': {
+          environment: { 'environment-variables': [{ name: 'GITHUB_TOKEN', value: secret }] },
+        },
+      }),
+      // Variables of the wrong shape.
+      eventBridgeEvent('aws.codebuild', 'CodeBuild Build State Change', {
+        'build-status': 'SUCCEEDED',
+        'project-name': PROJECT,
+        'build-id': 'b',
+        'additional-information': { environment: { 'environment-variables': secret } },
+      }),
+      // A kind of event this function does not read.
+      eventBridgeEvent('aws.codebuild', `CodeBuild Phase Change ${secret}`, { 'project-name': PROJECT }),
+      null,
+      secret,
+      [secret],
+    ];
+    for (const event of events) expect(await taskStateChanged(logged, event)).toBe('ignored');
     expect(requests).toEqual([]);
+    expect(lines).toHaveLength(events.length);
+    for (const line of lines) {
+      expect(line).not.toContain(secret.slice(4, 20));
+      expect(line).not.toMatch(/\n/);
+      expect(JSON.parse(line)).toMatchObject({
+        level: 'warn',
+        message: 'event ignored: not one this function reads',
+      });
+    }
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+      detailType: 'CodeBuild Build State Change',
+      source: 'aws.codebuild',
+      problems: ['detail.build-status: invalid_type'],
+    });
+    expect(JSON.parse(lines[1] ?? '{}').problems).toEqual([
+      'detail.additional-information.environment.environment-variables: invalid_type',
+    ]);
+  });
+
+  it('still fails, for EventBridge to retry, when reading the environment or asking its reconcile fails', async () => {
+    const { platform } = await deployment();
+    const event = buildEvent(PROJECT, environmentTagValue(ID));
+    const store = Object.create(platform.store) as typeof platform.store;
+    store.get = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+    await expect(taskStateChanged({ ...platform, store }, event)).rejects.toThrow(/ProvisionedThroughput/);
+
+    const bus = Object.create(platform.bus) as typeof platform.bus;
+    bus.requestReconcile = async () => {
+      throw new Error('EventBridge PutEvents failed');
+    };
+    await expect(taskStateChanged({ ...platform, bus }, event)).rejects.toThrow(/PutEvents failed/);
   });
 });

@@ -76,20 +76,19 @@ export class CodeBuildImageBuilder implements ImageBuilder {
   async pruneImages(keep: ReadonlySet<string>): Promise<string[]> {
     const images = this.options.images;
     if (!images) return [];
-    const gone = new Set([...(await images.slugs())].filter((slug) => !keep.has(slug)));
-    return images.removeSlugs(gone);
+    return images.prune(keep);
   }
 
   async start(request: ImageBuildRequest): Promise<{ id: string; log?: LogLocation }> {
     const { ref, repo, sha, attempt } = request;
-    const { codebuild, repositoryUrl } = this.options;
-    // Checked before any download: a bad path or argument fails here, not in CodeBuild.
+    const { codebuild, repositoryUrl, stage } = this.options;
+    const slug = slugOf(stage, ref);
+    // Checked before any download: a bad path or argument fails here, not in CodeBuild. Each environment
+    // reads and writes only its own layer cache (see cacheTag).
     const images = request.images.map((image) => {
       const target = this.imageOf(ref, sha, image.container);
-      return {
-        ref: target,
-        argv: buildArgv(image, target, `${repositoryUrl}:${cacheTag(repo, image.container)}`),
-      };
+      const cache = `${repositoryUrl}:${cacheTag(slug, ref.id, image.container)}`;
+      return { ref: target, argv: buildArgv(image, target, cache) };
     });
     const found = await this.find(request);
     if (found) return found;

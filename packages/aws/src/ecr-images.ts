@@ -1,6 +1,6 @@
 import { BatchDeleteImageCommand, type ECRClient, ListImagesCommand } from '@aws-sdk/client-ecr';
 import type { EnvironmentRef } from '@matinee/core';
-import { isTagOf, slugOf, slugOfTag } from './codebuild-buildspec.ts';
+import { isSharedCacheTag, isTagOf, slugOf, slugOfTag } from './codebuild-buildspec.ts';
 import { aws, fromAws, isAwsError } from './errors.ts';
 
 export interface EcrImagesOptions {
@@ -15,9 +15,9 @@ const DELETE_BATCH = 100;
 
 /**
  * The built images in the stage's ECR repository, by environment: an environment's are the tags
- * `<slug>-<sha>[-<container>]` (codebuild-buildspec.ts), removed when it is, and by the resync when no
- * environment has that slug any more. Layer caches (`cache-…`) are shared by a repository's pull requests and
- * stay; untagged images expire by the repository's lifecycle policy.
+ * `<slug>-<sha>[-<container>]` and its layer caches `cache_<slug>_<hash>` (codebuild-buildspec.ts), removed
+ * when it is, and by the resync when no environment has that slug any more. Untagged images (a cache's
+ * replaced manifests, failed pushes) expire by the repository's lifecycle policy; tagged ones never do.
  */
 export class EcrImages {
   private readonly options: EcrImagesOptions;
@@ -26,26 +26,23 @@ export class EcrImages {
     this.options = options;
   }
 
-  /** Deletes every image of the environment. None, or no repository, is success. */
+  /** Deletes every image and layer cache of the environment. None, or no repository, is success. */
   async remove(ref: Pick<EnvironmentRef, 'names'>): Promise<string[]> {
     const slug = slugOf(this.options.stage, ref);
     return this.delete((await this.tags()).filter((tag) => isTagOf(slug, tag)));
   }
 
-  /** The slugs that have images: the resync removes those of environments that are gone. */
-  async slugs(): Promise<Set<string>> {
-    const slugs = new Set<string>();
-    for (const tag of await this.tags()) {
-      const slug = slugOfTag(tag);
-      if (slug) slugs.add(slug);
-    }
-    return slugs;
-  }
-
-  /** Deletes the images of these slugs (environments that are gone). */
-  async removeSlugs(slugs: Set<string>): Promise<string[]> {
-    if (!slugs.size) return [];
-    return this.delete((await this.tags()).filter((tag) => slugs.has(slugOfTag(tag) ?? '')));
+  /**
+   * Deletes the images and layer caches of every slug not in `keep` (environments that are gone), and the
+   * shared caches of before (`isSharedCacheTag`); returns the tags deleted. One listing of the repository.
+   */
+  async prune(keep: ReadonlySet<string>): Promise<string[]> {
+    return this.delete(
+      (await this.tags()).filter((tag) => {
+        const slug = slugOfTag(tag);
+        return slug ? !keep.has(slug) : isSharedCacheTag(tag);
+      }),
+    );
   }
 
   private async tags(): Promise<string[]> {
