@@ -41,6 +41,8 @@ const SERVICE: Record<string, string> = {
   LambdaClient: 'lambda',
   CodeBuildClient: 'codebuild',
   S3Client: 's3',
+  ECRClient: 'ecr',
+  CloudWatchLogsClient: 'logs',
   IAMClient: 'iam',
 };
 

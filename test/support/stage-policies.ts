@@ -25,6 +25,11 @@ export interface StageIds {
   /** The stage's EFS file system and its volume janitor function. */
   fileSystem: string;
   janitor: string;
+  /** Building images (stacks/build.ts): the CodeBuild project, sources bucket, image repository, build log group. */
+  project: string;
+  bucket: string;
+  repository: string;
+  buildLogGroup: string;
 }
 
 export interface StagePolicies {
@@ -80,6 +85,10 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
       taskRole: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
       fileSystem: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
       janitor: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
+      project: state('aws:codebuild/project:Project', 'MatineeBuild').arn,
+      bucket: state('aws:s3/bucket:Bucket', 'MatineeBuildSources').arn,
+      repository: state('aws:ecr/repository:Repository', 'MatineeImages').arn,
+      buildLogGroup: state('aws:cloudwatch/logGroup:LogGroup', 'MatineeBuildLogs').arn,
     },
     roles,
   };

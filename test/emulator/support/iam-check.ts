@@ -2,7 +2,7 @@ import { afterAll, expect, inject } from 'vitest';
 import type { AwsCallRecorder } from '../../support/aws-call-recorder.ts';
 import { iamRequests } from '../../support/iam-requests.ts';
 import { STAGE } from '../../support/stage.ts';
-import { refused, relocate, stagePolicies } from '../../support/stage-policies.ts';
+import { refused, relocate, type StageIds, stagePolicies } from '../../support/stage-policies.ts';
 import type { MotoStage } from './moto-stage.ts';
 
 /**
@@ -44,6 +44,8 @@ afterAll(async () => {
         where,
       ),
       [
+        // What iam-requests.ts names the build resources by (their names, in the account of `where`).
+        ...buildResources(moto, where, mine),
         [rules(listenerArn), rules(mine.listenerArn)],
         [listenerArn, mine.listenerArn],
         [moto.settings.cluster.arn, mine.clusterArn],
@@ -61,3 +63,21 @@ afterAll(async () => {
   }
   expect(problems, 'AWS calls on moto that the stage’s IAM policies refuse').toEqual([]);
 }, 300_000);
+
+/** The moto stage's build project, bucket, repository and log group, as iam-requests.ts names them → stage `test`'s. */
+function buildResources(
+  moto: MotoStage,
+  where: { partition: string; region: string; account: string },
+  mine: StageIds,
+): [string, string][] {
+  const build = moto.settings.build;
+  if (!build) return [];
+  const arn = (service: string, resource: string) =>
+    `arn:${where.partition}:${service}:${where.region}:${where.account}:${resource}`;
+  return [
+    [arn('codebuild', `project/${build.project}`), mine.project],
+    [`arn:${where.partition}:s3:::${build.bucket}`, mine.bucket],
+    [arn('ecr', `repository/${build.repository}`), mine.repository],
+    [arn('logs', `log-group:${build.logGroup}`), mine.buildLogGroup],
+  ];
+}
