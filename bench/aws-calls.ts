@@ -9,7 +9,30 @@ import { FakeGithub } from '../test/support/fake-github.ts';
 import { fakeDeployment } from './lib/platform.ts';
 import type { Row, Section } from './lib/report.ts';
 
-const isWrite = (call: string) => !/:(Describe|List|Get)/.test(call);
+const isWrite = (call: string) => !/:(Describe|List|Get|BatchGet)/.test(call);
+
+/** A step's writes (listed) and all its calls, each against the step's target for writes. */
+export function callRows(what: string, calls: string[], target: number): Row[] {
+  const writes = calls.filter(isWrite);
+  return [
+    {
+      what: `${what}: writes`,
+      value: String(writes.length),
+      unit: 'calls',
+      target: `≤ ${target}`,
+      met: writes.length <= target,
+      note: writes.join(', '),
+    },
+    {
+      what: `${what}: all calls`,
+      value: String(calls.length),
+      unit: 'calls',
+      target: `≤ ${target}`,
+      met: calls.length <= target,
+      note: `${calls.length - writes.length} describes/lists/gets`,
+    },
+  ];
+}
 
 /** What a life needs of a deployment: the fake's (test/support/aws-deployment.ts) or moto's (moto-life.ts). */
 interface Life {
@@ -87,27 +110,7 @@ export async function awsCalls(endpoint: string): Promise<Section> {
   }
   const moto = await onMoto(endpoint);
   const rowsOf = (where: string, list: [string, string[], number][]): Row[] =>
-    list.flatMap(([what, calls, target]) => {
-      const writes = calls.filter(isWrite);
-      return [
-        {
-          what: `${what}, ${where}: writes`,
-          value: String(writes.length),
-          unit: 'calls',
-          target: `≤ ${target}`,
-          met: writes.length <= target,
-          note: writes.join(', '),
-        },
-        {
-          what: `${what}, ${where}: all calls`,
-          value: String(calls.length),
-          unit: 'calls',
-          target: `≤ ${target}`,
-          met: calls.length <= target,
-          note: `${calls.length - writes.length} describes/lists/gets`,
-        },
-      ];
-    });
+    list.flatMap(([what, calls, target]) => callRows(`${what}, ${where}`, calls, target));
   const rows = [...rowsOf('fake', steps), ...(typeof moto === 'string' ? [] : rowsOf('moto', moto))];
   return {
     title: 'AWS calls per lifecycle step',

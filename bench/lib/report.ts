@@ -57,3 +57,21 @@ export function render(sections: Section[], machine: string, took: string): stri
   }
   return parts.join('\n');
 }
+
+/**
+ * `existing` (a RESULTS.md) with these sections put in place of those of the same title (new ones at the
+ * end), and one line under the header saying what was re-run: the rest is from the whole run it names.
+ */
+export function splice(existing: string, sections: Section[], rerun: string): string {
+  const [header = '', ...parts] = existing.split(/^(?=## )/m);
+  const rendered = new Map(sections.map((s) => [s.title, render([s], '', '').split(/^(?=## )/m)[1] ?? '']));
+  const body = parts.map((part) => {
+    const title = /^## (.*)$/m.exec(part)?.[1] ?? '';
+    const fresh = rendered.get(title);
+    rendered.delete(title);
+    return fresh ?? part;
+  });
+  const top = header.replace(/^Re-run .*\n\n/m, '');
+  const blocks = [...body, ...rendered.values()].map((block) => block.replace(/\n*$/, '\n\n'));
+  return `${top}${rerun}\n\n${blocks.join('')}`.replace(/\n+$/, '\n');
+}

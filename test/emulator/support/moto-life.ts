@@ -69,7 +69,16 @@ export async function motoLife(
   const builds = new CodeBuildStandIn(moto);
   builds.attach(clients.codebuild);
   const recorder = new AwsCallRecorder().attach(...Object.values(clients), table.client);
-  const as = <T>(name: string, fn: () => Promise<T>) => recorder.as(name, fn);
+  /** Each handler invocation's wall time, in order (bench/build.ts sums them). */
+  const timings: { caller: string; ms: number }[] = [];
+  const as = async <T>(name: string, fn: () => Promise<T>) => {
+    const started = performance.now();
+    try {
+      return await recorder.as(name, fn);
+    } finally {
+      timings.push({ caller: name, ms: performance.now() - started });
+    }
+  };
 
   const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
   linked.MatineeTable.name = table.tableName;
@@ -148,6 +157,7 @@ export async function motoLife(
     step,
     as,
     recorder,
+    timings,
     calls: () => [...log],
   };
 }
