@@ -141,5 +141,11 @@ export async function buildFromSource(dynamo: string, runs = 5): Promise<Section
     title,
     intro: `A pull request whose \`.matinee.yml\` builds its app (\`build:\`, test/support/configs.ts BUILD_CONFIG), through every handler on moto’s server with the real CodeBuild builder, S3 upload and ECR images (test/emulator/support/moto-life.ts); CodeBuild’s own progress and its “Build State Change” events, routed by moto’s rule with the stacks’ pattern to the task-events function, come from test/emulator/support/codebuild-stand-in.ts. The open is counted in two steps: until the build is queued (the build held in CodeBuild’s queue), then from the build’s first event to ready. Times are the sum of every handler invocation’s wall time, ${runs} opens each: the build itself is not in them (it moves between invocations), round trips to moto, DynamoDB Local and the GitHub stand-in on loopback are. Not counted on the stateful fake: its builder (test/support/fake-builder.ts) is in memory and makes no AWS call.`,
     rows,
+    after: [
+      'Where these miss, and why:',
+      '',
+      '- **All calls.** Every reconcile describes the environment’s resources before it plans (see the AWS calls section), and a build adds a reconcile per build event: the open’s first one finds no build (ListBuildsForProject, before any download) and starts it; the started and succeeded events each cost a PutEvents from task-events and a reconcile of 8 reads, of which only BatchGetBuilds is about the build. While a build of an environment that has nothing yet runs, its service, target group, rules and task definitions cannot have appeared; reading the build first and describing the rest only once it succeeded would save 7 reads per build event. Not done here.',
+      '- **Times.** Handler time is dominated by the tarball’s upload (moto’s S3 on loopback here). A build’s cost is the difference of two sums taken on a loaded machine, so single runs can come out negative; read the medians.',
+    ].join('\n'),
   };
 }

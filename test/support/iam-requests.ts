@@ -277,8 +277,9 @@ export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
         break;
       }
 
-      // Building images (CodeBuildImageBuilder, EcrImages): every CodeBuild action is on the project, a
-      // build's id being `<project>:<uuid>`; every part of a multipart upload is s3:PutObject on the object.
+      // Building images (CodeBuildImageBuilder, EcrImages; and the build itself, as CodeBuild's role): every
+      // CodeBuild action is on the project, a build's id being `<project>:<uuid>`; every part of a multipart
+      // upload is s3:PutObject on the object.
       case 'codebuild:StartBuild':
       case 'codebuild:ListBuildsForProject':
         add(call.command, projectArn(str(input.projectName), where));
@@ -298,16 +299,25 @@ export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
       case 's3:CompleteMultipartUpload':
         add('PutObject', `arn:${where.partition}:s3:::${str(input.Bucket)}/${str(input.Key)}`);
         break;
+      case 's3:GetObject':
       case 's3:AbortMultipartUpload':
         add(call.command, `arn:${where.partition}:s3:::${str(input.Bucket)}/${str(input.Key)}`);
         break;
+      case 'ecr:GetAuthorizationToken':
+        add(call.command, '*');
+        break;
       case 'ecr:ListImages':
       case 'ecr:BatchDeleteImage':
+      case 'ecr:BatchGetImage':
+      case 'ecr:PutImage':
         add(
           call.command,
           `arn:${where.partition}:ecr:${where.region}:${str(input.registryId) || where.account}:repository/${str(input.repositoryName)}`,
         );
         break;
+      // All three on the stream (the Service Authorization Reference has CreateLogStream on the new stream).
+      case 'logs:CreateLogStream':
+      case 'logs:PutLogEvents':
       case 'logs:GetLogEvents':
         add(
           call.command,

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Build, CodeBuildClient, EnvironmentVariable } from '@aws-sdk/client-codebuild';
-import { PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchGetImageCommand, GetAuthorizationTokenCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { BUILD_VARIABLES } from '@matinee/aws';
 import type { MotoStage } from './moto-stage.ts';
 
@@ -76,11 +77,11 @@ interface Run {
 /**
  * What CodeBuild does that moto's does not: run a build. moto answers BatchGetBuilds with SUCCEEDED the
  * first time it is asked; here a build started through an attached client is QUEUED, then IN_PROGRESS, then
- * SUCCEEDED (its images put in the stage's repository, as the buildspec pushes them) or, for a commit in
- * `failing`, FAILED in its BUILD phase with those lines in its log stream; one of a commit `held` stays
- * QUEUED; StopBuild stops it. Each change is
- * announced as CodeBuild does, a "CodeBuild Build State Change" on the default bus (moto's rule, with the
- * stacks' pattern, routes it to the task-events function). One `tick` moves every build one step.
+ * SUCCEEDED (having read its source and pushed its images, as the buildspec does: see `finish`) or, for a
+ * commit in `failing`, FAILED in its BUILD phase with those lines in its log stream; one of a commit `held`
+ * stays QUEUED; StopBuild stops it. Each change is announced as CodeBuild does, a "CodeBuild Build State
+ * Change" on the default bus (moto's rule, with the stacks' pattern, routes it to the task-events function).
+ * One `tick` moves every build one step.
  */
 export class CodeBuildStandIn {
   private readonly runs = new Map<string, Run>();
@@ -89,7 +90,17 @@ export class CodeBuildStandIn {
   /** Commits whose builds wait in CodeBuild's queue (the account's one build slot is taken) until deleted. */
   readonly held = new Set<string>();
 
-  constructor(private readonly moto: MotoStage) {}
+  /**
+   * `role`: the clients the build's own calls go through and the caller they are made as (recorded for the
+   * IAM simulation as CodeBuild's role); the stage's admin clients, unrecorded, without it.
+   */
+  constructor(
+    private readonly moto: MotoStage,
+    private readonly role?: {
+      clients: Pick<MotoStage['admin'], 's3' | 'ecr' | 'logs'>;
+      as: <T>(fn: () => Promise<T>) => Promise<T>;
+    },
+  ) {}
 
   attach(codebuild: CodeBuildClient): void {
     motoCodeBuildGaps(codebuild);
@@ -167,44 +178,60 @@ export class CodeBuildStandIn {
     return run.variables.find((v) => v.name === name)?.value ?? '';
   }
 
+  /**
+   * The build's own calls, as the buildspec makes them, through the role's clients: the source the builder
+   * put (by the key it passed), the registry login, the log, then for each image the check that it is not
+   * there yet and its push (the layer uploads before PutImage, and the layer cache, are not played).
+   */
   private async finish(run: Run): Promise<Status> {
-    const lines = this.failing.get(this.variable(run, BUILD_VARIABLES.sha));
-    const { admin, settings } = this.moto;
-    if (lines) {
-      const logGroupName = settings.build?.logGroup ?? '';
+    const build = this.moto.settings.build;
+    if (!build) throw new Error('a build on a stage without a build project');
+    const { s3, ecr, logs } = this.role?.clients ?? this.moto.admin;
+    const as = this.role?.as ?? (<T>(fn: () => Promise<T>) => fn());
+    const failing = this.failing.get(this.variable(run, BUILD_VARIABLES.sha));
+    const images = JSON.parse(this.variable(run, BUILD_VARIABLES.images) || '[]') as { ref: string }[];
+    return as(async () => {
+      const source = await s3.send(
+        new GetObjectCommand({ Bucket: build.bucket, Key: this.variable(run, BUILD_VARIABLES.sourceKey) }),
+      );
+      await source.Body?.transformToByteArray();
+      await ecr.send(new GetAuthorizationTokenCommand({}));
       const logStreamName = run.id.split(':')[1] ?? run.id;
-      await admin.logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName }));
-      await admin.logs.send(
+      await logs.send(new CreateLogStreamCommand({ logGroupName: build.logGroup, logStreamName }));
+      const lines = failing ?? images.map((image) => `matinee: building ${image.ref}`);
+      await logs.send(
         new PutLogEventsCommand({
-          logGroupName,
+          logGroupName: build.logGroup,
           logStreamName,
           logEvents: lines.map((message) => ({ timestamp: Date.now(), message: `${message}\n` })),
         }),
       );
-      return 'FAILED';
-    }
-    // The buildspec pushes every image it was asked for, tagged as the builder named it.
-    const images = JSON.parse(this.variable(run, BUILD_VARIABLES.images) || '[]') as { ref: string }[];
-    for (const [n, image] of images.entries()) {
-      const imageTag = image.ref.slice(image.ref.lastIndexOf(':') + 1);
-      await admin.ecr.send(
-        new PutImageCommand({
-          repositoryName: settings.build?.repository ?? '',
-          imageTag,
-          imageManifest: JSON.stringify({
-            schemaVersion: 2,
-            mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-            config: {
-              digest: `sha256:${createHash('sha256').update(`${run.id} ${n}`).digest('hex')}`,
-              size: 1,
-              mediaType: 'application/vnd.docker.container.image.v1+json',
-            },
-            layers: [],
+      if (failing) return 'FAILED';
+      for (const [n, image] of images.entries()) {
+        const imageTag = image.ref.slice(image.ref.lastIndexOf(':') + 1);
+        const found = await ecr.send(
+          new BatchGetImageCommand({ repositoryName: build.repository, imageIds: [{ imageTag }] }),
+        );
+        if (found.images?.length) continue;
+        await ecr.send(
+          new PutImageCommand({
+            repositoryName: build.repository,
+            imageTag,
+            imageManifest: JSON.stringify({
+              schemaVersion: 2,
+              mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+              config: {
+                digest: `sha256:${createHash('sha256').update(`${run.id} ${n}`).digest('hex')}`,
+                size: 1,
+                mediaType: 'application/vnd.docker.container.image.v1+json',
+              },
+              layers: [],
+            }),
           }),
-        }),
-      );
-    }
-    return 'SUCCEEDED';
+        );
+      }
+      return 'SUCCEEDED';
+    });
   }
 
   private async announce(run: Run): Promise<void> {

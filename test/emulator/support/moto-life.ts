@@ -31,11 +31,12 @@ export { HOST };
 /**
  * Every Lambda handler of one stage over moto: the real adapters on clients pointed at moto (each call
  * recorded, with the function that made it: `as` names the function for a handler a test calls directly),
- * the store on DynamoDB Local, GitHub's API served by a stand-in. Free of vitest, so bench/ runs it too;
- * tests take it through support/moto-deployment.ts, which also has every call simulated against IAM. Events travel as on AWS:
+ * the store on DynamoDB Local, GitHub's API served by a stand-in (a tarball needs its `codeload`:
+ * test/support/fake-codeload.ts). Free of vitest, so bench/ runs it too; tests take it through
+ * support/moto-deployment.ts, which also has every call simulated against IAM. Events travel as on AWS:
  * PutEvents onto the stage's bus in moto, moto's rules (the stacks' patterns) deliver them to queues, and
- * `settle` hands each queued event to the function the rule targets, moves CodeBuild's builds and runs ECS's scheduler (the stand-ins), and
- * repeats until nothing more happens.
+ * `settle` hands each queued event to the function the rule targets, moves CodeBuild's builds and runs ECS's
+ * scheduler (the stand-ins), and repeats until nothing more happens.
  */
 export async function motoLife(
   github: FakeGithub,
@@ -64,11 +65,22 @@ export async function motoLife(
     ecr: motoClient(ECRClient, moto.endpoint, { name: 'ECR', record }),
     logs: motoClient(CloudWatchLogsClient, moto.endpoint, { name: 'Logs', record }),
   };
+  const recorder = new AwsCallRecorder().attach(...Object.values(clients), table.client);
   const ecs = new EcsStandIn(moto);
   ecs.attach(clients.ecs);
-  const builds = new CodeBuildStandIn(moto);
+  // The build's own calls (source, push, log) are CodeBuild's role's, recorded apart from the functions'.
+  const buildRole = {
+    s3: motoClient(S3Client, moto.endpoint),
+    ecr: motoClient(ECRClient, moto.endpoint),
+    logs: motoClient(CloudWatchLogsClient, moto.endpoint),
+  };
+  const builds = new CodeBuildStandIn(moto, {
+    clients: buildRole,
+    as: (fn) => recorder.as('build', fn),
+  });
   builds.attach(clients.codebuild);
-  const recorder = new AwsCallRecorder().attach(...Object.values(clients), table.client);
+  recorder.attach(...Object.values(buildRole));
+
   /** Each handler invocation's wall time, in order (bench/build.ts sums them). */
   const timings: { caller: string; ms: number }[] = [];
   const as = async <T>(name: string, fn: () => Promise<T>) => {
