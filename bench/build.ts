@@ -145,7 +145,7 @@ export async function buildFromSource(dynamo: string, runs = 5): Promise<Section
       'Where these miss, and why:',
       '',
       '- **All calls.** Every reconcile describes the environment’s resources before it plans (see the AWS calls section), and a build adds a reconcile per build event: the open’s first one finds no build (ListBuildsForProject, before any download) and starts it; the started and succeeded events each cost a PutEvents from task-events and a reconcile of 8 reads, of which only BatchGetBuilds is about the build. While a build of an environment that has nothing yet runs, its service, target group, rules and task definitions cannot have appeared; reading the build first and describing the rest only once it succeeded would save 7 reads per build event. Not done here.',
-      '- **Times.** Handler time is dominated by the tarball’s upload (moto’s S3 on loopback here). A build’s cost is the difference of two sums taken on a loaded machine, so single runs can come out negative; read the medians.',
+      '- **Times.** A build’s cost in handler time is mostly the two reconciles its events ask for (each describing everything, as above) and the tarball’s upload, which grows with the source (compare the 5 and 50 MiB rows; moto’s S3 on loopback here). It is the difference of two sums taken on a shared machine, so single runs swing widely (one has come out below zero); read the medians.',
     ].join('\n'),
   };
 }
