@@ -9,7 +9,30 @@ import { FakeGithub } from '../test/support/fake-github.ts';
 import { fakeDeployment } from './lib/platform.ts';
 import type { Row, Section } from './lib/report.ts';
 
-const isWrite = (call: string) => !/:(Describe|List|Get)/.test(call);
+const isWrite = (call: string) => !/:(Describe|List|Get|BatchGet)/.test(call);
+
+/** A step's writes (listed) and all its calls, each against the step's target for writes. */
+export function callRows(what: string, calls: string[], target: number): Row[] {
+  const writes = calls.filter(isWrite);
+  return [
+    {
+      what: `${what}: writes`,
+      value: String(writes.length),
+      unit: 'calls',
+      target: `≤ ${target}`,
+      met: writes.length <= target,
+      note: writes.join(', '),
+    },
+    {
+      what: `${what}: all calls`,
+      value: String(calls.length),
+      unit: 'calls',
+      target: `≤ ${target}`,
+      met: calls.length <= target,
+      note: `${calls.length - writes.length} describes/lists/gets`,
+    },
+  ];
+}
 
 /** What a life needs of a deployment: the fake's (test/support/aws-deployment.ts) or moto's (moto-life.ts). */
 interface Life {
@@ -87,27 +110,7 @@ export async function awsCalls(endpoint: string): Promise<Section> {
   }
   const moto = await onMoto(endpoint);
   const rowsOf = (where: string, list: [string, string[], number][]): Row[] =>
-    list.flatMap(([what, calls, target]) => {
-      const writes = calls.filter(isWrite);
-      return [
-        {
-          what: `${what}, ${where}: writes`,
-          value: String(writes.length),
-          unit: 'calls',
-          target: `≤ ${target}`,
-          met: writes.length <= target,
-          note: writes.join(', '),
-        },
-        {
-          what: `${what}, ${where}: all calls`,
-          value: String(calls.length),
-          unit: 'calls',
-          target: `≤ ${target}`,
-          met: calls.length <= target,
-          note: `${calls.length - writes.length} describes/lists/gets`,
-        },
-      ];
-    });
+    list.flatMap(([what, calls, target]) => callRows(`${what}, ${where}`, calls, target));
   const rows = [...rowsOf('fake', steps), ...(typeof moto === 'string' ? [] : rowsOf('moto', moto))];
   return {
     title: 'AWS calls per lifecycle step',
@@ -124,6 +127,7 @@ export async function awsCalls(endpoint: string): Promise<Section> {
       '- **All calls.** Every reconcile first describes what exists (service, task definitions, target group, rules, target health) rather than trusting what it recorded, and a step takes two reconciles (the request, then the service turning steady once its targets are healthy). That is what lets a reconcile converge after a crash at any point or a change made by hand; describes cost nothing on AWS. A recorded target group is already asked for its health directly, and a running service is taken to hold its revision, which saved a lookup and a list on every reconcile; trusting more of the record is the next optimisation.',
       "- **Wake: 5 writes, target 3.** The ALB health-checks only a target group that a listener rule forwards to, and a sleeping environment holds no rule (so it does not count against the ALB's 100 target groups). Waking therefore creates a never-matching rule before scaling up and switches it live once targets are healthy (CreateRule, UpdateService, ModifyRule), plus two PutEvents: the wake itself and the service turning steady.",
       '- **Open and close: two more lists than before.** Until every live preview has been torn down once, a close also lists the legacy task definition family (`matinee-<stage>-<slug>`, before families took `_`), active and inactive, and so does the open of an environment that has no service yet; see packages/aws/src/ecs-task-definitions.ts.',
+      '- **Close on moto: one more list.** The stage on moto has its build project, as every deployed stage does, and a close removes the environment’s built images whatever its config: one ECR ListImages, finding none here. The fake deployment wires no image builder.',
       '- **Push and close.** A push retires the revision it replaces as it rolls out (one DeregisterTaskDefinition: the circuit breaker does not roll back, so nothing needs it again), which leaves a close one revision to deregister before DeleteTaskDefinitions removes them all.',
     ].join('\n'),
   };

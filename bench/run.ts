@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.ts';
 import { awsCalls } from './aws-calls.ts';
+import { buildFromSource } from './build.ts';
 import { bundles } from './bundles.ts';
 import { costModel } from './cost-model.ts';
 import { render, replaceSections, type Section } from './lib/report.ts';
@@ -26,6 +27,7 @@ const STEPS: Step[] = [
   { name: 'wake', run: (endpoint) => wakeToScaleUp(endpoint), dynamo: true },
   { name: 'sweep', run: (endpoint) => sweepScale(endpoint), dynamo: true },
   { name: 'aws-calls', run: (endpoint) => awsCalls(endpoint), dynamo: true },
+  { name: 'build', run: (endpoint) => buildFromSource(endpoint), dynamo: true },
   { name: 'bundles', run: () => bundles() },
   { name: 'local', run: () => localMode() },
   { name: 'cost', run: async () => costModel() },

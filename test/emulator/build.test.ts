@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient, CreateProjectCommand, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import { CreateRepositoryCommand, ECRClient, ListImagesCommand, PutImageCommand } from '@aws-sdk/client-ecr';
@@ -7,6 +6,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } fr
 import { BUILDSPEC, CodeBuildImageBuilder, cacheTag, EcrImages, imageTag, sourceKey } from '@matinee/aws';
 import { environmentId, environmentRef, type ImageBuildRequest, type SourceArchive } from '@matinee/core';
 import { describe, expect, inject, it } from 'vitest';
+import { motoCodeBuildGaps } from './support/codebuild-stand-in.ts';
 import { motoClient, REGION } from './support/moto-stage.ts';
 
 /**
@@ -43,13 +43,12 @@ async function stage(endpoint: string) {
   );
   const ecr = motoClient(ECRClient, endpoint, { name: 'ECR', record });
   const logs = motoClient(CloudWatchLogsClient, endpoint);
-  overridesKept(codebuild);
-  epochTimes(codebuild);
+  motoCodeBuildGaps(codebuild);
 
   const admin = {
     s3: new S3Client({ endpoint, region: REGION, forcePathStyle: true, credentials: creds }),
     ecr: motoClient(ECRClient, endpoint),
-    codebuild: epochTimes(motoClient(CodeBuildClient, endpoint)),
+    codebuild: motoCodeBuildGaps(motoClient(CodeBuildClient, endpoint)),
   };
   const bucket = `${name}-sources`;
   await admin.s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -84,64 +83,6 @@ async function stage(endpoint: string) {
   };
 }
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-
-/** moto forgets StartBuild's variable overrides; CodeBuild lists them on the build. Put them back. */
-function overridesKept(client: CodeBuildClient): void {
-  type Built = { id?: string; environment?: { environmentVariables?: EnvironmentVariable[] } };
-  const overrides = new Map<string, EnvironmentVariable[]>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      const output = result.output as unknown as { build?: Built; builds?: Built[] };
-      const input = args.input as unknown as { environmentVariablesOverride?: EnvironmentVariable[] };
-      if (context.commandName === 'StartBuildCommand' && output.build?.id)
-        overrides.set(output.build.id, input.environmentVariablesOverride ?? []);
-      for (const build of [...(output.builds ?? []), ...(output.build ? [output.build] : [])]) {
-        const extra = overrides.get(build.id ?? '') ?? [];
-        if (build.environment)
-          build.environment.environmentVariables = [
-            ...(build.environment.environmentVariables ?? []),
-            ...extra,
-          ];
-      }
-      return result;
-    },
-    { step: 'initialize', name: 'motoKeepsOverrides' },
-  );
-}
-
-/**
- * moto writes CodeBuild's times as ISO strings; CodeBuild's JSON protocol (and the SDK reading it) has them
- * as epoch seconds. Rewritten in the raw response, before the SDK parses it.
- */
-function epochTimes(client: CodeBuildClient): CodeBuildClient {
-  const epoch = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(epoch);
-    if (value && typeof value === 'object')
-      return Object.fromEntries(
-        Object.entries(value).map(([key, inner]) => [
-          key,
-          /Time$/.test(key) && typeof inner === 'string' ? Date.parse(inner) / 1000 : epoch(inner),
-        ]),
-      );
-    return value;
-  };
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const result = await next(args);
-      const response = result.response as { body: AsyncIterable<Buffer>; headers: Record<string, string> };
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
-      const text = Buffer.concat(chunks).toString('utf8');
-      const body = Buffer.from(text ? JSON.stringify(epoch(JSON.parse(text))) : '');
-      response.body = Readable.from([body]);
-      response.headers['content-length'] = String(body.length);
-      return result;
-    },
-    { step: 'deserialize', priority: 'low', name: 'motoEpochTimes' },
-  );
-  return client;
-}
 
 /** A tarball of `size` bytes in 1 MiB chunks, counting how often it was downloaded. */
 function archive(size: number) {

@@ -53,6 +53,10 @@ beforeAll(async () => {
     taskRole: `arn:aws:iam::${ACCOUNT}:role/OtherPreviewTaskRole-1234567`,
     fileSystem: `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/fs-0ther0000000000000`,
     janitor: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:matinee-other-MatineeVolumeJanitorFunction-1234567`,
+    project: `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/matinee-other`,
+    bucket: 'arn:aws:s3:::matinee-other-sources-1234567',
+    repository: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/matinee-other`,
+    buildLogGroup: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/matinee/other/builds`,
   };
 
   // A whole life on the fake, every handler recorded as its function; then an orphan that resync collects.

@@ -41,6 +41,8 @@ const SERVICE: Record<string, string> = {
   LambdaClient: 'lambda',
   CodeBuildClient: 'codebuild',
   S3Client: 's3',
+  ECRClient: 'ecr',
+  CloudWatchLogsClient: 'logs',
   IAMClient: 'iam',
 };
 
@@ -105,7 +107,7 @@ export class AwsCallRecorder {
   private async finish<T>(call: RecordedCall, result: Promise<T>, output: (value: T) => unknown): Promise<T> {
     try {
       const value = await result;
-      call.output = structuredClone((output(value) ?? {}) as Record<string, unknown>);
+      call.output = cloneable((output(value) ?? {}) as Record<string, unknown>);
       return value;
     } catch (error) {
       call.error = error instanceof Error ? error.name : String(error);
@@ -136,4 +138,17 @@ export class AwsCallRecorder {
       },
     });
   }
+}
+
+/** A copy of `output` without what cannot be copied (an S3 object's Body stream). */
+function cloneable(output: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(output)) {
+    try {
+      copy[key] = structuredClone(value);
+    } catch {
+      // Streams and other live objects: what IAM authorizes never depends on them.
+    }
+  }
+  return copy;
 }

@@ -17,3 +17,9 @@ skip: ['*-no-infra']
 env:
   PUBLIC_URL: '{url}'
 `;
+
+/** WEB_CONFIG with the app built from the repository's Dockerfile (`build:`) instead of pulled. */
+export const BUILD_CONFIG = WEB_CONFIG.replace(
+  '  image: ghcr.io/acme/web:{sha}\n',
+  '  build: { args: { GIT_SHA: "{sha}" } }\n',
+);

@@ -77,6 +77,13 @@ function taskDefinitionArn(value: string, cluster: string): string {
   return value.startsWith('arn:') ? value : `${ecsBase(cluster)}:task-definition/${value}`;
 }
 
+/** `arn:…:codebuild:<region>:<account>:project/<name>` from a project's name or ARN. */
+function projectArn(project: string, where: Where): string {
+  return project.startsWith('arn:')
+    ? project
+    : `arn:${where.partition}:codebuild:${where.region}:${where.account}:project/${project}`;
+}
+
 /** Every IAM request the recorded calls were, in order. */
 export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
   const tagsOf = new Map<string, Record<string, string>>();
@@ -269,6 +276,54 @@ export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
         );
         break;
       }
+
+      // Building images (CodeBuildImageBuilder, EcrImages; and the build itself, as CodeBuild's role): every
+      // CodeBuild action is on the project, a build's id being `<project>:<uuid>`; every part of a multipart
+      // upload is s3:PutObject on the object.
+      case 'codebuild:StartBuild':
+      case 'codebuild:ListBuildsForProject':
+        add(call.command, projectArn(str(input.projectName), where));
+        break;
+      case 'codebuild:StopBuild':
+      case 'codebuild:BatchGetBuilds': {
+        const ids = call.command === 'StopBuild' ? [str(input.id)] : list(input.ids).map(str);
+        for (const project of new Set(
+          ids.map((id) => id.replace(/^arn:[^:]+:codebuild:[^:]+:\d+:build\//, '').split(':')[0] ?? ''),
+        ))
+          add(call.command, projectArn(project, where));
+        break;
+      }
+      case 's3:PutObject':
+      case 's3:CreateMultipartUpload':
+      case 's3:UploadPart':
+      case 's3:CompleteMultipartUpload':
+        add('PutObject', `arn:${where.partition}:s3:::${str(input.Bucket)}/${str(input.Key)}`);
+        break;
+      case 's3:GetObject':
+      case 's3:AbortMultipartUpload':
+        add(call.command, `arn:${where.partition}:s3:::${str(input.Bucket)}/${str(input.Key)}`);
+        break;
+      case 'ecr:GetAuthorizationToken':
+        add(call.command, '*');
+        break;
+      case 'ecr:ListImages':
+      case 'ecr:BatchDeleteImage':
+      case 'ecr:BatchGetImage':
+      case 'ecr:PutImage':
+        add(
+          call.command,
+          `arn:${where.partition}:ecr:${where.region}:${str(input.registryId) || where.account}:repository/${str(input.repositoryName)}`,
+        );
+        break;
+      // All three on the stream (the Service Authorization Reference has CreateLogStream on the new stream).
+      case 'logs:CreateLogStream':
+      case 'logs:PutLogEvents':
+      case 'logs:GetLogEvents':
+        add(
+          call.command,
+          `arn:${where.partition}:logs:${where.region}:${where.account}:log-group:${str(input.logGroupName)}:log-stream:${str(input.logStreamName)}`,
+        );
+        break;
 
       // The rest
       case 'events:PutEvents': {

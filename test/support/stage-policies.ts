@@ -7,10 +7,10 @@ import { decide } from './iam-simulation.ts';
 import { STAGE } from './stage.ts';
 
 /**
- * The policies the real sst.config.ts gives each function's role, for stage `test`, synthesized by the
- * Pulumi-mock harness (test/infra/sst-harness.ts), and what IAM says to recorded requests under them. Shared
- * by test/infra/iam-simulated.test.ts (a life on the fake) and the emulator suite (lives on moto), whose
- * requests are first moved into this stage's ARNs with `relocate`.
+ * The policies the real sst.config.ts gives each function's role (and CodeBuild's, for what a build does
+ * itself), for stage `test`, synthesized by the Pulumi-mock harness (test/infra/sst-harness.ts), and what IAM
+ * says to recorded requests under them. Shared by test/infra/iam-simulated.test.ts (a life on the fake) and
+ * the emulator suite (lives on moto), whose requests are first moved into this stage's ARNs with `relocate`.
  */
 
 /** The deployed stage's identifiers, by what they are. */
@@ -25,20 +25,29 @@ export interface StageIds {
   /** The stage's EFS file system and its volume janitor function. */
   fileSystem: string;
   janitor: string;
+  /** Building images (stacks/build.ts): the CodeBuild project, sources bucket, image repository, build log group. */
+  project: string;
+  bucket: string;
+  repository: string;
+  buildLogGroup: string;
 }
+
+/** Whose calls are simulated: each function's role, and `build`, CodeBuild's role for the stage's builds. */
+export type Caller = FunctionName | 'build';
 
 export interface StagePolicies {
   ids: StageIds;
-  roles: Record<FunctionName, { arn: string; policies: { name: string; policy: unknown }[] }>;
+  roles: Record<Caller, { arn: string; policies: { name: string; policy: unknown }[] }>;
 }
 
-const COMPONENT: Record<FunctionName, string> = {
+const COMPONENT: Record<Caller, string> = {
   'github-webhook': 'MatineeWebhook',
   wake: 'MatineeWake',
   reconcile: 'MatineeReconcile',
   'task-events': 'MatineeTaskEvents',
   sweep: 'MatineeSweep',
   resync: 'MatineeResync',
+  build: 'MatineeBuild',
 };
 
 /**
@@ -59,7 +68,7 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
   const cluster = state('aws:ecs/cluster:Cluster', 'MatineeCluster');
   const all = policies(d);
   const roles = Object.fromEntries(
-    FUNCTION_NAMES.map((name) => [
+    [...FUNCTION_NAMES, 'build' as const].map((name) => [
       name,
       {
         arn: state('aws:iam/role:Role', `${COMPONENT[name]}Role`).arn as string,
@@ -80,6 +89,10 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
       taskRole: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
       fileSystem: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
       janitor: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
+      project: state('aws:codebuild/project:Project', 'MatineeBuild').arn,
+      bucket: state('aws:s3/bucket:Bucket', 'MatineeBuildSources').arn,
+      repository: state('aws:ecr/repository:Repository', 'MatineeImages').arn,
+      buildLogGroup: state('aws:cloudwatch/logGroup:LogGroup', 'MatineeBuildLogs').arn,
     },
     roles,
   };
@@ -113,7 +126,7 @@ export async function refused(requests: IamRequest[], stage: StagePolicies): Pro
     const key = JSON.stringify(request);
     if (asked.has(key)) continue;
     asked.add(key);
-    const name = request.caller as FunctionName;
+    const name = request.caller as Caller;
     const role = stage.roles[name];
     const decision = role ? await decide(request, role.arn, role.policies) : 'made outside any function';
     if (decision !== 'Allowed')

@@ -1,8 +1,16 @@
 import { afterAll, expect, inject } from 'vitest';
 import type { AwsCallRecorder } from '../../support/aws-call-recorder.ts';
-import { iamRequests } from '../../support/iam-requests.ts';
+import { type IamRequest, iamRequests } from '../../support/iam-requests.ts';
+import { decide } from '../../support/iam-simulation.ts';
 import { STAGE } from '../../support/stage.ts';
-import { refused, relocate, stagePolicies } from '../../support/stage-policies.ts';
+import {
+  type Caller,
+  refused,
+  relocate,
+  type StageIds,
+  type StagePolicies,
+  stagePolicies,
+} from '../../support/stage-policies.ts';
 import type { MotoStage } from './moto-stage.ts';
 
 /**
@@ -10,7 +18,8 @@ import type { MotoStage } from './moto-stage.ts';
  * moto made (support/moto-deployment.ts records them, each with the function that made it) is turned into
  * what IAM authorizes (test/support/iam-requests.ts), moved from the moto stage's names into those of stage
  * `test` as the stacks deploy it, and simulated against that function's policies (test/support/
- * stage-policies.ts). After each file: any refused call fails it. Calls made outside every function are the
+ * stage-policies.ts). After each file: any refused call fails it, and so does a call on the stage's build
+ * resources that the same policies would allow on another stage's. Calls made outside every function are the
  * test's own look at (or edit of) the store, and may only be that.
  *
  * The policies are synthesized once per run (the Pulumi-mock harness takes a while) and kept in the file the
@@ -44,6 +53,8 @@ afterAll(async () => {
         where,
       ),
       [
+        // What iam-requests.ts names the build resources by (their names, in the account of `where`).
+        ...buildResources(moto, where, mine),
         [rules(listenerArn), rules(mine.listenerArn)],
         [listenerArn, mine.listenerArn],
         [moto.settings.cluster.arn, mine.clusterArn],
@@ -58,6 +69,51 @@ afterAll(async () => {
       ],
     );
     problems.push(...(await refused(requests, stage)));
+    problems.push(...(await neighbourBuilds(requests, stage)));
   }
   expect(problems, 'AWS calls on moto that the stage’s IAM policies refuse').toEqual([]);
 }, 300_000);
+
+/** The moto stage's build project, bucket, repository and log group, as iam-requests.ts names them → stage `test`'s. */
+function buildResources(
+  moto: MotoStage,
+  where: { partition: string; region: string; account: string },
+  mine: StageIds,
+): [string, string][] {
+  const build = moto.settings.build;
+  if (!build) return [];
+  const arn = (service: string, resource: string) =>
+    `arn:${where.partition}:${service}:${where.region}:${where.account}:${resource}`;
+  return [
+    [arn('codebuild', `project/${build.project}`), mine.project],
+    [`arn:${where.partition}:s3:::${build.bucket}`, mine.bucket],
+    [arn('ecr', `repository/${build.repository}`), mine.repository],
+    [arn('logs', `log-group:${build.logGroup}`), mine.buildLogGroup],
+  ];
+}
+
+/**
+ * The calls on this stage's build resources, moved onto those of the hardest neighbour (stage `test-x`, whose
+ * names start as this one's do), must be denied: a line for each that is allowed.
+ */
+async function neighbourBuilds(requests: IamRequest[], stage: StagePolicies): Promise<string[]> {
+  const mine = stage.ids;
+  const other = `${STAGE.stage}-x`;
+  const theirs: [string, string][] = [
+    [mine.project, mine.project.replace(/project\/.*$/, `project/matinee-${other}`)],
+    [mine.bucket, `arn:aws:s3:::matinee-${other}-sources-0123456789ab`],
+    [mine.repository, mine.repository.replace(/repository\/.*$/, `repository/matinee-${other}`)],
+    [mine.buildLogGroup, mine.buildLogGroup.replace(/log-group:.*$/, `log-group:/matinee/${other}/builds`)],
+  ];
+  const moved = relocate(
+    requests.filter((request) => theirs.some(([id]) => request.resource.startsWith(id))),
+    theirs,
+  );
+  const allowed = new Set<string>();
+  for (const request of moved) {
+    const role = stage.roles[request.caller as Caller];
+    if (role && (await decide(request, role.arn, role.policies)) === 'Allowed')
+      allowed.add(`${request.caller}: ${request.action} on ${request.resource}, another stage's → Allowed`);
+  }
+  return [...allowed];
+}

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient, CreateProjectCommand } from '@aws-sdk/client-codebuild';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
 import {
   CreateListenerCommand,
@@ -14,7 +17,8 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '@matinee/aws';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { BUILDSPEC, MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '@matinee/aws';
 import type { StageSettings } from '../../../functions/lib/settings.ts';
 import { MotoQueue, MotoRaw } from './moto-raw.ts';
 
@@ -28,6 +32,11 @@ export interface MotoClients {
   cloudwatch: CloudWatchClient;
   eventbridge: EventBridgeClient;
   tagging: ResourceGroupsTaggingAPIClient;
+  /** Building images (stacks/build.ts): the project, the sources bucket, the repository, the build log. */
+  codebuild: CodeBuildClient;
+  s3: S3Client;
+  ecr: ECRClient;
+  logs: CloudWatchLogsClient;
 }
 
 /** A client for moto; `record` hears `Service:Command` of every call sent through it. */
@@ -36,7 +45,8 @@ export function motoClient<C extends { middlewareStack: { add: (...args: never[]
   endpoint: string,
   label?: { name: string; record: (call: string) => void },
 ): C {
-  const client = new make({ endpoint, region: REGION, credentials, maxAttempts: 1 });
+  // S3 by path (`<endpoint>/<bucket>/<key>`): moto's server has no bucket host names.
+  const client = new make({ endpoint, region: REGION, credentials, maxAttempts: 1, forcePathStyle: true });
   if (label) {
     const add = client.middlewareStack.add as unknown as (
       middleware: (
@@ -57,11 +67,12 @@ export function motoClient<C extends { middlewareStack: { add: (...args: never[]
 }
 
 /**
- * What the stacks make for one stage (stacks/network.ts, edge.ts, cluster.ts, data.ts, functions.ts), made
- * on moto: a VPC with two subnets and the ALB's and tasks' security groups; the ALB with its HTTPS listener
- * (certificate from ACM) whose default action forwards to the wake function's target group, and the HTTP
- * redirect; the cluster with FARGATE and FARGATE_SPOT; Matinee's bus and the three EventBridge rules with
- * the stacks' patterns, each delivering to a queue that stands in for the function it invokes.
+ * What the stacks make for one stage (stacks/network.ts, edge.ts, cluster.ts, data.ts, build.ts,
+ * functions.ts), made on moto: a VPC with two subnets and the ALB's and tasks' security groups; the ALB with
+ * its HTTPS listener (certificate from ACM) whose default action forwards to the wake function's target group,
+ * and the HTTP redirect; the cluster with FARGATE and FARGATE_SPOT; the image repository, sources bucket,
+ * build log group and CodeBuild project; Matinee's bus and the four EventBridge rules with the stacks'
+ * patterns, each delivering to a queue that stands in for the function it invokes.
  *
  * Every stage gets its own names (`emu-<hex>`), so tests share one moto server the way stages share an
  * account: nothing of one is visible to another's tag filters, listener or cluster.
@@ -95,6 +106,10 @@ export async function motoStage(
     cloudwatch: motoClient(CloudWatchClient, endpoint),
     eventbridge: motoClient(EventBridgeClient, endpoint),
     tagging: motoClient(ResourceGroupsTaggingAPIClient, endpoint),
+    codebuild: motoClient(CodeBuildClient, endpoint),
+    s3: motoClient(S3Client, endpoint),
+    ecr: motoClient(ECRClient, endpoint),
+    logs: motoClient(CloudWatchLogsClient, endpoint),
   };
 
   // stacks/network.ts: a VPC over two availability zones, the ALB's and the tasks' security groups.
@@ -199,6 +214,16 @@ export async function motoStage(
       taskEventsQueue,
     ],
     [
+      'build-state-changed',
+      undefined,
+      {
+        source: ['aws.codebuild'],
+        'detail-type': ['CodeBuild Build State Change'],
+        detail: { 'project-name': [`matinee-${stage}`] },
+      },
+      taskEventsQueue,
+    ],
+    [
       'service-steady',
       undefined,
       {
@@ -231,6 +256,36 @@ export async function motoStage(
   }
 
   const account = /^arn:aws:ecs:[^:]+:(\d+):/.exec(clusterArn)?.[1] ?? '123456789012';
+
+  // stacks/build.ts: the repository, the sources bucket, the build log group and the project (moto's
+  // NO_SOURCE project needs a location; its service role is not checked).
+  const build = {
+    project: `matinee-${stage}`,
+    bucket: `matinee-${stage}-sources`,
+    repository: `matinee-${stage}`,
+    repositoryUrl: '',
+    logGroup: `/matinee/${stage}/builds`,
+  };
+  const { repository } = await admin.ecr.send(
+    new CreateRepositoryCommand({ repositoryName: build.repository }),
+  );
+  build.repositoryUrl = repository?.repositoryUri ?? '';
+  await admin.s3.send(new CreateBucketCommand({ Bucket: build.bucket }));
+  await admin.logs.send(new CreateLogGroupCommand({ logGroupName: build.logGroup }));
+  await admin.codebuild.send(
+    new CreateProjectCommand({
+      name: build.project,
+      source: { type: 'NO_SOURCE', buildspec: BUILDSPEC, location: 'none' },
+      artifacts: { type: 'NO_ARTIFACTS' },
+      environment: {
+        type: 'LINUX_CONTAINER',
+        computeType: 'BUILD_GENERAL1_SMALL',
+        image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
+        privilegedMode: true,
+      },
+      serviceRole: `arn:aws:iam::${account}:role/matinee-${stage}-build`,
+    }),
+  );
   const settings: StageSettings = {
     stage,
     domain,
@@ -249,6 +304,7 @@ export async function motoStage(
     // Public unless the test is about access control: the lifecycle opens previews without their links.
     access: { mode: options.access ?? 'public' },
     maxAwake: options.maxAwake ?? 90,
+    build,
   };
   return {
     endpoint,
