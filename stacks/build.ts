@@ -1,6 +1,6 @@
 import { BUILD_SOURCE_PREFIX, BUILDSPEC, CACHE_TAG_PREFIX } from '../packages/aws/src/codebuild-buildspec.ts';
 import type { AwsContext } from './cluster.ts';
-import { TAG_STAGE } from './permissions.ts';
+import { TAG_STAGE } from './iam-statements.ts';
 import type { StageInput } from './settings.ts';
 
 /**

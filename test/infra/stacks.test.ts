@@ -5,12 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LINKS, readSettings, stageSettingsSchema } from '../../functions/lib/settings.ts';
 import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '../../packages/aws/src/reconcile-requested.ts';
 import { TABLE, tableDefinition } from '../../packages/aws/src/table.ts';
-import {
-  FUNCTION_NAMES,
-  type FunctionName,
-  functionPermissions,
-  type Statement,
-} from '../../stacks/permissions.ts';
+import type { Statement } from '../../stacks/iam-statements.ts';
+import { FUNCTION_NAMES, type FunctionName, functionPermissions } from '../../stacks/permissions.ts';
 import {
   ACCOUNT,
   type Deployment,
