@@ -5,7 +5,7 @@ import {
   PROJECT_VARIABLES,
 } from '../packages/aws/src/codebuild-buildspec.ts';
 import type { AwsContext } from './cluster.ts';
-import { TAG_STAGE } from './permissions.ts';
+import { TAG_STAGE } from './iam-statements.ts';
 import type { StageInput } from './settings.ts';
 
 /**

@@ -24,43 +24,9 @@
  * Never a `*` in an action.
  */
 
-export interface Condition {
-  test: string;
-  variable: string;
-  values: string[];
-}
-
-export interface Statement {
-  actions: string[];
-  resources: string[];
-  conditions?: Condition[];
-}
-
-/** This stage's resources the functions act on, as resolved strings. */
-export interface StageResources {
-  partition: string;
-  region: string;
-  account: string;
-  stage: string;
-  clusterName: string;
-  clusterArn: string;
-  /** The HTTPS listener whose rules route awake previews. */
-  listenerArn: string;
-  tableArn: string;
-  busArn: string;
-  executionRoleArn: string;
-  taskRoleArn: string;
-  /** Where failed asynchronous invocations of the event-driven functions go. */
-  deadLetterQueueArn: string;
-  /** The log group every preview container writes to (awslogs), without the trailing `:*`. */
-  previewLogGroupArn: string;
-  /** The stage's EFS file system, whose access points are the previews' volumes (stacks/volumes.ts). */
-  fileSystemArn: string;
-  /** The function that deletes volume data, invoked synchronously. */
-  janitorFunctionArn: string;
-  /** Building images from source (stacks/build.ts): the CodeBuild project, source bucket, ECR repository, log group. */
-  build: { projectArn: string; bucketArn: string; repositoryArn: string; logGroupArn: string };
-}
+import { type Statement, stageTag } from './iam-statements.ts';
+import { ecsCreate, ecsTeardown, elbCreate, elbTeardown } from './runtime-permissions.ts';
+import type { StageResources } from './stage-resources.ts';
 
 export const FUNCTION_NAMES = [
   'github-webhook',
@@ -71,29 +37,6 @@ export const FUNCTION_NAMES = [
   'resync',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
-
-export const TAG_STAGE = 'matinee:stage';
-
-/** ARN patterns of what one stage creates per environment. */
-export function stagePatterns(r: StageResources) {
-  const ecs = `arn:${r.partition}:ecs:${r.region}:${r.account}`;
-  const elb = `arn:${r.partition}:elasticloadbalancing:${r.region}:${r.account}`;
-  return {
-    taskDefinitions: `${ecs}:task-definition/matinee-${r.stage}_*`,
-    /** Before families took `_`: shared with stages whose name extends this one's (`<stage>-…`). */
-    legacyTaskDefinitions: `${ecs}:task-definition/matinee-${r.stage}-*`,
-    services: `${ecs}:service/${r.clusterName}/matinee-${r.stage}-*`,
-    tasks: `${ecs}:task/${r.clusterName}/*`,
-    targetGroups: `${elb}:targetgroup/mt-*`,
-    rules: `${r.listenerArn.replace(':listener/', ':listener-rule/')}/*`,
-  };
-}
-
-const stageTag = (kind: 'RequestTag' | 'ResourceTag', stage: string): Condition => ({
-  test: 'StringEquals',
-  variable: `aws:${kind}/${TAG_STAGE}`,
-  values: [stage],
-});
 
 function table(r: StageResources): Statement[] {
   return [
@@ -117,146 +60,6 @@ function bus(r: StageResources): Statement[] {
 
 function deadLetters(r: StageResources): Statement[] {
   return [{ actions: ['sqs:SendMessage'], resources: [r.deadLetterQueueArn] }];
-}
-
-/** ECS: reading an environment's service, task definitions and stopped tasks, and taking them down. */
-function ecsTeardown(r: StageResources): Statement[] {
-  const p = stagePatterns(r);
-  return [
-    {
-      actions: ['ecs:DescribeServices', 'ecs:DeleteService'],
-      resources: [p.services],
-    },
-    {
-      // No resource-level permissions for these three.
-      actions: ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions'],
-      resources: ['*'],
-    },
-    {
-      // The legacy family's revisions are told apart from another stage's by this tag alone.
-      actions: ['ecs:DeleteTaskDefinitions'],
-      resources: [p.taskDefinitions, p.legacyTaskDefinitions],
-      conditions: [stageTag('ResourceTag', r.stage)],
-    },
-    {
-      actions: ['ecs:ListTasks'],
-      resources: ['*'],
-      conditions: [{ test: 'ArnEquals', variable: 'ecs:cluster', values: [r.clusterArn] }],
-    },
-    { actions: ['ecs:DescribeTasks'], resources: [p.tasks] },
-  ];
-}
-
-/** ECS: creating task definitions and services, tagged with the stage, running as the two preview roles. */
-function ecsCreate(r: StageResources): Statement[] {
-  const p = stagePatterns(r);
-  return [
-    {
-      actions: ['ecs:RegisterTaskDefinition'],
-      resources: [p.taskDefinitions],
-      conditions: [stageTag('RequestTag', r.stage)],
-    },
-    {
-      // Scaling and rolling out: a teardown deletes the service outright (force), so only reconcile does this.
-      actions: ['ecs:UpdateService'],
-      resources: [p.services],
-    },
-    {
-      actions: ['ecs:CreateService'],
-      resources: [p.services],
-      conditions: [
-        stageTag('RequestTag', r.stage),
-        { test: 'ArnEquals', variable: 'ecs:cluster', values: [r.clusterArn] },
-      ],
-    },
-    {
-      // Tags given to RegisterTaskDefinition and CreateService, this stage's; never tagging existing resources.
-      actions: ['ecs:TagResource'],
-      resources: [p.taskDefinitions, p.services],
-      conditions: [
-        {
-          test: 'StringEquals',
-          variable: 'ecs:CreateAction',
-          values: ['RegisterTaskDefinition', 'CreateService'],
-        },
-        stageTag('RequestTag', r.stage),
-      ],
-    },
-    {
-      actions: ['iam:PassRole'],
-      resources: [r.executionRoleArn, r.taskRoleArn],
-      conditions: [
-        { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] },
-      ],
-    },
-  ];
-}
-
-/** ELBv2: reading the listener's rules and the target groups, and removing an environment's. */
-function elbTeardown(r: StageResources): Statement[] {
-  const p = stagePatterns(r);
-  return [
-    {
-      // No resource-level permissions for Describe*.
-      actions: [
-        'elasticloadbalancing:DescribeRules',
-        'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeTargetHealth',
-        'elasticloadbalancing:DescribeTags',
-      ],
-      resources: ['*'],
-    },
-    {
-      actions: ['elasticloadbalancing:DeleteRule'],
-      resources: [p.rules],
-    },
-    {
-      actions: ['elasticloadbalancing:DeleteTargetGroup'],
-      resources: [p.targetGroups],
-      conditions: [stageTag('ResourceTag', r.stage)],
-    },
-  ];
-}
-
-/** ELBv2: creating an environment's target group and host rule, tagged with the stage. */
-function elbCreate(r: StageResources): Statement[] {
-  const p = stagePatterns(r);
-  return [
-    {
-      actions: ['elasticloadbalancing:CreateTargetGroup'],
-      resources: [p.targetGroups],
-      conditions: [stageTag('RequestTag', r.stage)],
-    },
-    {
-      actions: ['elasticloadbalancing:ModifyTargetGroup', 'elasticloadbalancing:ModifyTargetGroupAttributes'],
-      resources: [p.targetGroups],
-      conditions: [stageTag('ResourceTag', r.stage)],
-    },
-    {
-      actions: ['elasticloadbalancing:CreateRule'],
-      resources: [r.listenerArn],
-      conditions: [stageTag('RequestTag', r.stage)],
-    },
-    {
-      // Turning a warming rule live, or pointing it at the group again: never part of a teardown.
-      actions: ['elasticloadbalancing:ModifyRule'],
-      resources: [p.rules],
-    },
-    {
-      // Tags given to CreateTargetGroup and CreateRule, this stage's (target group names are shared by every
-      // stage); never tagging existing resources.
-      actions: ['elasticloadbalancing:AddTags'],
-      resources: [p.targetGroups, p.rules],
-      conditions: [
-        {
-          test: 'StringEquals',
-          variable: 'elasticloadbalancing:CreateAction',
-          values: ['CreateTargetGroup', 'CreateRule'],
-        },
-        stageTag('RequestTag', r.stage),
-      ],
-    },
-  ];
 }
 
 /**
@@ -298,7 +101,6 @@ function volumesCreate(r: StageResources): Statement[] {
 
 const accessPointPattern = (r: StageResources) =>
   `arn:${r.partition}:elasticfilesystem:${r.region}:${r.account}:access-point/*`;
-
 /** Everything `reconcile(env)` may do: the runtime, the router and the volumes, both ways. */
 function reconcileCloud(r: StageResources): Statement[] {
   return [

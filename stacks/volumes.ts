@@ -1,8 +1,9 @@
 import { JANITOR_MOUNT } from '../packages/aws/src/volume-janitor.ts';
 import { LAMBDA_BUNDLING } from './bundling.ts';
 import type { AwsContext, Cluster } from './cluster.ts';
+import type { Statement } from './iam-statements.ts';
 import type { Network } from './network.ts';
-import { janitorPermissions, previewVolumePermissions, type Statement } from './permissions.ts';
+import { janitorPermissions, previewVolumePermissions } from './permissions.ts';
 import type { StageInput } from './settings.ts';
 
 export interface StageVolumes {

@@ -3,14 +3,9 @@ import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import { TAG_STAGE as CORE_TAG_STAGE, environmentId, resourceNames, slugCandidates } from '@matinee/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  FUNCTION_NAMES,
-  type FunctionName,
-  functionPermissions,
-  type StageResources,
-  stagePatterns,
-  TAG_STAGE,
-} from '../../stacks/permissions.ts';
+import { TAG_STAGE } from '../../stacks/iam-statements.ts';
+import { FUNCTION_NAMES, type FunctionName, functionPermissions } from '../../stacks/permissions.ts';
+import { type StageResources, stagePatterns } from '../../stacks/stage-resources.ts';
 import { IMPLIED } from '../support/iam-requests.ts';
 import { sdkActions } from '../support/sdk-actions.ts';
 

@@ -5,12 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LINKS, readSettings, stageSettingsSchema } from '../../functions/lib/settings.ts';
 import { MATINEE_EVENT_SOURCE, RECONCILE_REQUESTED } from '../../packages/aws/src/reconcile-requested.ts';
 import { TABLE, tableDefinition } from '../../packages/aws/src/table.ts';
-import {
-  FUNCTION_NAMES,
-  type FunctionName,
-  functionPermissions,
-  type Statement,
-} from '../../stacks/permissions.ts';
+import type { Statement } from '../../stacks/iam-statements.ts';
+import { FUNCTION_NAMES, type FunctionName, functionPermissions } from '../../stacks/permissions.ts';
+import { COMPONENT, deployedResources } from './deployed-stage.ts';
 import {
   ACCOUNT,
   type Deployment,
@@ -31,15 +28,6 @@ import {
  * Route 53 zone given by name, every other setting at its default.
  */
 const DOMAIN = 'preview.example.com';
-
-const COMPONENT: Record<FunctionName, string> = {
-  'github-webhook': 'MatineeWebhook',
-  wake: 'MatineeWake',
-  reconcile: 'MatineeReconcile',
-  'task-events': 'MatineeTaskEvents',
-  sweep: 'MatineeSweep',
-  resync: 'MatineeResync',
-};
 
 let d: Deployment;
 
@@ -486,31 +474,7 @@ describe('IAM', () => {
   });
 
   it('gives each function role exactly the statements of stacks/permissions.ts', () => {
-    const https = state('aws:lb/listener:Listener', 'MatineeHttps');
-    const cluster = state('aws:ecs/cluster:Cluster', 'MatineeCluster');
-    const expected = functionPermissions({
-      partition: 'aws',
-      region: REGION,
-      account: ACCOUNT,
-      stage: 'production',
-      clusterName: cluster.name,
-      clusterArn: cluster.arn,
-      listenerArn: https.arn,
-      tableArn: state('aws:dynamodb/table:Table', 'MatineeTableTable').arn,
-      busArn: state('aws:cloudwatch/eventBus:EventBus', 'MatineeBusBus').arn,
-      executionRoleArn: state('aws:iam/role:Role', 'MatineeTaskExecutionRole').arn,
-      taskRoleArn: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
-      deadLetterQueueArn: state('aws:sqs/queue:Queue', 'MatineeDeadLetters').arn,
-      previewLogGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineePreviewLogs').arn,
-      fileSystemArn: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
-      janitorFunctionArn: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
-      build: {
-        projectArn: state('aws:codebuild/project:Project', 'MatineeBuild').arn,
-        bucketArn: state('aws:s3/bucket:Bucket', 'MatineeBuildSources').arn,
-        repositoryArn: state('aws:ecr/repository:Repository', 'MatineeImages').arn,
-        logGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineeBuildLogs').arn,
-      },
-    });
+    const expected = functionPermissions(deployedResources(d, 'production'));
     const asIam = (s: Statement) => ({
       Effect: 'Allow',
       Action: s.actions,

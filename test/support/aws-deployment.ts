@@ -50,17 +50,14 @@ export function awsDeployment(
   recorder?.attach(...Object.values(aws.clients), client);
   const { efs } = options;
   if (efs) recorder?.attach(efs.clients.efs, efs.clients.lambda);
-  const as = <T>(name: string, fn: () => Promise<T>) => (recorder ? recorder.as(name, fn) : fn());
-  const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
-  linked.MatineeTable.name = tableName;
-  linked.MatineeBus.name = aws.config.busName;
-  Object.assign(linked.MatineeSettings, {
+  const as: As = (name, fn) => (recorder ? recorder.as(name, fn) : fn());
+  const config = stageConfig(github, { table: tableName, bus: aws.config.busName }, (settings) => ({
+    ...settings,
     cluster: { name: 'matinee-test', arn: aws.config.cluster },
     loadBalancer: { fullName: aws.config.loadBalancerFullName, listenerArn: aws.config.listenerArn },
-    network: { ...linked.MatineeSettings.network, vpcId: aws.config.vpcId },
+    network: { ...settings.network, vpcId: aws.config.vpcId },
     ...(efs && { volumes: { fileSystemId: efs.fileSystemId, janitorFunction: efs.janitorFunction } }),
-  });
-  const config = readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
+  }));
   const clock = new ManualClock(new Date());
   const parts = allParts(config, { ...aws.clients, dynamo: client }, new MemoryLogger());
   // With volumes: access points on the fake EFS, the janitor's directories among what resync collects.
@@ -85,16 +82,8 @@ export function awsDeployment(
           entry.DetailType ?? '',
           JSON.parse(entry.Detail ?? '{}'),
         );
-        // An event whose handler threw (throttling) is delivered again: Lambda's async retries, then the
-        // next reconcile request or the hourly resync.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await as('reconcile', () => reconcileRequested(platform, event));
-            break;
-          } catch (error) {
-            if (attempt >= 10) throw error;
-          }
-        }
+        // Throttled again and again: Lambda's async retries, then the next reconcile request or the resync.
+        await deliverReconcile(platform, as, event, 10);
       }
       aws.tick();
       let changes = 0;
@@ -158,6 +147,57 @@ export function awsDeployment(
     throw new Error('the fake cloud did not settle in 50 rounds');
   }
 
+  return { platform, clock, settle, ...stageDriver(platform, as, settle, () => aws.calls(), options.print) };
+}
+
+type Platform = Parameters<typeof receiveGithubWebhook>[0] &
+  Parameters<typeof serveDefaultRule>[0] &
+  Parameters<typeof reconcileRequested>[0];
+/** Runs `fn` as the function `name` (for the IAM simulation's recording). */
+export type As = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+
+/** The `test` stage's configuration as its functions read it, on `table` and `bus`, with `settings` changed. */
+export function stageConfig(
+  github: FakeGithub,
+  names: { table: string; bus: string },
+  settings: (linked: LinkedSettings) => LinkedSettings,
+) {
+  const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
+  linked.MatineeTable.name = names.table;
+  linked.MatineeBus.name = names.bus;
+  linked.MatineeSettings = settings(linked.MatineeSettings);
+  return readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
+}
+type LinkedSettings = ReturnType<typeof links>['MatineeSettings'];
+
+/** Hands a reconcile event to the reconcile function, again while it throws, as Lambda's asynchronous retries do. */
+export async function deliverReconcile(
+  platform: Platform,
+  as: As,
+  event: unknown,
+  attempts: number,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await as('reconcile', () => reconcileRequested(platform, event));
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
+/**
+ * Driving a stage through its handlers, whatever cloud is beneath them: a signed webhook delivery, a browser
+ * at HOST, and a step that returns the AWS calls (of `calls`) it caused, all the way to a settled stage.
+ */
+export function stageDriver(
+  platform: Platform,
+  as: As,
+  settle: () => Promise<void>,
+  calls: () => string[],
+  print?: boolean,
+) {
   const webhook = async (event: string, payload: unknown) => {
     const signed = await delivery(event, payload, { secret: SECRET });
     const response = await as('github-webhook', () =>
@@ -171,17 +211,15 @@ export function awsDeployment(
     as('wake', () =>
       serveDefaultRule(platform, albEvent({ headers: { host: HOST, accept: 'text/html', ...headers } })),
     );
-
-  /** The AWS calls `act` caused, all the way to a settled cloud. */
   async function step(name: string, act: () => Promise<unknown>): Promise<string[]> {
-    const before = aws.calls().length;
+    const before = calls().length;
     await act();
     await settle();
-    const calls = aws.calls().slice(before);
-    if (options.print) console.log(`${name}: ${calls.length} AWS calls\n  ${calls.join('\n  ')}`);
-    return calls;
+    const caused = calls().slice(before);
+    if (print) console.log(`${name}: ${caused.length} AWS calls\n  ${caused.join('\n  ')}`);
+    return caused;
   }
-  return { platform, clock, settle, webhook, browse, step };
+  return { webhook, browse, step };
 }
 
 /** A pull_request delivery for REPO#42 on branch fix-login, adapted from GitHub's own example. */

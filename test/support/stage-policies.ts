@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { FUNCTION_NAMES, type FunctionName } from '../../stacks/permissions.ts';
+import { deployedResources, COMPONENT as FUNCTION_COMPONENT } from '../infra/deployed-stage.ts';
 import { deploy, one, platformInstalled, policies } from '../infra/sst-harness.ts';
 import type { IamRequest } from './iam-requests.ts';
 import { decide } from './iam-simulation.ts';
@@ -40,15 +41,7 @@ export interface StagePolicies {
   roles: Record<Caller, { arn: string; policies: { name: string; policy: unknown }[] }>;
 }
 
-const COMPONENT: Record<Caller, string> = {
-  'github-webhook': 'MatineeWebhook',
-  wake: 'MatineeWake',
-  reconcile: 'MatineeReconcile',
-  'task-events': 'MatineeTaskEvents',
-  sweep: 'MatineeSweep',
-  resync: 'MatineeResync',
-  build: 'MatineeBuild',
-};
+const COMPONENT: Record<Caller, string> = { ...FUNCTION_COMPONENT, build: 'MatineeBuild' };
 
 /**
  * Deploys stage `test` with Pulumi's mocks and reads its roles' inline policies. With `cache`, a file that
@@ -65,7 +58,9 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
     secrets: { GithubWebhookSecret: 'webhook-secret', GithubToken: 'github_pat_test' },
   });
   const state = (type: string, name: string) => one(d, type, name).state;
-  const cluster = state('aws:ecs/cluster:Cluster', 'MatineeCluster');
+  const stage = deployedResources(d, STAGE.stage);
+  // The last part of a table's (`table/<name>`) or a bus's (`event-bus/<name>`) ARN.
+  const nameOf = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
   const all = policies(d);
   const roles = Object.fromEntries(
     [...FUNCTION_NAMES, 'build' as const].map((name) => [
@@ -80,19 +75,19 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
   ) as StagePolicies['roles'];
   const result: StagePolicies = {
     ids: {
-      clusterArn: cluster.arn,
-      clusterName: cluster.name,
-      listenerArn: state('aws:lb/listener:Listener', 'MatineeHttps').arn,
-      table: state('aws:dynamodb/table:Table', 'MatineeTableTable').name,
-      bus: state('aws:cloudwatch/eventBus:EventBus', 'MatineeBusBus').name,
-      executionRole: state('aws:iam/role:Role', 'MatineeTaskExecutionRole').arn,
-      taskRole: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
-      fileSystem: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
-      janitor: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
-      project: state('aws:codebuild/project:Project', 'MatineeBuild').arn,
-      bucket: state('aws:s3/bucket:Bucket', 'MatineeBuildSources').arn,
-      repository: state('aws:ecr/repository:Repository', 'MatineeImages').arn,
-      buildLogGroup: state('aws:cloudwatch/logGroup:LogGroup', 'MatineeBuildLogs').arn,
+      clusterArn: stage.clusterArn,
+      clusterName: stage.clusterName,
+      listenerArn: stage.listenerArn,
+      table: nameOf(stage.tableArn),
+      bus: nameOf(stage.busArn),
+      executionRole: stage.executionRoleArn,
+      taskRole: stage.taskRoleArn,
+      fileSystem: stage.fileSystemArn,
+      janitor: stage.janitorFunctionArn,
+      project: stage.build.projectArn,
+      bucket: stage.build.bucketArn,
+      repository: stage.build.repositoryArn,
+      buildLogGroup: stage.build.logGroupArn,
     },
     roles,
   };

@@ -1,19 +1,13 @@
 import {
-  type Action,
-  CreateRuleCommand,
   CreateTargetGroupCommand,
-  DeleteRuleCommand,
   DeleteTargetGroupCommand,
-  DescribeRulesCommand,
   DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
-  ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   type Rule,
-  type RuleCondition,
   type TargetGroup,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -29,24 +23,18 @@ import {
   TransientError,
 } from '@matinee/core';
 import { elbTags, environmentTagValue, tagRecord } from './aws-tags.ts';
+import { HostRules } from './elb-host-rules.ts';
 import {
   absent,
-  CREATE_RULE_ATTEMPTS,
-  conditions,
   forwardsTo,
-  freePriority,
   HEALTH_CHECK,
   healthCheckOf,
   hostOf,
   isWarming,
-  PRIORITY_TAKEN,
-  preferredPriority,
-  RULE_ABSENT,
-  RULES_PAGE,
   TARGET_GROUP_ABSENT,
 } from './elb-rules.ts';
 import { aws, fromAws, isAwsError } from './errors.ts';
-import { accessOf, sameConditions } from './rule-access.ts';
+import { accessOf } from './rule-access.ts';
 
 export { preferredPriority } from './elb-rules.ts';
 
@@ -73,8 +61,11 @@ export interface ElbRouterOptions {
 export class ElbRouter implements Router {
   private readonly options: ElbRouterOptions;
 
+  private readonly rules: HostRules;
+
   constructor(options: ElbRouterOptions) {
     this.options = options;
+    this.rules = new HostRules(options.elb, options.listenerArn);
   }
 
   private get elb(): ElasticLoadBalancingV2Client {
@@ -93,7 +84,7 @@ export class ElbRouter implements Router {
     if (known) {
       // The recorded group answers for itself: its settings and health, or not-found when it is gone.
       const [rules, group, health] = await Promise.all([
-        this.listRules(),
+        this.rules.list(),
         this.targetGroupByArn(known).catch(absent),
         this.health(known).catch(absent),
       ]);
@@ -105,7 +96,7 @@ export class ElbRouter implements Router {
           healthCheck: healthCheckOf(group),
         };
     }
-    const [group, rules] = await Promise.all([this.findTargetGroup(ref), this.listRules()]);
+    const [group, rules] = await Promise.all([this.findTargetGroup(ref), this.rules.list()]);
     const health = group?.TargetGroupArn ? await this.health(group.TargetGroupArn) : 'none';
     return {
       targetGroupArn: group?.TargetGroupArn,
@@ -136,7 +127,7 @@ export class ElbRouter implements Router {
     ref: EnvironmentRef,
     rules: Rule[],
   ): { ruleArn?: string; warming: boolean; access?: RuleAccess } {
-    const host = this.hostRules(ref, rules);
+    const host = this.rules.ofHost(ref, rules);
     const live = host.find((rule) => !isWarming(rule));
     return { ruleArn: live?.RuleArn, warming: host.some(isWarming), access: live && accessOf(live) };
   }
@@ -150,7 +141,7 @@ export class ElbRouter implements Router {
     if (known) {
       // Waking: the group was made before and only needs attaching again, one write instead of three.
       try {
-        await this.ensureHostRule(ref, known, { mode: 'warming' });
+        await this.rules.ensure(ref, known, { mode: 'warming' });
         return { targetGroupArn: known };
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
@@ -187,7 +178,7 @@ export class ElbRouter implements Router {
     // Attached before anything else can fail: a reconcile that observes the group skips this step, so a
     // group left without its rule would stay unattached (see the class comment).
     try {
-      await this.ensureHostRule(ref, targetGroupArn, { mode: 'warming' });
+      await this.rules.ensure(ref, targetGroupArn, { mode: 'warming' });
     } catch (error) {
       // Refused for good (capacity, validation): the group made here goes again in this same step, so no
       // tagged group is left that the environment does not record. A transient failure keeps it for the
@@ -212,25 +203,25 @@ export class ElbRouter implements Router {
     targetGroupArn: string,
     access?: RuleAccess,
   ): Promise<{ ruleArn: string }> {
-    return { ruleArn: await this.ensureHostRule(ref, targetGroupArn, { mode: 'live', access }) };
+    return { ruleArn: await this.rules.ensure(ref, targetGroupArn, { mode: 'live', access }) };
   }
 
   async removeRule(ref: EnvironmentRef): Promise<void> {
     // Live or warming, the rule goes: a sleeping environment holds no rule and its group is detached, so
     // it counts against neither the ALB's rules nor its 100 target groups. The plan attaches it again
     // (ensureTargetGroup) before the next scale-up.
-    for (const rule of this.hostRules(ref, await this.listRules())) await this.deleteRule(rule.RuleArn);
+    for (const rule of this.rules.ofHost(ref, await this.rules.list())) await this.rules.delete(rule.RuleArn);
   }
 
   async deleteTargetGroup(ref: EnvironmentRef): Promise<void> {
     const group = await this.findTargetGroup(ref);
     const arn = group?.TargetGroupArn;
     if (!arn) return;
-    const rules = await this.listRules();
+    const rules = await this.rules.list();
     const attached = rules.filter(
       (rule) => !rule.IsDefault && (forwardsTo(rule) === arn || hostOf(rule) === ref.host.toLowerCase()),
     );
-    for (const rule of attached) await this.deleteRule(rule.RuleArn);
+    for (const rule of attached) await this.rules.delete(rule.RuleArn);
     try {
       await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
     } catch (error) {
@@ -251,112 +242,6 @@ export class ElbRouter implements Router {
     } catch (error) {
       if (!isAwsError(error, ...TARGET_GROUP_ABSENT)) throw fromAws(error, 'DeleteTargetGroup');
     }
-  }
-
-  /**
-   * The rule for `ref.host` in `want.mode`, forwarding to `targetGroupArn`. A warming request never demotes a
-   * live rule, nor touches its conditions (it does not know the cookie). A live request brings the rule's
-   * conditions to exactly the host and `want.access`: a rotated secret or a changed mode is one ModifyRule,
-   * and a rule already right is not written at all.
-   */
-  private async ensureHostRule(
-    ref: EnvironmentRef,
-    targetGroupArn: string,
-    want: { mode: 'live' | 'warming'; access?: RuleAccess },
-  ): Promise<string> {
-    const failed = new Set<number>();
-    for (let attempt = 1; attempt <= CREATE_RULE_ATTEMPTS; attempt++) {
-      const rules = await this.listRules();
-      const existing = this.hostRules(ref, rules)[0];
-      if (existing?.RuleArn) {
-        const retarget = forwardsTo(existing) !== targetGroupArn;
-        const forward: Action[] = [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
-        if (want.mode === 'live') {
-          const wanted = conditions(ref.host, 'live', want.access);
-          if (retarget || !sameConditions(existing.Conditions ?? [], wanted))
-            await this.modifyRule(existing.RuleArn, { Conditions: wanted, Actions: forward });
-        } else if (retarget) {
-          await this.modifyRule(existing.RuleArn, {
-            // A live rule keeps its conditions, cookie included.
-            ...(isWarming(existing) ? { Conditions: conditions(ref.host, 'warming') } : {}),
-            Actions: forward,
-          });
-        }
-        return existing.RuleArn;
-      }
-      const taken = new Set([
-        ...failed,
-        ...rules.map((rule) => Number(rule.Priority)).filter(Number.isFinite),
-      ]);
-      const priority = freePriority(preferredPriority(ref.host), taken);
-      if (priority === undefined)
-        throw new MatineeError(`listener ${this.options.listenerArn} has no free priority`);
-      try {
-        const { Rules } = await this.elb.send(
-          new CreateRuleCommand({
-            ListenerArn: this.options.listenerArn,
-            Priority: priority,
-            Conditions: conditions(ref.host, want.mode, want.access),
-            Actions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
-            Tags: elbTags(ref.tags),
-          }),
-        );
-        const ruleArn = Rules?.[0]?.RuleArn;
-        if (!ruleArn) throw new MatineeError(`CreateRule for ${ref.host} returned no rule`);
-        return ruleArn;
-      } catch (error) {
-        if (!isAwsError(error, ...PRIORITY_TAKEN)) throw fromAws(error, `CreateRule ${ref.host}`);
-        // Someone took it since the listing, perhaps a concurrent reconcile of this very host: look again.
-        failed.add(priority);
-      }
-    }
-    throw new TransientError(`no free rule priority for ${ref.host} after ${CREATE_RULE_ATTEMPTS} attempts`);
-  }
-
-  private async modifyRule(
-    ruleArn: string,
-    change: { Conditions?: RuleCondition[]; Actions?: Action[] },
-  ): Promise<void> {
-    await aws(`ModifyRule ${ruleArn}`, () =>
-      this.elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, ...change })),
-    );
-  }
-
-  private async deleteRule(ruleArn: string | undefined): Promise<void> {
-    if (!ruleArn) return;
-    try {
-      await this.elb.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
-    } catch (error) {
-      if (!isAwsError(error, ...RULE_ABSENT)) throw fromAws(error, `DeleteRule ${ruleArn}`);
-    }
-  }
-
-  /** Every rule of Matinee's own listener (the one listing Matinee makes that is not filtered by tag). */
-  private async listRules(): Promise<Rule[]> {
-    const rules: Rule[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await aws('DescribeRules', () =>
-        this.elb.send(
-          new DescribeRulesCommand({
-            ListenerArn: this.options.listenerArn,
-            PageSize: RULES_PAGE,
-            Marker: marker,
-          }),
-        ),
-      );
-      rules.push(...(page.Rules ?? []));
-      marker = page.NextMarker;
-    } while (marker);
-    return rules;
-  }
-
-  /** The environment's rules, lowest priority first (more than one only after a lost race). */
-  private hostRules(ref: EnvironmentRef, rules: Rule[]): Rule[] {
-    const host = ref.host.toLowerCase();
-    return rules
-      .filter((rule) => !rule.IsDefault && hostOf(rule) === host)
-      .sort((a, b) => Number(a.Priority) - Number(b.Priority));
   }
 
   /** The group of a recorded ARN; TargetGroupNotFound stays recognisable to the caller. */

@@ -8,20 +8,13 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { receiveGithubWebhook } from '../../../functions/github-webhook.ts';
 import { buildPart } from '../../../functions/lib/platform.ts';
-import { readSettings } from '../../../functions/lib/settings.ts';
-import { reconcileRequested } from '../../../functions/reconcile.ts';
 import { taskStateChanged } from '../../../functions/task-events.ts';
-import { serveDefaultRule } from '../../../functions/wake.ts';
 import { allParts } from '../../support/all-parts.ts';
 import { AwsCallRecorder } from '../../support/aws-call-recorder.ts';
-import { HOST, SECRET } from '../../support/aws-deployment.ts';
+import { deliverReconcile, HOST, stageConfig, stageDriver } from '../../support/aws-deployment.ts';
 import type { FakeGithub } from '../../support/fake-github.ts';
 import { ManualClock, MemoryLogger } from '../../support/fakes.ts';
-import { albEvent, functionUrlEvent } from '../../support/lambda-events.ts';
-import { links } from '../../support/stage.ts';
-import { delivery } from '../../support/webhooks.ts';
 import { CodeBuildStandIn } from './codebuild-stand-in.ts';
 import { EcsStandIn } from './ecs-stand-in.ts';
 import { type MotoClients, motoClient, motoStage } from './moto-stage.ts';
@@ -92,11 +85,10 @@ export async function motoLife(
     }
   };
 
-  const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
-  linked.MatineeTable.name = table.tableName;
-  linked.MatineeBus.name = moto.busName;
-  linked.MatineeSettings = { ...moto.settings, githubApiUrl: github.url };
-  const config = readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
+  const config = stageConfig(github, { table: table.tableName, bus: moto.busName }, () => ({
+    ...moto.settings,
+    githubApiUrl: github.url,
+  }));
   const clock = new ManualClock(new Date());
   const logger = new MemoryLogger();
   const parts = allParts(config, { ...clients, dynamo: table.client }, logger);
@@ -109,15 +101,7 @@ export async function motoLife(
       let work = 0;
       for (const event of await moto.reconcileQueue.drain()) {
         work++;
-        // A handler that throws gets the event again, as Lambda's asynchronous retries would give it.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await as('reconcile', () => reconcileRequested(platform, event));
-            break;
-          } catch (error) {
-            if (attempt >= 3) throw error;
-          }
-        }
+        await deliverReconcile(platform, as, event, 3);
       }
       work += await builds.tick();
       work += await ecs.tick();
@@ -130,30 +114,6 @@ export async function motoLife(
     throw new Error('the stage on moto did not settle in 50 rounds');
   }
 
-  const webhook = async (event: string, payload: unknown) => {
-    const signed = await delivery(event, payload, { secret: SECRET });
-    const response = await as('github-webhook', () =>
-      receiveGithubWebhook(platform, functionUrlEvent({ headers: signed.headers, body: signed.body })),
-    );
-    if (response.statusCode !== 200)
-      throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
-    return response;
-  };
-  const browse = (headers: Record<string, string> = {}) =>
-    as('wake', () =>
-      serveDefaultRule(platform, albEvent({ headers: { host: HOST, accept: 'text/html', ...headers } })),
-    );
-
-  /** The AWS calls `act` caused, all the way to a settled stage. */
-  async function step(name: string, act: () => Promise<unknown>): Promise<string[]> {
-    const before = log.length;
-    await act();
-    await settle();
-    const calls = log.slice(before);
-    if (options.print) console.log(`${name}: ${calls.length} AWS calls\n  ${calls.join('\n  ')}`);
-    return calls;
-  }
-
   return {
     moto,
     ecs,
@@ -164,9 +124,7 @@ export async function motoLife(
     clock,
     logger,
     settle,
-    webhook,
-    browse,
-    step,
+    ...stageDriver(platform, as, settle, () => log, options.print),
     as,
     recorder,
     timings,

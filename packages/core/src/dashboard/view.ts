@@ -16,7 +16,7 @@ import type {
   LogReader,
   Settings,
 } from '../ports.ts';
-import { environmentRef } from '../reconcile/reconcile.ts';
+import { environmentRef } from '../reconcile/environment-ref.ts';
 import { applyCommand } from '../use-cases/command.ts';
 import { updateEnvironment } from '../use-cases/update.ts';
 import { type DashboardAction, type OfferedAction, offeredActions } from './actions.ts';

@@ -14,7 +14,8 @@ import type {
   SourceControl,
   Volumes,
 } from '../ports.ts';
-import { environmentRef, teardown } from '../reconcile/reconcile.ts';
+import { environmentRef } from '../reconcile/environment-ref.ts';
+import { teardown } from '../reconcile/teardown.ts';
 import { updateEnvironment } from './update.ts';
 
 export interface ResyncDeps {

@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.ts';
 import { desire } from '../environment/desire.ts';
 import type { Environment, EnvironmentId } from '../environment/environment.ts';
 import type { Activity, Bus, Clock, EnvironmentStore, Logger, RequestActivity, Settings } from '../ports.ts';
-import { environmentRef } from '../reconcile/reconcile.ts';
+import { environmentRef } from '../reconcile/environment-ref.ts';
 import { idleSeconds, lastActive } from './idle.ts';
 import { updateEnvironment } from './update.ts';
 
