@@ -53,6 +53,7 @@ beforeAll(async () => {
     taskRole: `arn:aws:iam::${ACCOUNT}:role/OtherPreviewTaskRole-1234567`,
     fileSystem: `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/fs-0ther0000000000000`,
     janitor: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:matinee-other-MatineeVolumeJanitorFunction-1234567`,
+    roleBoundary: `arn:aws:iam::${ACCOUNT}:policy/matinee/other/matinee-other-preview-volumes`,
   };
 
   // A whole life on the fake, every handler recorded as its function; then an orphan that resync collects.
@@ -120,6 +121,8 @@ beforeAll(async () => {
     // by resync.
     expect(efs.janitorCalls).toEqual(expect.arrayContaining(['claim', 'remove']));
     expect(efs.accessPoints.size).toBe(0);
+    // And the environment's own role, made at open, deleted at close and by resync.
+    expect(efs.roles.size).toBe(0);
   } finally {
     await github.stop();
   }
@@ -140,6 +143,7 @@ beforeAll(async () => {
     // What iam-requests.ts builds from the file system's id and the janitor's name, in the stage's region.
     [`arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/${efs.fileSystemId}`, mine.fileSystem],
     [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${efs.janitorFunction}`, mine.janitor],
+    [efs.roleBoundaryArn, mine.roleBoundary],
     ...tables.map((name): [string, string] => [`:table/${name}`, `:table/${mine.table}`]),
     [`:event-bus/${aws.config.busName}`, `:event-bus/${mine.bus}`],
     [`:${aws.config.region}:`, `:${REGION}:`],
@@ -176,6 +180,9 @@ describe('every AWS request a life makes', () => {
       [mine.taskRole, theirs.taskRole],
       [mine.fileSystem, theirs.fileSystem],
       [mine.janitor, theirs.janitor],
+      [mine.roleBoundary, theirs.roleBoundary],
+      // Environment roles: `role/matinee/<stage>/matinee-<stage>-<slug>-<hash>`.
+      [`:role/matinee/${STAGE.stage}/`, `:role/matinee/${OTHER}/`],
       [`matinee-${STAGE.stage}-`, `matinee-${OTHER}-`],
       [`matinee-${STAGE.stage}_`, `matinee-${OTHER}_`],
     ]).map((request) => ({

@@ -49,7 +49,7 @@ export function awsDeployment(
   const { recorder } = options;
   recorder?.attach(...Object.values(aws.clients), client);
   const { efs } = options;
-  if (efs) recorder?.attach(efs.clients.efs, efs.clients.lambda);
+  if (efs) recorder?.attach(efs.clients.efs, efs.clients.lambda, efs.clients.iam);
   const as = <T>(name: string, fn: () => Promise<T>) => (recorder ? recorder.as(name, fn) : fn());
   const linked = links({ webhookSecret: SECRET, githubApiUrl: github.url });
   linked.MatineeTable.name = tableName;
@@ -58,7 +58,13 @@ export function awsDeployment(
     cluster: { name: 'matinee-test', arn: aws.config.cluster },
     loadBalancer: { fullName: aws.config.loadBalancerFullName, listenerArn: aws.config.listenerArn },
     network: { ...linked.MatineeSettings.network, vpcId: aws.config.vpcId },
-    ...(efs && { volumes: { fileSystemId: efs.fileSystemId, janitorFunction: efs.janitorFunction } }),
+    ...(efs && {
+      volumes: {
+        fileSystemId: efs.fileSystemId,
+        janitorFunction: efs.janitorFunction,
+        roleBoundaryArn: efs.roleBoundaryArn,
+      },
+    }),
   });
   const config = readSettings(linked, { github: true, webhookSecret: true, dashboardPassword: true });
   const clock = new ManualClock(new Date());

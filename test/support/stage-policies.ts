@@ -25,6 +25,8 @@ export interface StageIds {
   /** The stage's EFS file system and its volume janitor function. */
   fileSystem: string;
   janitor: string;
+  /** The permissions boundary the environments' own roles are made with. */
+  roleBoundary: string;
 }
 
 export interface StagePolicies {
@@ -80,6 +82,7 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
       taskRole: state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
       fileSystem: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
       janitor: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
+      roleBoundary: state('aws:iam/policy:Policy', 'MatineePreviewVolumeBoundary').arn,
     },
     roles,
   };
