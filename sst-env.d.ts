@@ -110,6 +110,7 @@ declare module "sst" {
       "volumes": {
         "fileSystemId": string
         "janitorFunction": string
+        "roleBoundaryArn": string
       }
     }
     "MatineeSweep": {

@@ -27,7 +27,7 @@ export default $config({
     const front = edge(input, net);
     const compute = cluster(input, context);
     const store = data(input.stage);
-    const disks = volumes({ input, context, net, compute });
+    const disks = volumes({ input, context, net });
     const builds = build(input, context);
     const control = functions({ input, context, net, front, compute, store, disks, builds });
     return outputs(input, front, control);

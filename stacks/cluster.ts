@@ -82,7 +82,7 @@ export function cluster(input: StageInput, context: AwsContext): Cluster {
   });
 
   const taskRole = new aws.iam.Role('MatineePreviewTaskRole', {
-    description: `Matinee ${input.stage}: what preview containers may call on AWS: mount their volumes (stacks/volumes.ts), nothing else`,
+    description: `Matinee ${input.stage}: what preview containers without volumes may call on AWS: nothing (those with volumes run as roles of their own)`,
     assumeRolePolicy: assumedByEcsTasks(),
   });
 

@@ -61,8 +61,12 @@ export function functions(parts: {
     roles: { executionRoleArn: compute.executionRole.arn, taskRoleArn: compute.taskRole.arn },
     logGroup: compute.logGroup.name,
     volumes: $util
-      .all([disks.fileSystem.id, disks.janitor.name])
-      .apply(([fileSystemId, janitorFunction]) => ({ fileSystemId, janitorFunction })),
+      .all([disks.fileSystem.id, disks.janitor.name, disks.roleBoundary.arn])
+      .apply(([fileSystemId, janitorFunction, roleBoundaryArn]) => ({
+        fileSystemId,
+        janitorFunction,
+        roleBoundaryArn,
+      })),
     githubApiUrl: input.githubApiUrl,
     access: { mode: input.access.mode },
     maxAwake: input.maxAwake,
@@ -106,6 +110,7 @@ export function functions(parts: {
     previewLogGroupArn: compute.logGroup.arn,
     fileSystemArn: disks.fileSystem.arn,
     janitorFunctionArn: disks.janitor.arn,
+    volumeRoleBoundaryArn: disks.roleBoundary.arn,
     build: {
       projectArn: builds.project.arn,
       bucketArn: builds.bucket.arn,

@@ -17,16 +17,17 @@
  *   treat as "already done".
  * - `"*"` resources only where the action has no resource-level permission: ecs:DeregisterTaskDefinition,
  *   ecs:DescribeTaskDefinition, ecs:ListTaskDefinitions, ecs:ListTasks (limited by ecs:cluster instead),
- *   elasticloadbalancing:Describe*, cloudwatch:GetMetricData, tag:GetResources. DeregisterTaskDefinition
+ *   elasticloadbalancing:Describe*, cloudwatch:GetMetricData, tag:GetResources, iam:ListRoles (the resync asks
+ *   for the stage's path only). DeregisterTaskDefinition
  *   cannot be held to the stage by IAM at all; the runtime deregisters only revisions of the environment's own
  *   family, or of the legacy family when their tags name this stage and environment
  *   (packages/aws/src/ecs-task-definitions.ts).
  * Never a `*` in an action.
  */
 
-import { type Statement, stageTag } from './iam-statements.ts';
+import { type Condition, type Statement, stageTag } from './iam-statements.ts';
 import { ecsCreate, ecsTeardown, elbCreate, elbTeardown } from './runtime-permissions.ts';
-import type { StageResources } from './stage-resources.ts';
+import { type StageResources, stagePatterns } from './stage-resources.ts';
 
 export const FUNCTION_NAMES = [
   'github-webhook',
@@ -64,10 +65,12 @@ function deadLetters(r: StageResources): Statement[] {
 
 /**
  * Volumes: finding an environment's access points (DescribeAccessPoints is scoped to the file system) and
- * deleting them, only this stage's; the janitor deletes their data first.
+ * deleting them, only this stage's; the janitor deletes their data first. The environment's own role goes
+ * after them: its policy read (describe), deleted, then the role, under the stage's path only.
  */
 function volumesTeardown(r: StageResources): Statement[] {
   const accessPoints = accessPointPattern(r);
+  const roles = stagePatterns(r).volumeRoles;
   return [
     { actions: ['elasticfilesystem:DescribeAccessPoints'], resources: [r.fileSystemArn] },
     {
@@ -76,11 +79,31 @@ function volumesTeardown(r: StageResources): Statement[] {
       conditions: [stageTag('ResourceTag', r.stage)],
     },
     { actions: ['lambda:InvokeFunction'], resources: [r.janitorFunctionArn] },
+    // No boundary condition here: a role already gone must answer NoSuchEntity (done), not AccessDenied.
+    { actions: ['iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:DeleteRole'], resources: [roles] },
+    // IAM refuses a call on a role that does not exist (it authorizes `role/<name>`, outside the path): the
+    // adapter then asks the path whether the role is there. ListRoles has no resource-level permission.
+    { actions: ['iam:ListRoles'], resources: ['*'] },
   ];
 }
 
-/** Volumes: an environment's access points, made in this stage's file system and tagged with the stage. */
+/** A role (made, or acted on) carries the stage's permissions boundary. */
+const boundedBy = (r: StageResources): Condition => ({
+  test: 'StringEquals',
+  variable: 'iam:PermissionsBoundary',
+  values: [r.volumeRoleBoundaryArn],
+});
+
+/**
+ * Volumes: an environment's access points, made in this stage's file system and tagged with the stage, and
+ * its own role, which alone may mount them. Roles only under the stage's path, only with the stage's
+ * permissions boundary (so no role made here can do more than mount volumes, whatever policy it is given),
+ * handed only to ECS tasks. Never iam:PutRolePermissionsBoundary or iam:DeleteRolePermissionsBoundary: the
+ * boundary a role is made with stays.
+ */
 function volumesCreate(r: StageResources): Statement[] {
+  const roles = stagePatterns(r).volumeRoles;
+  const bounded = boundedBy(r);
   return [
     {
       actions: ['elasticfilesystem:CreateAccessPoint'],
@@ -96,12 +119,28 @@ function volumesCreate(r: StageResources): Statement[] {
         stageTag('RequestTag', r.stage),
       ],
     },
+    {
+      actions: ['iam:CreateRole'],
+      resources: [roles],
+      conditions: [bounded, stageTag('RequestTag', r.stage)],
+    },
+    // The tags CreateRole carries (IAM asks for TagRole beside it), this stage's.
+    { actions: ['iam:TagRole'], resources: [roles], conditions: [stageTag('RequestTag', r.stage)] },
+    { actions: ['iam:PutRolePolicy'], resources: [roles], conditions: [bounded] },
+    {
+      actions: ['iam:PassRole'],
+      resources: [roles],
+      conditions: [
+        { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] },
+      ],
+    },
   ];
 }
 
 const accessPointPattern = (r: StageResources) =>
   `arn:${r.partition}:elasticfilesystem:${r.region}:${r.account}:access-point/*`;
-/** Everything `reconcile(env)` may do: the runtime, the router and the volumes, both ways. */
+
+/** Everything `reconcile(env)` may do: the runtime, the router and the volumes (and their roles), both ways. */
 function reconcileCloud(r: StageResources): Statement[] {
   return [
     ...ecsTeardown(r),
@@ -144,16 +183,17 @@ export function janitorPermissions(r: JanitorResources): Statement[] {
 }
 
 /**
- * The previews' task role: mounting and writing their volumes, through an access point only (each one's root
- * is a volume's directory, and its POSIX user is the volume's owner, never root: no ClientRootAccess). The
- * role is the stage's, so it cannot tell one environment's access points from another's: see README,
- * "Volumes on AWS".
+ * The permissions boundary of every environment's own role (packages/aws/src/iam-volume-roles.ts), which the
+ * control plane may make roles only with: at most mounting and writing this file system through an access
+ * point, never the janitor's (the stage's whole directory, as root), never as root. Each role's own policy
+ * narrows that to its environment's access points; the boundary holds whatever that policy says.
  */
-export function previewVolumePermissions(r: {
+export function previewVolumeBoundary(r: {
   partition: string;
   region: string;
   account: string;
   fileSystemArn: string;
+  janitorAccessPointArn: string;
 }): Statement[] {
   return [
     {
@@ -164,6 +204,11 @@ export function previewVolumePermissions(r: {
           test: 'StringLike',
           variable: 'elasticfilesystem:AccessPointArn',
           values: [`arn:${r.partition}:elasticfilesystem:${r.region}:${r.account}:access-point/fsap-*`],
+        },
+        {
+          test: 'StringNotEquals',
+          variable: 'elasticfilesystem:AccessPointArn',
+          values: [r.janitorAccessPointArn],
         },
       ],
     },
@@ -222,6 +267,8 @@ export function functionPermissions(r: StageResources): Record<FunctionName, Sta
       ...ecsTeardown(r),
       ...elbTeardown(r),
       ...volumesTeardown(r),
+      // The environments' roles, found by path (volumesTeardown's ListRoles) and tags.
+      { actions: ['iam:ListRoleTags'], resources: [stagePatterns(r).volumeRoles] },
       ...images(r),
     ],
   };

@@ -1,3 +1,5 @@
+import { volumeRolePath } from '../packages/aws/src/iam-volume-roles.ts';
+
 /** One stage's resources, as resolved strings, and the ARN patterns of what it creates per environment. */
 
 /** This stage's resources the functions act on, as resolved strings. */
@@ -22,6 +24,8 @@ export interface StageResources {
   fileSystemArn: string;
   /** The function that deletes volume data, invoked synchronously. */
   janitorFunctionArn: string;
+  /** The permissions boundary every environment's own role must carry (stacks/volumes.ts). */
+  volumeRoleBoundaryArn: string;
   /** Building images from source (stacks/build.ts): the CodeBuild project, source bucket, ECR repository, log group. */
   build: { projectArn: string; bucketArn: string; repositoryArn: string; logGroupArn: string };
 }
@@ -38,5 +42,11 @@ export function stagePatterns(r: StageResources) {
     tasks: `${ecs}:task/${r.clusterName}/*`,
     targetGroups: `${elb}:targetgroup/mt-*`,
     rules: `${r.listenerArn.replace(':listener/', ':listener-rule/')}/*`,
+    /** Environments' own roles (packages/aws/src/iam-volume-roles.ts): `/matinee/<stage>/` ends at the slash. */
+    volumeRoles: volumeRolePattern(r),
   };
 }
+
+/** The ARN pattern of a stage's environment roles (the path volumeRolePath gives them). */
+export const volumeRolePattern = (r: { partition: string; account: string; stage: string }) =>
+  `arn:${r.partition}:iam::${r.account}:role${volumeRolePath(r.stage)}*`;

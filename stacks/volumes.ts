@@ -1,15 +1,18 @@
+import { volumeRolePath } from '../packages/aws/src/iam-volume-roles.ts';
 import { JANITOR_MOUNT } from '../packages/aws/src/volume-janitor.ts';
 import { LAMBDA_BUNDLING } from './bundling.ts';
-import type { AwsContext, Cluster } from './cluster.ts';
+import type { AwsContext } from './cluster.ts';
 import type { Statement } from './iam-statements.ts';
 import type { Network } from './network.ts';
-import { janitorPermissions, previewVolumePermissions } from './permissions.ts';
+import { janitorPermissions, previewVolumeBoundary } from './permissions.ts';
 import type { StageInput } from './settings.ts';
 
 export interface StageVolumes {
   fileSystem: aws.efs.FileSystem;
   /** Deletes volume data (an access point's deletion keeps its files): packages/aws/src/volume-janitor.ts. */
   janitor: sst.aws.Function;
+  /** What every environment's own role is made with, and cannot exceed (packages/aws/src/iam-volume-roles.ts). */
+  roleBoundary: aws.iam.Policy;
 }
 
 /** The janitor's view of the file system: the stage's directory, as root (it deletes any volume's files). */
@@ -19,15 +22,11 @@ const JANITOR_OWNER = { uid: 0, gid: 0 };
  * `.matinee.yml` volumes: one encrypted EFS file system for the stage, kept or removed with it as the table
  * is (kept for `production`), reachable on NFS (2049) from the preview tasks and from the janitor only, with
  * a mount target in each of the stage's subnets (one subnet per zone: EFS takes one mount target per zone).
- * Each environment volume is an access point the control plane makes (packages/aws/src/efs-volumes.ts).
+ * Each environment volume is an access point the control plane makes (packages/aws/src/efs-volumes.ts), and
+ * each environment with volumes runs as a role of its own that may mount only those (iam-volume-roles.ts).
  */
-export function volumes(parts: {
-  input: StageInput;
-  context: AwsContext;
-  net: Network;
-  compute: Cluster;
-}): StageVolumes {
-  const { input, context, net, compute } = parts;
+export function volumes(parts: { input: StageInput; context: AwsContext; net: Network }): StageVolumes {
+  const { input, context, net } = parts;
   const retain = input.stage === 'production';
   const fileSystem = new aws.efs.FileSystem(
     'MatineeVolumes',
@@ -85,18 +84,6 @@ export function volumes(parts: {
     ),
   );
 
-  // The previews mount their volumes through their access points, as the volumes' owners (never root).
-  const resolved = $resolve({
-    partition: context.partition,
-    region: context.region,
-    account: context.account,
-    fileSystemArn: fileSystem.arn,
-  });
-  new aws.iam.RolePolicy('MatineePreviewVolumes', {
-    role: compute.taskRole.id,
-    policy: resolved.apply((r) => policyJson(previewVolumePermissions(r))),
-  });
-
   // The janitor's access point: `/<stage>`, under which every volume of the stage lives.
   const janitorPoint = new aws.efs.AccessPoint('MatineeJanitorAccessPoint', {
     fileSystemId: fileSystem.id,
@@ -134,31 +121,44 @@ export function volumes(parts: {
     { dependsOn: mountTargets.apply((targets) => targets) as unknown as $util.Input<$util.Resource[]> },
   );
 
+  // The previews mount their volumes through their access points, as the volumes' owners (never root), each
+  // environment as a role of its own whose policy names its access points (the control plane makes it). The
+  // boundary every such role is made with holds it to that whatever its policy says, and keeps it off the
+  // janitor's access point; the stage's shared task role gets nothing on the file system.
+  const roleBoundary = new aws.iam.Policy('MatineePreviewVolumeBoundary', {
+    name: `matinee-${input.stage}-preview-volumes`,
+    path: volumeRolePath(input.stage),
+    description: `Matinee ${input.stage}: the most a preview environment's own role may do (mount volumes through access points)`,
+    policy: $resolve({
+      partition: context.partition,
+      region: context.region,
+      account: context.account,
+      fileSystemArn: fileSystem.arn,
+      janitorAccessPointArn: janitorPoint.arn,
+    }).apply((r) => policyJson(previewVolumeBoundary(r))),
+    tags: { 'matinee:stage': input.stage },
+  });
+
   // Without a file system policy EFS lets every NFS client that reaches a mount target in as root, IAM or
   // not: a preview's code speaking NFS from user space would read and delete every volume of the stage. The
-  // policy admits only the previews' role through an access point other than the janitor's, and the janitor
-  // through its own, over TLS.
+  // policy allows only the janitor, through its own access point, over TLS. It grants the previews nothing:
+  // an allow here would admit its principal through whichever access point it names (EFS lets an allow in
+  // either the file system's or the caller's policy suffice, and honours no principal condition keys for
+  // NFS clients), so each environment's own role is granted its own access points by its own policy alone.
   new aws.efs.FileSystemPolicy('MatineeVolumesPolicy', {
     fileSystemId: fileSystem.id,
     policy: $resolve({
       fileSystemArn: fileSystem.arn,
-      taskRoleArn: compute.taskRole.arn,
       janitorRoleArn: janitor.nodes.role.arn,
       janitorPointArn: janitorPoint.arn,
     }).apply((r) => JSON.stringify(volumesPolicy(r))),
   });
 
-  return { fileSystem, janitor };
+  return { fileSystem, janitor, roleBoundary };
 }
 
 /** The file system's own policy (see where it is made). */
-export function volumesPolicy(r: {
-  fileSystemArn: string;
-  taskRoleArn: string;
-  janitorRoleArn: string;
-  janitorPointArn: string;
-}) {
-  const mount = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
+export function volumesPolicy(r: { fileSystemArn: string; janitorRoleArn: string; janitorPointArn: string }) {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -171,23 +171,14 @@ export function volumesPolicy(r: {
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
       {
-        Sid: 'PreviewsThroughTheirAccessPoints',
-        Effect: 'Allow',
-        Principal: { AWS: r.taskRoleArn },
-        Action: mount,
-        Resource: r.fileSystemArn,
-        Condition: {
-          StringLike: {
-            'elasticfilesystem:AccessPointArn': `${r.fileSystemArn.replace(/:file-system\/.*$/, ':access-point/fsap-*')}`,
-          },
-          StringNotEquals: { 'elasticfilesystem:AccessPointArn': r.janitorPointArn },
-        },
-      },
-      {
         Sid: 'JanitorThroughItsAccessPoint',
         Effect: 'Allow',
         Principal: { AWS: r.janitorRoleArn },
-        Action: [...mount, 'elasticfilesystem:ClientRootAccess'],
+        Action: [
+          'elasticfilesystem:ClientMount',
+          'elasticfilesystem:ClientWrite',
+          'elasticfilesystem:ClientRootAccess',
+        ],
         Resource: r.fileSystemArn,
         Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': r.janitorPointArn } },
       },

@@ -6,6 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -26,6 +27,7 @@ import {
   EventBridgeBus,
   LambdaVolumeJanitor,
   TaggingInventory,
+  VolumeRoles,
 } from '@matinee/aws';
 import {
   type Inventory,
@@ -152,13 +154,13 @@ export function activityPart(config: FunctionSettings, clients: { cloudwatch?: C
 export type ActivityPart = ReturnType<typeof activityPart>;
 
 /**
- * `.matinee.yml` volumes: access points in the stage's file system, their data deleted by the janitor
- * function (invoked and waited for). Absent on a stage deployed without them: such a config then fails
+ * `.matinee.yml` volumes: access points in the stage's file system, each environment's mounted by a role of
+ * its own, their data deleted by the janitor function (invoked and waited for). Absent on a stage deployed without them: such a config then fails
  * with a message saying so.
  */
 export function volumesPart(
   config: FunctionSettings,
-  clients: { efs?: EFSClient; lambda?: LambdaClient } = {},
+  clients: { efs?: EFSClient; lambda?: LambdaClient; iam?: IAMClient } = {},
 ): { volumes?: EfsVolumes } {
   const { stage } = config;
   if (!stage.volumes) return {};
@@ -172,6 +174,12 @@ export function volumesPart(
         // One attempt: a janitor that timed out is retried by the reconcile, not stacked up by the SDK.
         lambda: clients.lambda ?? new LambdaClient({ region: stage.region, maxAttempts: 1 }),
         functionName: stage.volumes.janitorFunction,
+      }),
+      roles: new VolumeRoles({
+        // IAM is global: its endpoint, whatever the stage's region.
+        iam: clients.iam ?? new IAMClient(options),
+        stage: stage.stage,
+        permissionsBoundaryArn: stage.volumes.roleBoundaryArn,
       }),
     }),
   };

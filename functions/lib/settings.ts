@@ -58,8 +58,13 @@ export const stageSettingsSchema = z.object({
   }),
   roles: z.object({ executionRoleArn: nonEmpty, taskRoleArn: nonEmpty }),
   logGroup: nonEmpty,
-  /** `.matinee.yml` volumes: the stage's EFS file system and the janitor function that deletes their data. */
-  volumes: z.optional(z.object({ fileSystemId: nonEmpty, janitorFunction: nonEmpty })),
+  /**
+   * `.matinee.yml` volumes: the stage's EFS file system, the janitor function that deletes their data, and the
+   * permissions boundary every environment's own role is made with (stacks/volumes.ts).
+   */
+  volumes: z.optional(
+    z.object({ fileSystemId: nonEmpty, janitorFunction: nonEmpty, roleBoundaryArn: nonEmpty }),
+  ),
   /** GitHub's REST API: api.github.com unless GitHub Enterprise Server. */
   githubApiUrl: z.optional(z.string().check(z.url())),
   /** Size and idle timeout for repositories whose `.matinee.yml` does not set them. */

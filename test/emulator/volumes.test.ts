@@ -8,7 +8,24 @@ import {
   DescribeAccessPointsCommand,
   EFSClient,
 } from '@aws-sdk/client-efs';
-import { EcsRuntime, EfsVolumes, FileJanitor, OWNER_FILE, TAG_VOLUME } from '@matinee/aws';
+import {
+  CreatePolicyCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRoleTagsCommand,
+} from '@aws-sdk/client-iam';
+import {
+  EcsRuntime,
+  EfsVolumes,
+  FileJanitor,
+  OWNER_FILE,
+  TAG_VOLUME,
+  VOLUME_POLICY_NAME,
+  VolumeRoles,
+  volumeRoleName,
+} from '@matinee/aws';
 import {
   environmentId,
   environmentRef,
@@ -49,7 +66,20 @@ async function stage() {
   );
   const fileSystemId = FileSystemId ?? '';
   const janitor = new FileJanitor(mount);
-  const volumes = new EfsVolumes({ efs, fileSystemId, stage: name, janitor });
+  const iam = motoClient(IAMClient, endpoint);
+  const { Policy } = await iam.send(
+    new CreatePolicyCommand({
+      PolicyName: `${name}-boundary`,
+      Path: `/matinee/${name}/`,
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'elasticfilesystem:ClientMount', Resource: '*' }],
+      }),
+    }),
+  );
+  const boundary = Policy?.Arn ?? '';
+  const roles = new VolumeRoles({ iam, stage: name, permissionsBoundaryArn: boundary });
+  const volumes = new EfsVolumes({ efs, fileSystemId, stage: name, janitor, roles });
   const ref = (pr: number) => {
     const slug = `branch-pr${pr}`;
     return environmentRef(
@@ -64,7 +94,19 @@ async function stage() {
   };
   const points = async () =>
     (await efs.send(new DescribeAccessPointsCommand({ FileSystemId: fileSystemId }))).AccessPoints ?? [];
-  return { endpoint, efs, fileSystemId, name, volumes, ref, points };
+  /** The access points the role of environment `pr` may mount, from the policy IAM holds. */
+  const admitted = async (pr: number) => {
+    const { PolicyDocument } = await iam.send(
+      new GetRolePolicyCommand({
+        RoleName: volumeRoleName(name, ref(pr)),
+        PolicyName: VOLUME_POLICY_NAME,
+      }),
+    );
+    const text = decodeURIComponent(PolicyDocument ?? '');
+    const [statement] = JSON.parse(text).Statement;
+    return [statement.Condition.StringEquals['elasticfilesystem:AccessPointArn']].flat().sort();
+  };
+  return { endpoint, efs, iam, boundary, fileSystemId, name, volumes, ref, points, admitted };
 }
 
 describe.skipIf(!inject('motoEndpoint'))('volumes on moto’s EFS', () => {
@@ -150,7 +192,8 @@ describe.skipIf(!inject('motoEndpoint'))('volumes on moto’s EFS', () => {
     await s.volumes.ensure(s.ref(3), VOLUMES.slice(0, 1));
     await mkdir(join(mount, 'nobody-knows'));
 
-    expect(await s.volumes.listOwned()).toEqual([
+    const directories = (await s.volumes.listOwned()).filter((owned) => owned.arn.startsWith('efs://'));
+    expect(directories).toEqual([
       {
         kind: 'volume',
         arn: `efs://${s.fileSystemId}/${s.name}/branch-pr3`,
@@ -191,6 +234,7 @@ describe.skipIf(!inject('motoEndpoint'))('volumes on moto’s EFS', () => {
       healthPath: '/',
       spot: false,
       volumes: VOLUMES.map((v) => ({ ...v, source: source(v.name) })),
+      identity: handles[0]?.identity,
     };
 
     const { taskDefinitionArn } = await runtime.registerRevision(s.ref(1), spec);
@@ -198,6 +242,9 @@ describe.skipIf(!inject('motoEndpoint'))('volumes on moto’s EFS', () => {
     const { taskDefinition } = await ecs.send(
       new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }),
     );
+    // The environment's own role, not the stage's shared one: only it may mount these access points.
+    expect(taskDefinition?.taskRoleArn).toBe(handles[0]?.identity);
+    expect(taskDefinition?.taskRoleArn).toMatch(new RegExp(`:role/matinee/${s.name}/`));
     expect(taskDefinition?.volumes).toMatchObject([
       {
         name: 'data',
@@ -225,5 +272,84 @@ describe.skipIf(!inject('motoEndpoint'))('volumes on moto’s EFS', () => {
     ]);
     // The seed runs as the app: it sees the app's data.
     expect(mounts['matinee-seed']).toEqual(mounts.app);
+  });
+
+  it('gives each environment a role of its own, bounded, tagged, that may mount its own access points and no others', async () => {
+    const s = await stage();
+    const one = await s.volumes.ensure(s.ref(1), VOLUMES);
+    const two = await s.volumes.ensure(s.ref(2), VOLUMES.slice(0, 1));
+
+    const points = await s.points();
+    const arn = (id: string) => points.find((p) => p.AccessPointId === id)?.AccessPointArn;
+    expect(await s.admitted(1)).toEqual(one.map((h) => arn(h.source)).sort());
+    expect(await s.admitted(2)).toEqual(two.map((h) => arn(h.source)).sort());
+    for (const handle of one) expect(await s.admitted(2)).not.toContain(arn(handle.source));
+    const identity = one[0]?.identity ?? '';
+    expect(one.every((h) => h.identity === identity)).toBe(true);
+    expect(identity).toMatch(new RegExp(`:role/matinee/${s.name}/`));
+    expect(two[0]?.identity).not.toBe(identity);
+    const { Role } = await s.iam.send(new GetRoleCommand({ RoleName: volumeRoleName(s.name, s.ref(1)) }));
+    expect(Role?.Arn).toBe(identity);
+    expect(Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(s.boundary);
+    const { Tags } = await s.iam.send(
+      new ListRoleTagsCommand({ RoleName: volumeRoleName(s.name, s.ref(1)) }),
+    );
+    expect(Tags).toEqual(expect.arrayContaining([{ Key: TAG_ENVIRONMENT, Value: 'acme/web:1' }]));
+    // What describe sees is what ensure made: the same revision, no new task definition.
+    expect(await s.volumes.describe(s.ref(1))).toEqual(one);
+  });
+
+  it('reports no identity while the role is missing, and ensure makes it again', async () => {
+    const s = await stage();
+    const made = await s.volumes.ensure(s.ref(1), VOLUMES.slice(0, 1));
+    await s.iam.send(
+      new DeleteRolePolicyCommand({
+        RoleName: volumeRoleName(s.name, s.ref(1)),
+        PolicyName: VOLUME_POLICY_NAME,
+      }),
+    );
+
+    expect((await s.volumes.describe(s.ref(1)))[0]?.identity).toBeUndefined();
+    const again = await s.volumes.ensure(s.ref(1), VOLUMES.slice(0, 1));
+    expect(again[0]?.identity).toBe(made[0]?.identity);
+  });
+
+  it('replaces the access point of a volume whose owner changed, over the same directory', async () => {
+    const s = await stage();
+    const before = await s.volumes.ensure(s.ref(1), VOLUMES);
+    const changed = VOLUMES.map((v) => (v.name === 'pg' ? { ...v, uid: 70, gid: 70 } : v));
+
+    const after = await s.volumes.ensure(s.ref(1), changed);
+
+    const pg = (await s.points()).find((p) => p.AccessPointId === after.find((h) => h.name === 'pg')?.source);
+    expect(pg?.PosixUser).toMatchObject({ Uid: 70, Gid: 70 });
+    expect(pg?.RootDirectory?.Path).toBe(`/${s.name}/branch-pr1/pg`);
+    expect(after.find((h) => h.name === 'pg')?.source).not.toBe(before.find((h) => h.name === 'pg')?.source);
+    expect(after.find((h) => h.name === 'data')).toEqual(before.find((h) => h.name === 'data'));
+    expect(await s.points()).toHaveLength(2);
+    // The role follows: the old access point is no longer one it may mount.
+    const arns = (await s.points()).map((p) => p.AccessPointArn).sort();
+    expect(await s.admitted(1)).toEqual(arns);
+  });
+
+  it('deletes the role with the volumes, and lists roles (by path and tags) for the orphan collector', async () => {
+    const s = await stage();
+    await s.volumes.ensure(s.ref(1), VOLUMES.slice(0, 1));
+    await s.volumes.ensure(s.ref(2), VOLUMES.slice(0, 1));
+
+    const owned = await s.volumes.listOwned();
+    expect(
+      owned
+        .filter((o) => o.arn.includes(':role/'))
+        .map((o) => o.environmentId)
+        .sort(),
+    ).toEqual(['acme/web#1', 'acme/web#2']);
+    await s.volumes.remove(s.ref(1));
+
+    const left = await s.volumes.listOwned();
+    expect(left.filter((o) => o.arn.includes(':role/')).map((o) => o.environmentId)).toEqual(['acme/web#2']);
+    await expect(
+      s.iam.send(new GetRoleCommand({ RoleName: volumeRoleName(s.name, s.ref(1)) })),
+    ).rejects.toThrow(/not found|cannot be found/i);
   });
 });

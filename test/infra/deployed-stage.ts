@@ -32,6 +32,7 @@ export function deployedResources(d: Deployment, stage: string): StageResources 
     previewLogGroupArn: state('aws:cloudwatch/logGroup:LogGroup', 'MatineePreviewLogs').arn,
     fileSystemArn: state('aws:efs/fileSystem:FileSystem', 'MatineeVolumes').arn,
     janitorFunctionArn: state('aws:lambda/function:Function', 'MatineeVolumeJanitorFunction').arn,
+    volumeRoleBoundaryArn: state('aws:iam/policy:Policy', 'MatineePreviewVolumeBoundary').arn,
     build: {
       projectArn: state('aws:codebuild/project:Project', 'MatineeBuild').arn,
       bucketArn: state('aws:s3/bucket:Bucket', 'MatineeBuildSources').arn,

@@ -57,6 +57,7 @@ beforeAll(async () => {
     bucket: 'arn:aws:s3:::matinee-other-sources-1234567',
     repository: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/matinee-other`,
     buildLogGroup: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/matinee/other/builds`,
+    roleBoundary: `arn:aws:iam::${ACCOUNT}:policy/matinee/other/matinee-other-preview-volumes`,
   };
 
   // A whole life on the fake, every handler recorded as its function; then an orphan that resync collects.
@@ -124,6 +125,8 @@ beforeAll(async () => {
     // by resync.
     expect(efs.janitorCalls).toEqual(expect.arrayContaining(['claim', 'remove']));
     expect(efs.accessPoints.size).toBe(0);
+    // And the environment's own role, made at open, deleted at close and by resync.
+    expect(efs.roles.size).toBe(0);
   } finally {
     await github.stop();
   }
@@ -144,6 +147,7 @@ beforeAll(async () => {
     // What iam-requests.ts builds from the file system's id and the janitor's name, in the stage's region.
     [`arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/${efs.fileSystemId}`, mine.fileSystem],
     [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${efs.janitorFunction}`, mine.janitor],
+    [efs.roleBoundaryArn, mine.roleBoundary],
     ...tables.map((name): [string, string] => [`:table/${name}`, `:table/${mine.table}`]),
     [`:event-bus/${aws.config.busName}`, `:event-bus/${mine.bus}`],
     [`:${aws.config.region}:`, `:${REGION}:`],
@@ -180,6 +184,9 @@ describe('every AWS request a life makes', () => {
       [mine.taskRole, theirs.taskRole],
       [mine.fileSystem, theirs.fileSystem],
       [mine.janitor, theirs.janitor],
+      [mine.roleBoundary, theirs.roleBoundary],
+      // Environment roles: `role/matinee/<stage>/matinee-<stage>-<slug>-<hash>`.
+      [`:role/matinee/${STAGE.stage}/`, `:role/matinee/${OTHER}/`],
       [`matinee-${STAGE.stage}-`, `matinee-${OTHER}-`],
       [`matinee-${STAGE.stage}_`, `matinee-${OTHER}_`],
     ]).map((request) => ({

@@ -3,6 +3,7 @@ import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import { TAG_STAGE as CORE_TAG_STAGE, environmentId, resourceNames, slugCandidates } from '@matinee/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { volumeRoleName } from '../../packages/aws/src/iam-volume-roles.ts';
 import { TAG_STAGE } from '../../stacks/iam-statements.ts';
 import { FUNCTION_NAMES, type FunctionName, functionPermissions } from '../../stacks/permissions.ts';
 import { type StageResources, stagePatterns } from '../../stacks/stage-resources.ts';
@@ -30,6 +31,7 @@ const resources = (stage = 'production'): StageResources => ({
   fileSystemArn: 'arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123456789abcdef0',
   janitorFunctionArn:
     'arn:aws:lambda:eu-west-1:123456789012:function:matinee-production-MatineeVolumeJanitorFunction-1a2b3c4',
+  volumeRoleBoundaryArn: `arn:aws:iam::123456789012:policy/matinee/${stage}/matinee-${stage}-preview-volumes`,
   build: {
     projectArn: 'arn:aws:codebuild:eu-west-1:123456789012:project/matinee-production',
     bucketArn: 'arn:aws:s3:::matinee-production-sources-1a2b3c4d',
@@ -107,7 +109,7 @@ describe('statements', () => {
       ]);
   });
 
-  it('let only reconcile pass roles, the two preview roles, to ECS tasks', () => {
+  it('let only reconcile pass roles, the two preview roles and the stage’s environment roles, to ECS tasks', () => {
     for (const name of FUNCTION_NAMES) {
       const passRole = functionPermissions(resources())[name].filter((s) =>
         s.actions.includes('iam:PassRole'),
@@ -116,16 +118,46 @@ describe('statements', () => {
         expect(passRole, name).toEqual([]);
         continue;
       }
+      const toTasks = [
+        { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] },
+      ];
       expect(passRole).toEqual([
         {
           actions: ['iam:PassRole'],
           resources: [resources().executionRoleArn, resources().taskRoleArn],
-          conditions: [
-            { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] },
-          ],
+          conditions: toTasks,
+        },
+        {
+          actions: ['iam:PassRole'],
+          resources: ['arn:aws:iam::123456789012:role/matinee/production/*'],
+          conditions: toTasks,
         },
       ]);
     }
+  });
+
+  it('let roles be made and given policies only under the stage’s path, and only with its permissions boundary', () => {
+    const boundary = {
+      test: 'StringEquals',
+      variable: 'iam:PermissionsBoundary',
+      values: [resources().volumeRoleBoundaryArn],
+    };
+    const iam = all.filter((s) => s.actions.some((a) => a.startsWith('iam:')));
+    for (const statement of iam.filter((s) => !s.actions.includes('iam:ListRoles')))
+      for (const resource of statement.resources)
+        expect([
+          resources().executionRoleArn,
+          resources().taskRoleArn,
+          stagePatterns(resources()).volumeRoles,
+        ]).toContain(resource);
+    const grants = iam.filter((s) =>
+      s.actions.some((a) => ['iam:CreateRole', 'iam:PutRolePolicy'].includes(a)),
+    );
+    expect(grants.length).toBeGreaterThan(0);
+    for (const statement of grants) expect(statement.conditions).toContainEqual(boundary);
+    // Nothing may change or drop a boundary once a role has it, nor attach managed policies.
+    for (const action of iam.flatMap((s) => s.actions))
+      expect(action).not.toMatch(/PermissionsBoundary|AttachRolePolicy|UpdateAssumeRolePolicy/);
   });
 
   it('require the stage tag on everything they create, under the tag key the adapters write', () => {
@@ -137,6 +169,7 @@ describe('statements', () => {
           'ecs:CreateService',
           'elasticloadbalancing:CreateTargetGroup',
           'elasticloadbalancing:CreateRule',
+          'iam:CreateRole',
         ].includes(a),
       ),
     );
@@ -209,6 +242,11 @@ describe('ARN patterns', () => {
               `arn:aws:ecs:eu-west-1:123456789012:service/OtherCluster-1a2b3c4/${theirs.service}`,
             ),
           ).toBe(false);
+          // Environment roles: this stage's path, never another stage's (`a` is not `a-b`).
+          const role = (stage: string, n: typeof names) =>
+            `arn:aws:iam::123456789012:role/matinee/${stage}/${volumeRoleName(stage, { id, names: n })}`;
+          expect(matches(p.volumeRoles, role(mine, names))).toBe(true);
+          if (other !== mine) expect(matches(p.volumeRoles, role(other, theirs))).toBe(false);
         }
       }),
     );

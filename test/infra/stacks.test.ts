@@ -501,21 +501,27 @@ describe('IAM', () => {
     }
   });
 
-  it('lets only reconcile and resync touch ECS and the ALB, and only reconcile pass the two preview roles', () => {
+  it('lets only reconcile and resync touch ECS and the ALB, and only reconcile pass the preview roles', () => {
     const passRoles = documents().flatMap(({ resource, document }) =>
       (document.Statement as { Action?: string[]; Resource?: string[]; Condition?: unknown }[])
         .filter((s) => s.Action?.includes('iam:PassRole'))
         .map((s) => ({ resource, statement: s })),
     );
-    expect(passRoles.map((p) => p.resource)).toEqual(['MatineeReconcileRole']);
-    expect(passRoles[0]?.statement.Action).toEqual(['iam:PassRole']);
-    expect(passRoles[0]?.statement.Resource).toEqual([
-      state('aws:iam/role:Role', 'MatineeTaskExecutionRole').arn,
-      state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
+    expect(passRoles.map((p) => p.resource)).toEqual(['MatineeReconcileRole', 'MatineeReconcileRole']);
+    for (const { statement } of passRoles) {
+      expect(statement.Action).toEqual(['iam:PassRole']);
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com'] },
+      });
+    }
+    // The stage's two roles, and the environments' own under the stage's path (stacks/volumes.ts).
+    expect(passRoles.map((p) => p.statement.Resource)).toEqual([
+      [
+        state('aws:iam/role:Role', 'MatineeTaskExecutionRole').arn,
+        state('aws:iam/role:Role', 'MatineePreviewTaskRole').arn,
+      ],
+      [`arn:aws:iam::${ACCOUNT}:role/matinee/production/*`],
     ]);
-    expect(passRoles[0]?.statement.Condition).toEqual({
-      StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com'] },
-    });
     for (const name of FUNCTION_NAMES) {
       const actions = iamStatements(one(d, 'aws:iam/role:Role', `${COMPONENT[name]}Role`)).flatMap(
         (s: { Action: string[] }) => s.Action,

@@ -49,14 +49,20 @@ export function awsDeployment(
   const { recorder } = options;
   recorder?.attach(...Object.values(aws.clients), client);
   const { efs } = options;
-  if (efs) recorder?.attach(efs.clients.efs, efs.clients.lambda);
+  if (efs) recorder?.attach(efs.clients.efs, efs.clients.lambda, efs.clients.iam);
   const as: As = (name, fn) => (recorder ? recorder.as(name, fn) : fn());
   const config = stageConfig(github, { table: tableName, bus: aws.config.busName }, (settings) => ({
     ...settings,
     cluster: { name: 'matinee-test', arn: aws.config.cluster },
     loadBalancer: { fullName: aws.config.loadBalancerFullName, listenerArn: aws.config.listenerArn },
     network: { ...settings.network, vpcId: aws.config.vpcId },
-    ...(efs && { volumes: { fileSystemId: efs.fileSystemId, janitorFunction: efs.janitorFunction } }),
+    ...(efs && {
+      volumes: {
+        fileSystemId: efs.fileSystemId,
+        janitorFunction: efs.janitorFunction,
+        roleBoundaryArn: efs.roleBoundaryArn,
+      },
+    }),
   }));
   const clock = new ManualClock(new Date());
   const parts = allParts(config, { ...aws.clients, dynamo: client }, new MemoryLogger());

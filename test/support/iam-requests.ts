@@ -26,6 +26,8 @@ export const IMPLIED: Record<string, string[]> = {
   'elasticloadbalancing:CreateRule': ['elasticloadbalancing:AddTags'],
   // EFS asks for TagResource when CreateAccessPoint carries tags.
   'elasticfilesystem:CreateAccessPoint': ['elasticfilesystem:TagResource'],
+  // IAM asks for TagRole when CreateRole carries tags.
+  'iam:CreateRole': ['iam:TagRole'],
 };
 
 /** Where calls went that name no ARN of their own (DynamoDB tables, event buses). */
@@ -84,9 +86,28 @@ function projectArn(project: string, where: Where): string {
     : `arn:${where.partition}:codebuild:${where.region}:${where.account}:project/${project}`;
 }
 
+function roleArn(name: string, path: string, where: Where): string {
+  return `arn:${where.partition}:iam::${where.account}:role${path}${name}`;
+}
+
+/**
+ * The path of role `name` when no recorded create says (a role made before recording began): the one a
+ * ListRoles answer gave it, or `/`.
+ */
+function pathOf(name: string, calls: RecordedCall[]): string {
+  for (const call of calls) {
+    if (call.service !== 'iam' || call.command !== 'ListRoles') continue;
+    const roles = list((call.output as Json | undefined)?.Roles) as Json[];
+    const found = roles.find((role) => role.RoleName === name);
+    if (found) return str(found.Path) || '/';
+  }
+  return '/';
+}
+
 /** Every IAM request the recorded calls were, in order. */
 export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
   const tagsOf = new Map<string, Record<string, string>>();
+  const rolesOf = new Map<string, { arn: string; boundary: string }>();
   const requests: IamRequest[] = [];
   const defaultCluster = clusterArn('', where);
   for (const call of calls) {
@@ -323,6 +344,46 @@ export function iamRequests(calls: RecordedCall[], where: Where): IamRequest[] {
           call.command,
           `arn:${where.partition}:logs:${where.region}:${where.account}:log-group:${str(input.logGroupName)}:log-stream:${str(input.logStreamName)}`,
         );
+        break;
+      // IAM: environments' own roles, each by its ARN (path and name); the boundary a create or a policy
+      // change carries is the `iam:PermissionsBoundary` key, the role's tags `aws:RequestTag/…` on a create.
+      case 'iam:CreateRole': {
+        const arn = roleArn(str(input.RoleName), str(input.Path) || '/', where);
+        rolesOf.set(str(input.RoleName), { arn, boundary: str(input.PermissionsBoundary) });
+        const tags = tagMap(input.Tags);
+        const boundary = str(input.PermissionsBoundary);
+        add('CreateRole', arn, {
+          ...requestTags(tags),
+          ...(boundary ? { 'iam:PermissionsBoundary': boundary } : {}),
+        });
+        if (Object.keys(tags).length) add('TagRole', arn, requestTags(tags));
+        break;
+      }
+      case 'iam:PutRolePolicy':
+      case 'iam:GetRolePolicy':
+      case 'iam:DeleteRolePolicy':
+      case 'iam:DeleteRole':
+      case 'iam:ListRoleTags': {
+        // A call on a role that is not there: IAM authorizes it against `role/<name>` (no path) and refuses
+        // it; the adapter takes that refusal as absent once ListRoles on the stage's path agrees
+        // (iam-volume-roles.ts). What IAM is asked is that ListRoles.
+        if (/NoSuchEntity/.test(call.error ?? '')) {
+          add('ListRoles', '*');
+          break;
+        }
+        const known = rolesOf.get(str(input.RoleName));
+        const arn = known?.arn ?? roleArn(str(input.RoleName), pathOf(str(input.RoleName), calls), where);
+        // IAM fills the key in from the role as it stands (its boundary), for the actions that take it.
+        const bounded = ['PutRolePolicy', 'DeleteRolePolicy', 'DeleteRole'].includes(call.command);
+        add(
+          call.command,
+          arn,
+          bounded && known?.boundary ? { 'iam:PermissionsBoundary': known.boundary } : {},
+        );
+        break;
+      }
+      case 'iam:ListRoles':
+        add('ListRoles', '*');
         break;
 
       // The rest

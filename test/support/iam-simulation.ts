@@ -27,6 +27,8 @@ export async function decide(
   request: IamRequest,
   principal: string,
   policies: { name: string; policy: unknown }[],
+  /** The resource's own policy (an EFS file system's), and the principal's permissions boundary, if any. */
+  around: { resourcePolicy?: unknown; boundary?: unknown } = {},
 ): Promise<Decision> {
   const account = /^arn:[^:]+:iam::(\d{12}):/.exec(principal)?.[1] ?? '';
   const simulation: Simulation = {
@@ -37,6 +39,10 @@ export async function decide(
       contextVariables: request.context,
     },
     identityPolicies: policies,
+    ...(around.resourcePolicy ? { resourcePolicy: around.resourcePolicy } : {}),
+    ...(around.boundary
+      ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: around.boundary }] }
+      : {}),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
   };

@@ -14,6 +14,7 @@ const IAM_PREFIX: Record<string, string> = {
   'client-codebuild': 'codebuild',
   'client-s3': 's3',
   'client-ecr': 'ecr',
+  'client-iam': 'iam',
 };
 
 /** Commands whose IAM action has another name than the command. */

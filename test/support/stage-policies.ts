@@ -31,6 +31,8 @@ export interface StageIds {
   bucket: string;
   repository: string;
   buildLogGroup: string;
+  /** The permissions boundary the environments' own roles are made with. */
+  roleBoundary: string;
 }
 
 /** Whose calls are simulated: each function's role, and `build`, CodeBuild's role for the stage's builds. */
@@ -88,6 +90,7 @@ export async function stagePolicies(cache?: string): Promise<StagePolicies> {
       bucket: stage.build.bucketArn,
       repository: stage.build.repositoryArn,
       buildLogGroup: stage.build.logGroupArn,
+      roleBoundary: stage.volumeRoleBoundaryArn,
     },
     roles,
   };

@@ -204,6 +204,30 @@ describe('EcsRuntime.registerRevision', () => {
     expect(mock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
+  it('runs a task whose volumes need a role of their own as that role, not the stage’s task role', async () => {
+    const { mock, runtime, spec } = setup();
+    mock.on(DescribeTaskDefinitionCommand).rejects(noActiveRevision());
+    mock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(1) } });
+    const own = 'arn:aws:iam::123456789012:role/matinee/test/matinee-test-fix-login-pr42-0123abcd';
+
+    await runtime.registerRevision(ref(), { ...spec, identity: own });
+
+    expect(mock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.taskRoleArn).toBe(own);
+  });
+
+  it('asks to be retried when ECS cannot yet assume a role IAM made moments ago', async () => {
+    const { mock, runtime, spec } = setup();
+    mock.on(CreateServiceCommand).rejects(
+      new InvalidParameterException({
+        message: 'ECS was unable to assume the role that was provided for this task.',
+        $metadata: {},
+      }),
+    );
+    const input = { taskDefinitionArn: TD(1), targetGroupArn: TG, desiredCount: 1, spec };
+
+    await expect(runtime.ensureService(ref(), input)).rejects.toBeInstanceOf(TransientError);
+  });
+
   it('registers a new revision when the latest one is of another commit', async () => {
     const { mock, runtime, spec } = setup();
     mock.on(DescribeTaskDefinitionCommand).resolves({

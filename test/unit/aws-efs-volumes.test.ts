@@ -2,6 +2,15 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAccessPointCommand, DescribeAccessPointsCommand, EFSClient } from '@aws-sdk/client-efs';
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolesCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   accessPointOwner,
@@ -10,7 +19,11 @@ import {
   FileJanitor,
   janitorRequest,
   LambdaVolumeJanitor,
+  MAX_ROLE_NAME,
   mountPoints,
+  VolumeRoles,
+  volumeRoleName,
+  volumeRolePolicy,
 } from '@matinee/aws';
 import {
   EFS_STANDARD_GB_MONTH,
@@ -128,14 +141,28 @@ describe('the janitor function, invoked', () => {
   });
 });
 
+const BOUNDARY = 'arn:aws:iam::123456789012:policy/matinee/test/matinee-test-preview-boundary';
+/** IAM for every test here: one mock of the client class (a second would replace the first's stub). */
+const iam = mockClient(IAMClient);
+const roles = () =>
+  new VolumeRoles({
+    iam: new IAMClient({ region: 'us-east-1' }),
+    stage: 'test',
+    permissionsBoundaryArn: BOUNDARY,
+  });
+
 describe('access points on EFS', () => {
   const efs = mockClient(EFSClient);
-  afterEach(() => efs.reset());
+  afterEach(() => {
+    efs.reset();
+    iam.reset();
+  });
   const volumes = () =>
     new EfsVolumes({
       efs: new EFSClient({ region: 'us-east-1' }),
       fileSystemId: 'fs-1',
       stage: 'test',
+      roles: roles(),
       janitor: {
         claim: async () => undefined,
         empty: async () => undefined,
@@ -165,6 +192,7 @@ describe('access points on EFS', () => {
       efs: new EFSClient({ region: 'us-east-1' }),
       fileSystemId: 'fs-1',
       stage: 'test',
+      roles: roles(),
       janitor: {
         claim: async () => undefined,
         empty: async (dirs) => void asked.push(['empty', dirs]),
@@ -194,6 +222,102 @@ describe('access points on EFS', () => {
     await expect(ensured).rejects.toThrow(
       /CreateAccessPoint \/test\/fix-login-pr42\/data: ThrottlingException/,
     );
+  });
+});
+
+describe('an environment’s own role', () => {
+  afterEach(() => iam.reset());
+  const point = (id: string) => `arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/${id}`;
+  const fileSystem = 'arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1';
+
+  it('is named within IAM’s 64 characters, unique to stage and environment, under the stage’s path', () => {
+    const long = environmentRef(
+      { stage: 'a-very-long-stage-name-x', domain: 'preview.example.com' },
+      { id: environmentId('acme/web', 7), slug: `${'b'.repeat(50)}-pr7`, host: 'h.preview.example.com' },
+    );
+    const name = volumeRoleName('a-very-long-stage-name-x', long);
+
+    expect(name.length).toBeLessThanOrEqual(MAX_ROLE_NAME);
+    expect(name).toMatch(/^matinee-a-very-long-stage-name-x-b+-[0-9a-f]{8}$/);
+    expect(volumeRoleName('other', long)).not.toBe(name);
+    expect(roles().arnOf(ref)).toBe(
+      `arn:aws:iam::123456789012:role/matinee/test/${volumeRoleName('test', ref)}`,
+    );
+  });
+
+  it('is made with the stage’s permissions boundary, its tags, and a policy naming only its access points', async () => {
+    iam.on(CreateRoleCommand).resolves({});
+    iam.on(PutRolePolicyCommand).resolves({});
+
+    const arn = await roles().ensure(ref, fileSystem, [point('fsap-2'), point('fsap-1')]);
+
+    const [create] = iam.commandCalls(CreateRoleCommand).map((call) => call.args[0].input);
+    expect(create).toMatchObject({ Path: '/matinee/test/', PermissionsBoundary: BOUNDARY });
+    expect(create?.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'matinee:environment', Value: 'acme/web:42' }]),
+    );
+    const [put] = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input);
+    expect(JSON.parse(put?.PolicyDocument ?? '')).toEqual(
+      volumeRolePolicy(fileSystem, [point('fsap-1'), point('fsap-2')]),
+    );
+    expect(arn).toBe(roles().arnOf(ref));
+  });
+
+  it('just made and not yet visible to IAM: transient, so the reconcile is retried rather than failed', async () => {
+    iam.on(CreateRoleCommand).resolves({});
+    iam
+      .on(PutRolePolicyCommand)
+      .rejects(Object.assign(new Error('The role cannot be found'), { name: 'NoSuchEntityException' }));
+
+    await expect(roles().ensure(ref, fileSystem, [point('fsap-1')])).rejects.toThrow(TransientError);
+  });
+
+  it('admits its environment only while its policy names exactly the access points it has', async () => {
+    const stored = encodeURIComponent(JSON.stringify(volumeRolePolicy(fileSystem, [point('fsap-1')])));
+    iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: stored });
+
+    expect(await roles().admitting(ref, fileSystem, [point('fsap-1')])).toBe(roles().arnOf(ref));
+    expect(await roles().admitting(ref, fileSystem, [point('fsap-1'), point('fsap-9')])).toBeUndefined();
+    iam
+      .on(GetRolePolicyCommand)
+      .rejects(Object.assign(new Error('no such role'), { name: 'NoSuchEntityException' }));
+    expect(await roles().admitting(ref, fileSystem, [point('fsap-1')])).toBeUndefined();
+  });
+});
+
+describe('an environment’s role that is not there', () => {
+  afterEach(() => iam.reset());
+  const denied = () =>
+    Object.assign(new Error('not authorized to perform: iam:DeleteRole on resource: role x'), {
+      name: 'AccessDenied',
+    });
+
+  it('is refused by IAM (outside the path), which counts as gone once the stage’s path agrees', async () => {
+    iam.on(DeleteRolePolicyCommand).rejects(denied());
+    iam.on(DeleteRoleCommand).rejects(denied());
+    iam.on(ListRolesCommand).resolves({ Roles: [], IsTruncated: false });
+
+    await roles().remove(ref);
+
+    expect(iam.commandCalls(DeleteRoleCommand)).toHaveLength(1);
+  });
+
+  it('is still a refusal when the role is there: a missing grant is never taken for done', async () => {
+    iam.on(DeleteRolePolicyCommand).rejects(denied());
+    iam.on(ListRolesCommand).resolves({
+      Roles: [
+        {
+          RoleName: volumeRoleName('test', ref),
+          Path: '/matinee/test/',
+          Arn: roles().arnOf(ref),
+          RoleId: 'AROA',
+          CreateDate: new Date(),
+        },
+      ],
+      IsTruncated: false,
+    });
+
+    await expect(roles().remove(ref)).rejects.toThrow(/DeleteRolePolicy .*AccessDenied/);
   });
 });
 

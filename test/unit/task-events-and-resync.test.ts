@@ -69,6 +69,24 @@ describe('task events', () => {
     ).toBe('ignored');
   });
 
+  it('never counts a task ECS could not start as its own role (IAM catching up with a new role) as a crash', async () => {
+    const h = harness();
+    await opened(h);
+    h.bus.requests.length = 0;
+    const lagging = {
+      stopCode: 'TaskFailedToStart',
+      stoppedReason:
+        "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/matinee/test/x' that was provided for this task.",
+    };
+
+    for (let i = 0; i < 4; i++) expect(await crash(h, lagging)).toBe('reconcile');
+
+    const env = await h.store.get(ID);
+    expect(env?.observed.crashes).toBeUndefined();
+    expect(env?.observed.phase).not.toBe('failed');
+    expect(h.bus.ids).toContain(ID);
+  });
+
   it('marks a commit failed after it stopped on its own three times, and stops it', async () => {
     const h = harness();
     await opened(h);

@@ -8,7 +8,8 @@ import {
 } from '@matinee/core';
 import { describe, expect, it } from 'vitest';
 import { WEB_CONFIG } from '../support/configs.ts';
-import { facts } from '../support/environments.ts';
+import { facts, SHA_B } from '../support/environments.ts';
+import { FakeVolumes } from '../support/fake-volumes.ts';
 import { harness } from '../support/harness.ts';
 
 const ID = environmentId('acme/web', 42);
@@ -18,8 +19,10 @@ const CONFIG = `${WEB_CONFIG}seed: npm run seed\n`.replace(
   '      POSTGRES_PASSWORD: postgres\n    volumes: [{ name: pgdata, path: /var/lib/postgresql/data, uid: 999 }]\n',
 );
 
-async function serving() {
+/** Serving, on volumes that are mounted as an identity of the environment's own (as on AWS) when `identities`. */
+async function serving(options: { identities?: boolean } = {}) {
   const h = harness();
+  if (options.identities) h.deps.volumes = new FakeVolumes({ identities: true });
   h.source.setConfig('acme/web', CONFIG);
   await onPullRequest(h.deps, { repo: 'acme/web', number: 42, action: 'opened', facts: facts() });
   await h.drain();
@@ -106,6 +109,58 @@ describe('volumes in reconcile', () => {
     expect(env?.observed.failure?.reason).toMatch(
       /declares `volumes`, which this Matinee deployment cannot provide/,
     );
+  });
+});
+
+describe('volumes mounted as an identity of the environment’s own', () => {
+  const volumes = (h: ReturnType<typeof harness>) => h.deps.volumes as FakeVolumes;
+
+  it('run the task as that identity', async () => {
+    const h = await serving({ identities: true });
+
+    expect(currentSpec(h)?.identity).toBe(`role/${FAMILY}`);
+    expect((await h.store.get(ID))?.observed.phase).toBe('ready');
+  });
+
+  it('make the identity again when it is lost, and roll out a task that runs as it', async () => {
+    const h = await serving({ identities: true });
+    const calls = volumes(h).calls.length;
+    volumes(h).identities.delete(FAMILY);
+
+    await h.reconcile(ID);
+
+    expect(volumes(h).calls.slice(calls)).toContain('ensure');
+    expect(volumes(h).identities.has(FAMILY)).toBe(true);
+    expect(currentSpec(h)?.identity).toBe(`role/${FAMILY}`);
+  });
+
+  it('ensure the volumes before every new revision, so a changed owner gets a volume source of its own, data kept', async () => {
+    const h = await serving({ identities: true });
+    volumes(h).write(FAMILY, 'pgdata', 'PG_VERSION', '16');
+    const before = currentSpec(h)?.volumes?.[0]?.source;
+    h.source.setConfig('acme/web', CONFIG.replace('uid: 999', 'uid: 70'));
+
+    await onPullRequest(h.deps, {
+      repo: 'acme/web',
+      number: 42,
+      action: 'synchronize',
+      facts: facts({ headSha: SHA_B, updatedAt: '2026-11-02T10:00:00Z' }),
+    });
+    await h.drain();
+
+    const after = currentSpec(h)?.volumes?.[0];
+    expect(after).toMatchObject({ uid: 70, gid: 70 });
+    expect(after?.source).not.toBe(before);
+    expect(volumes(h).volumes.get(FAMILY)?.get('pgdata')?.get('PG_VERSION')).toBe('16');
+  });
+
+  it('cost nothing more while nothing changes: a reconcile of a serving environment ensures nothing', async () => {
+    const h = await serving({ identities: true });
+    const calls = volumes(h).calls.length;
+
+    await h.reconcile(ID);
+
+    expect(volumes(h).calls.slice(calls)).toEqual([]);
   });
 });
 

@@ -31,7 +31,10 @@ export interface EcsRuntimeOptions {
   cluster: string;
   /** Lets ECS pull images and write logs. */
   executionRoleArn: string;
-  /** What the app itself may call on AWS; none when omitted. */
+  /**
+   * What the app itself may call on AWS (none when omitted); a task whose volumes need a role of their own
+   * (`TaskSpec.identity`, the environment's: efs-volumes.ts) runs as that one instead.
+   */
   taskRoleArn?: string;
   /** awslogs group for every container; streams are prefixed with the environment's family. */
   logGroup: string;
@@ -59,6 +62,34 @@ type ServiceShape = Pick<
 >;
 
 const SERVICE_ABSENT = ['ServiceNotFoundException', 'ServiceNotActiveException'];
+
+/**
+ * IAM is eventually consistent: an environment's role made a moment ago (efs-volumes.ts) may not be
+ * assumable by ECS for some seconds, and ECS says so with a validation error naming the role. Not a failure
+ * of the environment: the reconcile is retried, by when IAM has caught up.
+ */
+function roleNotReady(error: unknown): boolean {
+  const message = String((error as Error | undefined)?.message ?? '');
+  return (
+    isAwsError(error, 'InvalidParameterException', 'ClientException') &&
+    /role/i.test(message) &&
+    /assume|not authorized|does not exist|invalid/i.test(message)
+  );
+}
+
+function roleLag(call: string, error: unknown): TransientError {
+  return new TransientError(`${call}: the task role is not ready in IAM yet; retrying`, { cause: error });
+}
+
+/** `aws(call, run)`, with a role IAM has yet to make visible as a transient error. */
+async function roleMayLag<T>(call: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (roleNotReady(error)) throw roleLag(call, error);
+    throw fromAws(error, call);
+  }
+}
 
 /** The container that serves HTTP: the one with a port (the app is first by convention). */
 function appContainer(spec: TaskSpec): ContainerSpec {
@@ -123,7 +154,7 @@ export class EcsRuntime implements Runtime {
     if (latest && latest.revision === spec.revision) return { taskDefinitionArn: latest.arn };
 
     const app = appContainer(spec);
-    const { taskDefinition } = await aws(`RegisterTaskDefinition ${family}`, () =>
+    const { taskDefinition } = await roleMayLag(`RegisterTaskDefinition ${family}`, () =>
       this.ecs.send(
         new RegisterTaskDefinitionCommand({
           family,
@@ -133,7 +164,7 @@ export class EcsRuntime implements Runtime {
           memory: String(spec.memory),
           runtimePlatform: { operatingSystemFamily: 'LINUX' },
           executionRoleArn: this.options.executionRoleArn,
-          taskRoleArn: this.options.taskRoleArn,
+          taskRoleArn: spec.identity ?? this.options.taskRoleArn,
           containerDefinitions: spec.containers.map((container) => ({
             ...this.containerDefinition(ref, container, container === app ? spec.port : undefined),
             mountPoints: mountPoints(spec, container.name),
@@ -280,6 +311,7 @@ export class EcsRuntime implements Runtime {
       const message = String((error as Error).message ?? '');
       if (isAwsError(error, 'InvalidParameterException') && /not idempotent|already exists/i.test(message))
         return undefined;
+      if (roleNotReady(error)) throw roleLag(`CreateService ${ref.names.service}`, error);
       // A deleted service drains before its name can be used again.
       if (isAwsError(error, 'InvalidParameterException') && /draining/i.test(message)) {
         throw new TransientError(
@@ -309,6 +341,7 @@ export class EcsRuntime implements Runtime {
       ));
     } catch (error) {
       if (isAwsError(error, ...SERVICE_ABSENT)) return undefined;
+      if (roleNotReady(error)) throw roleLag(`UpdateService ${ref.names.service}`, error);
       throw fromAws(error, `UpdateService ${ref.names.service}`);
     }
     const arn = this.arnOf(service, 'UpdateService', ref);

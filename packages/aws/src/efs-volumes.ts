@@ -22,6 +22,7 @@ import {
 } from '@matinee/core';
 import { elbTags, environmentIdFromTag, tagRecord } from './aws-tags.ts';
 import { aws, fromAws, isAwsError } from './errors.ts';
+import type { VolumeRoles } from './iam-volume-roles.ts';
 import type { VolumeJanitor } from './volume-janitor.ts';
 
 /** On access points: the `.matinee.yml` volume name an access point is for. */
@@ -37,6 +38,17 @@ export interface EfsVolumesOptions {
   stage: string;
   /** Deletes data and lists directories; an access point alone cannot (see volume-janitor.ts). */
   janitor: VolumeJanitor;
+  /** Each environment's own role, the only one that may mount its access points (iam-volume-roles.ts). */
+  roles: VolumeRoles;
+}
+
+/** One of an environment's access points, as EFS describes it. */
+interface EnvironmentPoint {
+  name: string;
+  accessPointId: string;
+  arn: string;
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -61,7 +73,8 @@ export function accessPointOwner(volume: Pick<TaskVolume, 'name' | 'uid' | 'gid'
 /**
  * Volumes on EFS: one access point per environment volume in the stage's file system, rooted at
  * `/<stage>/<slug>/<volume>`, tagged with the environment's tags and the volume's name and found again by
- * them. Data is deleted by the janitor before an access point goes (deleting one keeps its files).
+ * them, mounted only by the environment's own role (`VolumeRoles`), whose policy names these access points.
+ * Data is deleted by the janitor before an access point goes (deleting one keeps its files).
  */
 export class EfsVolumes implements Volumes, Inventory {
   constructor(private readonly options: EfsVolumesOptions) {}
@@ -75,14 +88,25 @@ export class EfsVolumes implements Volumes, Inventory {
   }
 
   async describe(ref: EnvironmentRef): Promise<VolumeHandle[]> {
-    return (await this.accessPointsOf(ref))
-      .map(({ name, accessPointId }) => ({ name, source: accessPointId }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const points = await this.accessPointsOf(ref);
+    if (!points.length) return [];
+    // No identity while the role is missing or names other access points: the next revision ensures it.
+    const identity = await this.options.roles.admitting(ref, this.fileSystemArn(points), arnsOf(points));
+    return handles(points, identity);
   }
 
   async ensure(ref: EnvironmentRef, volumes: TaskVolume[]): Promise<VolumeHandle[]> {
     const dir = this.dirOf(ref);
-    const existing = new Set((await this.accessPointsOf(ref)).map((point) => point.name));
+    const wanted = new Map(volumes.map((volume) => [volume.name, accessPointOwner(volume)]));
+    const found = await this.accessPointsOf(ref);
+    // An access point enforces its owner and cannot be changed: a volume whose uid/gid changed gets a new one,
+    // over the same directory (its files keep their owners; see README, "Volumes on AWS").
+    const stale = found.filter((point) => {
+      const owner = wanted.get(point.name);
+      return owner && (owner.uid !== point.uid || owner.gid !== point.gid);
+    });
+    for (const point of stale) await this.deleteAccessPoint(point.accessPointId);
+    const existing = new Set(found.filter((point) => !stale.includes(point)).map((point) => point.name));
     const missing = volumes.filter((volume) => !existing.has(volume.name));
     if (missing.length) {
       // The owner file first: an access point never exists without a directory the collector can attribute.
@@ -90,7 +114,11 @@ export class EfsVolumes implements Volumes, Inventory {
       // One at a time: EFS throttles bursts of CreateAccessPoint (the SDK backs off, then reconcile retries).
       for (const volume of missing) await this.create(ref, dir, volume);
     }
-    return this.describe(ref);
+    const points = missing.length || stale.length ? await this.accessPointsOf(ref) : found;
+    if (!points.length) return [];
+    // The role is made (or its policy rewritten) after the access points it names, before any task names it.
+    const identity = await this.options.roles.ensure(ref, this.fileSystemArn(points), arnsOf(points));
+    return handles(points, identity);
   }
 
   async empty(ref: EnvironmentRef, names: string[]): Promise<void> {
@@ -102,14 +130,25 @@ export class EfsVolumes implements Volumes, Inventory {
     // The data first: once its access points are gone, nothing left says whose the directory was but the
     // owner file, and the next close or resync tries again while an access point still stands.
     await this.options.janitor.remove(this.dirOf(ref));
-    for (const point of await this.accessPointsOf(ref)) {
-      try {
-        await this.options.efs.send(new DeleteAccessPointCommand({ AccessPointId: point.accessPointId }));
-      } catch (error) {
-        if (isAwsError(error, 'AccessPointNotFound')) continue;
-        throw fromAws(error, `DeleteAccessPoint ${point.accessPointId}`);
-      }
+    for (const point of await this.accessPointsOf(ref)) await this.deleteAccessPoint(point.accessPointId);
+    // The role last: while an access point stands, the role that mounts it may still be needed.
+    await this.options.roles.remove(ref);
+  }
+
+  private async deleteAccessPoint(accessPointId: string): Promise<void> {
+    try {
+      await this.options.efs.send(new DeleteAccessPointCommand({ AccessPointId: accessPointId }));
+    } catch (error) {
+      if (isAwsError(error, 'AccessPointNotFound')) return;
+      throw fromAws(error, `DeleteAccessPoint ${accessPointId}`);
     }
+  }
+
+  /** The file system's ARN, from one of its access points' (same partition, region and account). */
+  private fileSystemArn(points: EnvironmentPoint[]): string {
+    const [point] = points;
+    if (!point) throw new MatineeError('no access point to tell the file system ARN by');
+    return point.arn.replace(/:access-point\/.*$/, `:file-system/${this.options.fileSystemId}`);
   }
 
   /**
@@ -118,7 +157,8 @@ export class EfsVolumes implements Volumes, Inventory {
    * is left alone: nobody can tell whose it is.
    */
   async listOwned(): Promise<OwnedResource[]> {
-    const owned: OwnedResource[] = [];
+    // Roles too: an environment's role is removed with its volumes (`remove`), so whatever owns one is collected.
+    const owned: OwnedResource[] = await this.options.roles.listOwned();
     for (const { dir, tags } of await this.options.janitor.list()) {
       const environment = tags[TAG_ENVIRONMENT];
       const host = tags[TAG_HOST];
@@ -175,8 +215,8 @@ export class EfsVolumes implements Volumes, Inventory {
   }
 
   /** This environment's access points (by their tags), every page of the file system's. */
-  private async accessPointsOf(ref: EnvironmentRef): Promise<{ name: string; accessPointId: string }[]> {
-    const found: { name: string; accessPointId: string }[] = [];
+  private async accessPointsOf(ref: EnvironmentRef): Promise<EnvironmentPoint[]> {
+    const found: EnvironmentPoint[] = [];
     const want = Object.fromEntries(elbTags(ref.tags).map(({ Key, Value }) => [Key, Value]));
     let token: string | undefined;
     do {
@@ -187,12 +227,30 @@ export class EfsVolumes implements Volumes, Inventory {
       );
       for (const point of page.AccessPoints ?? []) {
         const name = mine(point, want);
-        if (name && point.AccessPointId) found.push({ name, accessPointId: point.AccessPointId });
+        if (name && point.AccessPointId && point.AccessPointArn)
+          found.push({
+            name,
+            accessPointId: point.AccessPointId,
+            arn: point.AccessPointArn,
+            uid: point.PosixUser?.Uid,
+            gid: point.PosixUser?.Gid,
+          });
       }
       token = page.NextToken || undefined;
     } while (token);
     return found;
   }
+}
+
+function arnsOf(points: EnvironmentPoint[]): string[] {
+  return points.map((point) => point.arn);
+}
+
+/** What tasks mount `points` by, sorted by name; `identity` is the role that may. */
+function handles(points: EnvironmentPoint[], identity: string | undefined): VolumeHandle[] {
+  return points
+    .map(({ name, accessPointId }) => ({ name, source: accessPointId, ...(identity ? { identity } : {}) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The volume name of `point` when it carries every one of `want`'s tags and is not being deleted. */

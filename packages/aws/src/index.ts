@@ -17,6 +17,7 @@ export * from './efs-volumes.ts';
 export * from './elb-router.ts';
 export * from './errors.ts';
 export * from './eventbridge-bus.ts';
+export * from './iam-volume-roles.ts';
 export * from './lambda-janitor.ts';
 export * from './reconcile-requested.ts';
 export * from './s3-stream-upload.ts';

@@ -42,6 +42,11 @@ export interface TaskSpec {
   local?: { command: string[]; cwd?: string };
   /** The environment's volumes, each mounted in one container (and the app's in the seed's too). */
   volumes?: TaskVolume[];
+  /**
+   * Who the task runs as when its volumes admit one identity only (on AWS the environment's own IAM role,
+   * which alone may mount its access points); the runtime's default identity otherwise.
+   */
+  identity?: string;
 }
 
 /** A volume in a task: `.matinee.yml`'s entry and, once the volume exists, what the runtime mounts. */
@@ -59,6 +64,12 @@ export interface TaskVolume {
 export interface VolumeHandle {
   name: string;
   source: string;
+  /**
+   * The identity a task must run as to mount it (on AWS the environment's own IAM role), once that identity
+   * is ready to; absent locally, and on AWS while it still has to be made or brought up to date (which
+   * `ensure` does, before the task definition that names it).
+   */
+  identity?: string;
 }
 
 /**
@@ -68,7 +79,10 @@ export interface VolumeHandle {
 export interface Volumes {
   /** The volumes of `ref` that exist. */
   describe(ref: EnvironmentRef): Promise<VolumeHandle[]>;
-  /** Creates the volumes of `ref` that do not exist yet (owned by `uid`/`gid` where given); returns all of them. */
+  /**
+   * Creates the volumes of `ref` that do not exist yet (owned by `uid`/`gid` where given), replaces those whose
+   * owner changed (their data stays) and readies what mounting them takes; returns all of them.
+   */
   ensure(ref: EnvironmentRef, volumes: TaskVolume[]): Promise<VolumeHandle[]>;
   /** Deletes the data in the named volumes, keeping the volumes. Their tasks are stopped first. */
   empty(ref: EnvironmentRef, names: string[]): Promise<void>;

@@ -71,9 +71,12 @@ export function plan(target: Target, observed: Observed): Step[] {
       return [];
     case 'running': {
       const steps: Step[] = [];
-      // A missing volume leaves the revision pending (see attachVolumes), so a task definition follows.
-      if (volumesMissing(target.spec)) steps.push({ kind: 'ensureVolumes' });
       const current = observed.service?.revision === target.spec.revision;
+      // A missing volume leaves the revision pending (see attachVolumes), so a task definition follows. Every
+      // new revision with volumes ensures them first: a changed owner or a stale identity is put right before
+      // a task definition names them.
+      if (volumesMissing(target.spec) || (!current && target.spec.volumes?.length))
+        steps.push({ kind: 'ensureVolumes' });
       const scaleUp = current && observed.service?.desiredCount !== 1;
       // The load balancer health-checks (and ECS accepts) only a target group a listener rule forwards to,
       // and a sleeping environment's group is detached: ensureTargetGroup (re)attaches it before tasks start.

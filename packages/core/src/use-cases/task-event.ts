@@ -123,6 +123,16 @@ function isCrash(event: TaskEvent): boolean {
 }
 
 /**
+ * ECS could not assume the task's role. An environment with volumes runs as a role of its own made moments
+ * before (IAM takes some seconds to let ECS assume a new role): not the app's doing, and not a crash.
+ */
+function roleNotAssumable(event: TaskEvent): boolean {
+  return (
+    event.stopCode === 'TaskFailedToStart' && /unable to assume the role/i.test(event.stoppedReason ?? '')
+  );
+}
+
+/**
  * A task created before the environment last changed what it wants (a retry, a wake, a push) belongs to a
  * deployment since replaced: its stop, delivered late, says nothing about the current one.
  */
@@ -144,7 +154,9 @@ export async function onTaskEvent(deps: TaskEventDeps, event: TaskEvent): Promis
   const current = found.observed.resources.taskDefinitionArn;
   // A task stopped by scale-in, a deploy or Spot needs nothing from Matinee: ECS replaces what is wanted.
   if (!isCrash(event)) return 'ignored';
-  if (found.desired.phase !== 'running' || (current && current !== event.taskDefinitionArn)) {
+  // ECS starts another; the reconcile looks at the role again (and makes it anew if it is gone).
+  const lagging = roleNotAssumable(event);
+  if (lagging || found.desired.phase !== 'running' || (current && current !== event.taskDefinitionArn)) {
     await deps.bus.requestReconcile([found.id], `task ${event.lastStatus.toLowerCase()}`);
     return 'reconcile';
   }

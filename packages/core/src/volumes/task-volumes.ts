@@ -21,8 +21,9 @@ export function taskVolumes(config: MatineeConfig): TaskVolume[] {
 const ATTACHED = /-v(?:pending|[0-9a-f]{8})$/;
 
 /**
- * `spec` with its volumes' sources from `handles`. The sources are part of the revision: a volume made
- * again (deleted outside Matinee) is a new source, so a new task definition. A volume without a handle
+ * `spec` with its volumes' sources, and the identity that mounts them, from `handles`. Both are part of the
+ * revision: a volume made again (deleted outside Matinee) is a new source, and an environment's own role
+ * made (or made again) a new identity, so a new task definition either way. A volume without a handle
  * leaves the revision pending, which no task definition has: reconcile makes the volumes first.
  */
 export function attachVolumes(spec: TaskSpec, handles: readonly VolumeHandle[]): TaskSpec {
@@ -32,12 +33,18 @@ export function attachVolumes(spec: TaskSpec, handles: readonly VolumeHandle[]):
     const source = sources.get(volume.name);
     return source === undefined ? volume : { ...volume, source };
   });
-  const attached = volumes.every((volume) => volume.source !== undefined);
+  const identities = new Set(
+    handles.filter((handle) => sources.has(handle.name)).map((handle) => handle.identity),
+  );
+  // One task runs as one identity: volumes that disagree about it are not ready to mount together.
+  const identity = identities.size === 1 ? [...identities][0] : undefined;
+  const attached = volumes.every((volume) => volume.source !== undefined) && identities.size === 1;
+  const { identity: _, ...rest } = spec;
   const base = spec.revision.replace(ATTACHED, '');
   const suffix = attached
-    ? `-v${shortHash(JSON.stringify(volumes.map((v) => [v.name, v.source])))}`
+    ? `-v${shortHash(JSON.stringify([...volumes.map((v) => [v.name, v.source]), identity ?? null]))}`
     : '-vpending';
-  return { ...spec, volumes, revision: `${base}${suffix}` };
+  return { ...rest, volumes, ...(identity ? { identity } : {}), revision: `${base}${suffix}` };
 }
 
 /** Whether some volume of `spec` does not exist yet. */
