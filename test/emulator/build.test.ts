@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { CodeBuildClient, CreateProjectCommand, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
+import { CodeBuildClient, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import { CreateRepositoryCommand, ECRClient, ListImagesCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BUILDSPEC, CodeBuildImageBuilder, cacheTag, EcrImages, imageTag, sourceKey } from '@matinee/aws';
+import { CodeBuildImageBuilder, cacheTag, EcrImages, imageTag, sourceKey } from '@matinee/aws';
 import { environmentId, environmentRef, type ImageBuildRequest, type SourceArchive } from '@matinee/core';
 import { describe, expect, inject, it } from 'vitest';
 import { motoCodeBuildGaps } from './support/codebuild-stand-in.ts';
-import { motoClient, REGION } from './support/moto-stage.ts';
+import { createBuildProject, motoClient, REGION } from './support/moto-stage.ts';
 
 /**
  * The CodeBuild builder and the ECR images on moto's CodeBuild, S3 and ECR: the tarball streamed into the
@@ -55,19 +55,10 @@ async function stage(endpoint: string) {
   const { repository } = await admin.ecr.send(
     new CreateRepositoryCommand({ repositoryName: `matinee-${name}` }),
   );
-  await admin.codebuild.send(
-    new CreateProjectCommand({
-      name: `matinee-${name}`,
-      source: { type: 'NO_SOURCE', buildspec: BUILDSPEC, location: 'none' },
-      artifacts: { type: 'NO_ARTIFACTS' },
-      environment: {
-        type: 'LINUX_CONTAINER',
-        computeType: 'BUILD_GENERAL1_SMALL',
-        image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
-        privilegedMode: true,
-      },
-      serviceRole: 'arn:aws:iam::123456789012:role/matinee-build',
-    }),
+  await createBuildProject(
+    admin.codebuild,
+    `matinee-${name}`,
+    'arn:aws:iam::123456789012:role/matinee-build',
   );
   return {
     name,

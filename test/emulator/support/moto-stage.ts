@@ -272,19 +272,10 @@ export async function motoStage(
   build.repositoryUrl = repository?.repositoryUri ?? '';
   await admin.s3.send(new CreateBucketCommand({ Bucket: build.bucket }));
   await admin.logs.send(new CreateLogGroupCommand({ logGroupName: build.logGroup }));
-  await admin.codebuild.send(
-    new CreateProjectCommand({
-      name: build.project,
-      source: { type: 'NO_SOURCE', buildspec: BUILDSPEC, location: 'none' },
-      artifacts: { type: 'NO_ARTIFACTS' },
-      environment: {
-        type: 'LINUX_CONTAINER',
-        computeType: 'BUILD_GENERAL1_SMALL',
-        image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
-        privilegedMode: true,
-      },
-      serviceRole: `arn:aws:iam::${account}:role/matinee-${stage}-build`,
-    }),
+  await createBuildProject(
+    admin.codebuild,
+    build.project,
+    `arn:aws:iam::${account}:role/matinee-${stage}-build`,
   );
   const settings: StageSettings = {
     stage,
@@ -318,4 +309,22 @@ export async function motoStage(
     reconcileQueue,
     taskEventsQueue,
   };
+}
+
+/** The stage's CodeBuild project as stacks/build.ts makes it: no source (the buildspec fetches the tarball). */
+export async function createBuildProject(codebuild: CodeBuildClient, name: string, serviceRole: string) {
+  await codebuild.send(
+    new CreateProjectCommand({
+      name,
+      source: { type: 'NO_SOURCE', buildspec: BUILDSPEC, location: 'none' },
+      artifacts: { type: 'NO_ARTIFACTS' },
+      environment: {
+        type: 'LINUX_CONTAINER',
+        computeType: 'BUILD_GENERAL1_SMALL',
+        image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
+        privilegedMode: true,
+      },
+      serviceRole,
+    }),
+  );
 }
